@@ -1,0 +1,15 @@
+import { healthResponse } from '#shared/http/schemas';
+import type { RouteDef } from '../route-types.ts';
+
+export const metaRoutes = {
+  'health/get': {
+    method: 'GET',
+    path: '/health',
+    auth: 'public',
+    summary: 'Liveness and database check',
+    tag: 'meta',
+    capabilities: ['db'],
+    status: 200,
+    response: healthResponse,
+  },
+} as const satisfies Record<string, RouteDef>;

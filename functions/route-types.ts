@@ -1,0 +1,36 @@
+import type { z } from 'zod';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * What a function may reach in AWS. The CDK stack turns each capability into exactly one environment variable
+ * set and one IAM grant; nothing else is granted.
+ */
+export type Capability =
+  | 'db' // tenant-scoped PostgreSQL as brand_app
+  | 'cognito' // Cognito user-pool API calls (sign-up, sign-in, delete user)
+  | 'vault' // KMS data keys for the token vault (with the encryption-context condition)
+  | 'providers'; // provider client credentials in Secrets Manager + outbound internet
+
+export interface RouteDef {
+  method: HttpMethod;
+  /** API Gateway path syntax: `/competitors/{id}`. */
+  path: string;
+  /** `public` routes have no authorizer; `jwt` routes need a Cognito access token. */
+  auth: 'public' | 'jwt';
+  summary: string;
+  tag: string;
+  capabilities: readonly Capability[];
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** Successful status and response schema (for the OpenAPI document). */
+  status: number;
+  response?: z.ZodType;
+  /** Non-JSON success responses (redirects, 204). */
+  responseKind?: 'json' | 'empty' | 'redirect';
+  /** The tenant resource addressed by `{id}`, for the cross-tenant test matrix. */
+  resource?: string;
+  timeoutSeconds?: number;
+  memoryMb?: number;
+}

@@ -1,0 +1,18 @@
+/**
+ * The route table: the single source of truth for every HTTP endpoint. The CDK stack (one Lambda and one
+ * API route per entry), the local gateway, the OpenAPI document and the cross-tenant test matrix are all
+ * generated from it. The key is the entry file under functions/ (without `.ts`) whose `handler` serves the
+ * route. Entries are grouped by area in functions/route-table/ and merged here; no route is listed elsewhere.
+ */
+import { metaRoutes } from './route-table/meta.ts';
+import type { RouteDef } from './route-types.ts';
+
+export const routes = {
+  ...metaRoutes,
+} as const satisfies Record<string, RouteDef>;
+
+export type RouteKey = keyof typeof routes;
+export type { Capability, HttpMethod, RouteDef } from './route-types.ts';
+
+export const routeEntries = (): Array<[RouteKey, RouteDef]> =>
+  Object.entries(routes) as Array<[RouteKey, RouteDef]>;

@@ -1,0 +1,38 @@
+/**
+ * `npm start`: the whole API on http://localhost:3000 with embedded services and no cloud account.
+ */
+import path from 'node:path';
+import { startLocalStack } from './stack.ts';
+
+const stateDir = path.resolve(process.env.LOCAL_STATE_DIR ?? '.local');
+const port = Number(process.env.PORT ?? 3000);
+
+const stack = await startLocalStack({
+  stateDir,
+  port,
+  ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+  verifyBearer: async () => {
+    throw new Error('No authorizer configured');
+  },
+});
+
+const banner = [
+  '',
+  `  brand-cloud API  ${stack.url.replace('127.0.0.1', 'localhost')}`,
+  `  PostgreSQL       ${stack.postgres ? `embedded, data in ${path.relative(process.cwd(), stateDir)}/postgres` : 'DATABASE_URL'}`,
+  `  Try              curl http://localhost:${stack.port}/health`,
+  '  Stop             Ctrl-C',
+  '',
+];
+console.log(banner.join('\n'));
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the gateway and PostgreSQL…`);
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

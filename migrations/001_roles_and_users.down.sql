@@ -1,0 +1,6 @@
+DROP TABLE IF EXISTS audit_log;
+DROP TABLE IF EXISTS users;
+REVOKE USAGE ON SCHEMA public FROM brand_app, brand_refresher;
+GRANT USAGE ON SCHEMA public TO PUBLIC;
+ALTER ROLE brand_app RESET ALL;
+ALTER ROLE brand_refresher RESET ALL;

@@ -1,0 +1,18 @@
+import { isDbUnavailable } from '#shared/db/errors';
+import { getPool } from '#shared/db/pool';
+import { ServiceUnavailable } from '#shared/errors';
+import { logger } from '#shared/logger';
+
+/** Liveness plus a round trip to the database as the application role: 503 when it cannot be reached. */
+export async function checkHealth(): Promise<{ status: 'ok' }> {
+  try {
+    await (await getPool('app')).query('select 1');
+  } catch (error) {
+    logger.warn('Health check failed', {
+      unavailable: isDbUnavailable(error),
+      code: (error as { code?: string }).code,
+    });
+    throw new ServiceUnavailable('The database is unreachable.');
+  }
+  return { status: 'ok' };
+}

@@ -1,0 +1,248 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import type { RouteDef } from '#functions/route-types';
+import {
+  BadRequest,
+  type FieldError,
+  HttpProblem,
+  MalformedJson,
+  PayloadTooLarge,
+  Unauthorized,
+  UnsupportedMediaType,
+} from '#shared/errors';
+import { logger, redact } from '#shared/logger';
+import { HttpResponse } from './response.ts';
+
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The HTTP API v2 event with the JWT authorizer's claims, as API Gateway (and the local gateway) send it. */
+export type HttpEvent = APIGatewayProxyEventV2 & {
+  requestContext: APIGatewayProxyEventV2['requestContext'] & {
+    authorizer?: { jwt?: { claims?: Record<string, unknown>; scopes?: string[] | null } };
+  };
+};
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+export interface HandlerInput<R extends RouteDef> {
+  /** The caller's id: the validated Cognito `sub`. The only source of the tenant. */
+  userId: R['auth'] extends 'jwt' ? string : undefined;
+  claims: Record<string, unknown>;
+  /** The bearer token as sent (JWT routes only); used only to call Cognito on the user's behalf. */
+  accessToken: string | undefined;
+  body: Out<R['body']>;
+  query: Out<R['query']>;
+  params: Out<R['params']>;
+  requestId: string;
+  event: HttpEvent;
+}
+
+interface Parsed {
+  userId?: string;
+  claims: Record<string, unknown>;
+  accessToken?: string;
+  body?: unknown;
+  query?: unknown;
+  params?: unknown;
+  requestId: string;
+}
+
+type Req = middy.Request<HttpEvent, HttpResult, Error, Context, { parsed?: Parsed }>;
+
+/** Validated input handed from the middlewares to the handler, keyed by the invocation's event object. */
+const inputs = new WeakMap<HttpEvent, Parsed>();
+
+function zodErrors(error: z.ZodError, prefix?: string): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const base = [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== '');
+    // Unknown keys are reported one per key so every offending field is named.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: [...base, key].join('.'), message: 'Unknown field' }));
+    }
+    return [{ path: base.join('.'), message: issue.message }];
+  });
+}
+
+function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix: string | undefined,
+  what: string,
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new BadRequest(`The ${what} is invalid.`, zodErrors(result.error, prefix));
+  return result.data;
+}
+
+function header(event: HttpEvent, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  return headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+}
+
+/** Request id and per-request log keys. */
+const requestScope = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+  before: (request: Req) => {
+    const requestId =
+      request.event.requestContext?.requestId ?? request.context.awsRequestId ?? crypto.randomUUID();
+    request.internal.parsed = { requestId, claims: {} };
+    logger.resetKeys();
+    logger.appendKeys({ requestId, route: `${route.method} ${route.path}` });
+  },
+});
+
+/**
+ * The JWT authorizer (API Gateway in AWS, the local gateway locally) has already verified signature, issuer,
+ * audience and expiry. The authorizer's audience check also accepts a Cognito ID token, so the access-token
+ * check happens here as well, and the tenant is taken from `sub` and nowhere else.
+ */
+const authenticate = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+  before: (request: Req) => {
+    if (route.auth !== 'jwt') return;
+    const claims = request.event.requestContext?.authorizer?.jwt?.claims;
+    if (!claims || typeof claims !== 'object') throw new Unauthorized();
+    if (claims.token_use !== 'access') throw new Unauthorized('An access token is required.');
+    const expectedClient = process.env.COGNITO_CLIENT_ID;
+    if (expectedClient && claims.client_id !== expectedClient) throw new Unauthorized();
+    if (typeof claims.sub !== 'string' || !UUID.test(claims.sub)) throw new Unauthorized();
+    const parsed = request.internal.parsed!;
+    parsed.userId = claims.sub.toLowerCase();
+    parsed.claims = claims;
+    parsed.accessToken = header(request.event, 'authorization')?.replace(/^Bearer\s+/i, '');
+    logger.appendKeys({ userId: parsed.userId });
+  },
+});
+
+/** 415 → 413 → 400 (malformed JSON, schema): every bad field is listed, nothing runs on bad input. */
+const parseInput = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+  before: (request: Req) => {
+    const { event } = request;
+    const parsed = request.internal.parsed!;
+    if (route.body) {
+      const raw = event.body ?? '';
+      const hasBody = raw.length > 0;
+      if (hasBody && !JSON_MEDIA_TYPE.test(header(event, 'content-type') ?? ''))
+        throw new UnsupportedMediaType();
+      const bytes = Buffer.byteLength(raw, event.isBase64Encoded ? 'base64' : 'utf8');
+      if (bytes > MAX_BODY_BYTES) throw new PayloadTooLarge();
+      let json: unknown;
+      if (hasBody) {
+        const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          throw new MalformedJson();
+        }
+      }
+      parsed.body = validate(route.body, json, undefined, 'request body');
+    }
+    const query = event.queryStringParameters ?? {};
+    if (route.query) parsed.query = validate(route.query, query, undefined, 'query string');
+    else if (Object.keys(query).length > 0) {
+      throw new BadRequest(
+        'This route takes no query parameters.',
+        Object.keys(query).map((key) => ({ path: key, message: 'Unknown query parameter' })),
+      );
+    }
+    if (route.params) parsed.params = validate(route.params, event.pathParameters ?? {}, undefined, 'path');
+  },
+});
+
+const BASE_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
+export function problemResponse(problem: HttpProblem, requestId: string): HttpResult {
+  return {
+    statusCode: problem.status,
+    headers: {
+      ...BASE_HEADERS,
+      ...problem.headers,
+      'content-type': 'application/problem+json',
+      'x-request-id': requestId,
+    },
+    body: JSON.stringify({
+      type: problem.type,
+      title: problem.title,
+      status: problem.status,
+      ...(problem.detail ? { detail: problem.detail } : {}),
+      requestId,
+      ...(problem.errors ? { errors: problem.errors } : {}),
+    }),
+  };
+}
+
+/** Typed errors become problem+json; anything else is logged (redacted) and answered with a bare 500. */
+const problemErrors = (): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+  onError: (request: Req) => {
+    const requestId = request.internal.parsed?.requestId ?? request.context?.awsRequestId ?? 'unknown';
+    const error = request.error;
+    let problem: HttpProblem;
+    if (error instanceof HttpProblem) {
+      problem = error;
+      if (problem.status >= 500)
+        logger.error('Request failed', { status: problem.status, error: redact(error) });
+    } else {
+      logger.error('Unhandled error', { error: redact(error) });
+      problem = new HttpProblem(500, 'internal-error', 'Internal server error', {
+        detail: 'An unexpected error occurred.',
+      });
+    }
+    request.response = problemResponse(problem, requestId);
+  },
+});
+
+function toResult(route: RouteDef, result: unknown, requestId: string): HttpResult {
+  if (result instanceof HttpResponse) {
+    return {
+      statusCode: result.statusCode,
+      headers: { ...BASE_HEADERS, 'x-request-id': requestId, ...result.headers },
+      ...(result.body === undefined ? {} : { body: JSON.stringify(result.body) }),
+    };
+  }
+  if (route.responseKind === 'empty') {
+    return { statusCode: route.status, headers: { ...BASE_HEADERS, 'x-request-id': requestId } };
+  }
+  return {
+    statusCode: route.status,
+    headers: { ...BASE_HEADERS, 'content-type': 'application/json', 'x-request-id': requestId },
+    body: JSON.stringify(result),
+  };
+}
+
+/**
+ * The one middy stack for HTTP functions: request scope → authentication → input parsing → handler, with the
+ * problem+json error handler last. The handler receives typed, validated input and returns its result.
+ */
+export function defineHandler<R extends RouteDef>(
+  route: R,
+  fn: (input: HandlerInput<R>) => Promise<unknown>,
+) {
+  const core = async (event: HttpEvent): Promise<HttpResult> => {
+    const parsed = inputs.get(event)!;
+    const result = await fn({
+      userId: parsed.userId as HandlerInput<R>['userId'],
+      claims: parsed.claims,
+      accessToken: parsed.accessToken,
+      body: parsed.body as HandlerInput<R>['body'],
+      query: parsed.query as HandlerInput<R>['query'],
+      params: parsed.params as HandlerInput<R>['params'],
+      requestId: parsed.requestId,
+      event,
+    });
+    return toResult(route, result, parsed.requestId);
+  };
+  const handOver: middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> = {
+    before: (request: Req) => {
+      inputs.set(request.event, request.internal.parsed!);
+    },
+  };
+  const handler = middy<HttpEvent, HttpResult, Error, Context>(core)
+    .use(requestScope(route))
+    .use(authenticate(route))
+    .use(parseInput(route))
+    .use(handOver)
+    .use(problemErrors());
+  return Object.assign(handler, { route });
+}

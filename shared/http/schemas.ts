@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** Shapes shared by every route: problem details, list pages, health. */
+export const problemDetails = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  requestId: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export const healthResponse = z.object({ status: z.literal('ok') });
+
+export const uuidParam = z.string().uuid();
+export const idParams = z.strictObject({ id: uuidParam });
+
+/** `?limit=&cursor=` on every list route. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(512).optional(),
+};
+export const listQuery = z.strictObject(pageQuery);
+
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
