@@ -4,11 +4,13 @@
  * generated from it. The key is the entry file under functions/ (without `.ts`) whose `handler` serves the
  * route. Entries are grouped by area in functions/route-table/ and merged here; no route is listed elsewhere.
  */
+import { authRoutes } from './route-table/auth.ts';
 import { metaRoutes } from './route-table/meta.ts';
 import type { RouteDef } from './route-types.ts';
 
 export const routes = {
   ...metaRoutes,
+  ...authRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteKey = keyof typeof routes;

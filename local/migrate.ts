@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import { migrate } from '#shared/db/migrate';
+import { freePort } from './ports.ts';
 import { prepareDatabase, startEmbeddedPostgres } from './postgres.ts';
-import { freePort } from './stack.ts';
 
 const direction = (process.argv[2] ?? 'up') as 'up' | 'down';
 if (direction !== 'up' && direction !== 'down') throw new Error('usage: npm run migrate [up|down] [count]');

@@ -1,9 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import type http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { closePools } from '#shared/db/pool';
+import { COGNITO_ACCESS_SCOPE, createLocalAuthorizer } from './authorizer.ts';
+import { type LocalCognito, startLocalCognito } from './cognito.ts';
 import { type BearerVerifier, createGateway, listen } from './gateway.ts';
+import { freePort } from './ports.ts';
 import {
   type DatabaseUrls,
   type EmbeddedCluster,
@@ -19,7 +21,8 @@ export interface LocalStackOptions {
   /** Owner/admin connection of an existing PostgreSQL; when absent an embedded PostgreSQL 17 is started. */
   databaseUrl?: string;
   database?: string;
-  verifyBearer: BearerVerifier;
+  /** Defaults to the local Cognito's JWT authorizer; tests may substitute their own. */
+  verifyBearer?: BearerVerifier;
   log?: (line: string) => void;
 }
 
@@ -28,19 +31,9 @@ export interface LocalStack {
   port: number;
   db: DatabaseUrls;
   postgres?: EmbeddedCluster;
+  cognito: LocalCognito;
   server: http.Server;
   stop: () => Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts the database (embedded unless a URL is given), applies migrations and serves the route table. */
@@ -60,14 +53,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   process.env.APP_DATABASE_URL = db.appUrl;
   process.env.REFRESHER_DATABASE_URL = db.refresherUrl;
   process.env.FRONTEND_URL ??= 'http://localhost:5173';
+  process.env.AWS_REGION ??= 'us-east-1';
 
-  const server = createGateway({ verifyBearer: options.verifyBearer });
+  const cognito = await startLocalCognito(path.join(options.stateDir, 'cognito'));
+  process.env.COGNITO_ENDPOINT = cognito.endpoint;
+  process.env.COGNITO_USER_POOL_ID = cognito.userPoolId;
+  process.env.COGNITO_CLIENT_ID = cognito.clientId;
+  // Admin calls to cognito-local (local only) need some credentials; nothing is signed for real.
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  const verifyBearer =
+    options.verifyBearer ??
+    (await createLocalAuthorizer({
+      issuer: cognito.issuer,
+      jwksUri: cognito.jwksUri,
+      clientId: cognito.clientId,
+      requiredScopes: [COGNITO_ACCESS_SCOPE],
+    }));
+
+  const server = createGateway({ verifyBearer });
   const port = await listen(server, options.port);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     db,
     ...(postgres ? { postgres } : {}),
+    cognito,
     server,
     stop: async () => {
       await new Promise<void>((resolve) => {
@@ -75,6 +86,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         server.closeAllConnections();
       });
       await closePools();
+      await cognito.stop();
       await postgres?.stop();
     },
   };

@@ -11,9 +11,6 @@ const stack = await startLocalStack({
   stateDir,
   port,
   ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-  verifyBearer: async () => {
-    throw new Error('No authorizer configured');
-  },
 });
 
 const banner = [
@@ -21,6 +18,7 @@ const banner = [
   `  brand-cloud API  ${stack.url.replace('127.0.0.1', 'localhost')}`,
   `  PostgreSQL       ${stack.postgres ? `embedded, data in ${path.relative(process.cwd(), stateDir)}/postgres` : 'DATABASE_URL'}`,
   `  Try              curl http://localhost:${stack.port}/health`,
+  `  Cognito (local)  ${stack.cognito.endpoint}  pool ${stack.cognito.userPoolId}, client ${stack.cognito.clientId}`,
   '  Stop             Ctrl-C',
   '',
 ];

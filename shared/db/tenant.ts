@@ -1,6 +1,23 @@
 import type pg from 'pg';
 import { dbSettings } from '#shared/config';
 import { Unauthorized } from '#shared/errors';
+
+/**
+ * The token is valid but the user has no row yet (created directly in Cognito), or no longer has one (deleted).
+ * The HTTP layer answers it by provisioning the row from Cognito, which fails with 401 for a deleted user.
+ */
+export class UserNotProvisioned extends Error {
+  constructor(readonly userId: string) {
+    super('User is not provisioned');
+    this.name = 'UserNotProvisioned';
+  }
+}
+
+export interface TenantOptions {
+  /** Skip the users-row check (only for creating that row). */
+  allowUnprovisioned?: boolean;
+}
+
 import { mapDbError } from './errors.ts';
 import { type DbRole, getPool } from './pool.ts';
 
@@ -47,16 +64,24 @@ async function inTransaction<T>(
  * connection), so row-level security sees exactly this user and the setting vanishes at COMMIT/ROLLBACK.
  * If the context cannot be set, the transaction aborts and nothing runs: it fails closed.
  */
-export function withTenant<T>(userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export function withTenant<T>(
+  userId: string,
+  fn: (tx: Tx) => Promise<T>,
+  options: TenantOptions = {},
+): Promise<T> {
   if (!isUuid(userId)) return Promise.reject(new Unauthorized('The token subject is not a valid user id.'));
   const timeout = `${dbSettings().statementTimeoutMs}ms`;
   return inTransaction(
     'app',
-    (client) =>
-      client.query("select set_config('app.user_id', $1, true), set_config('statement_timeout', $2, true)", [
-        userId,
-        timeout,
-      ]),
+    async (client) => {
+      // One round trip: the tenant context, the statement timeout and whether the user's row exists.
+      const { rows } = await client.query<{ provisioned: boolean }>(
+        `select set_config('app.user_id', $1, true), set_config('statement_timeout', $2, true),
+                exists (select 1 from users where id = $1::uuid) as provisioned`,
+        [userId, timeout],
+      );
+      if (!rows[0]?.provisioned && !options.allowUnprovisioned) throw new UserNotProvisioned(userId);
+    },
     fn,
   );
 }

@@ -2,6 +2,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { RouteDef } from '#functions/route-types';
+import { provisionUser } from '#shared/auth/provision';
+import { UserNotProvisioned } from '#shared/db/tenant';
 import {
   BadRequest,
   type FieldError,
@@ -221,16 +223,27 @@ export function defineHandler<R extends RouteDef>(
 ) {
   const core = async (event: HttpEvent): Promise<HttpResult> => {
     const parsed = inputs.get(event)!;
-    const result = await fn({
-      userId: parsed.userId as HandlerInput<R>['userId'],
-      claims: parsed.claims,
-      accessToken: parsed.accessToken,
-      body: parsed.body as HandlerInput<R>['body'],
-      query: parsed.query as HandlerInput<R>['query'],
-      params: parsed.params as HandlerInput<R>['params'],
-      requestId: parsed.requestId,
-      event,
-    });
+    const run = () =>
+      fn({
+        userId: parsed.userId as HandlerInput<R>['userId'],
+        claims: parsed.claims,
+        accessToken: parsed.accessToken,
+        body: parsed.body as HandlerInput<R>['body'],
+        query: parsed.query as HandlerInput<R>['query'],
+        params: parsed.params as HandlerInput<R>['params'],
+        requestId: parsed.requestId,
+        event,
+      });
+    let result: unknown;
+    try {
+      result = await run();
+    } catch (error) {
+      // First request of a user without a row (created directly in Cognito, or deleted): provision it from
+      // Cognito (401 for a deleted user) and run the handler again. The failed attempt was rolled back.
+      if (!(error instanceof UserNotProvisioned) || !parsed.accessToken) throw error;
+      await provisionUser(error.userId, parsed.accessToken);
+      result = await run();
+    }
     return toResult(route, result, parsed.requestId);
   };
   const handOver: middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> = {

@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import type { Provider } from '#shared/providers/types';
+
+/**
+ * The seeded drive every sandbox account gets, the same shape for every provider (the Google Doc exists on
+ * Google only):
+ *
+ *   /Projects/            folder with a nested folder
+ *   /Projects/Archive/2023-report.txt
+ *   /Projects/notes.txt
+ *   /Batch/               7 files: three pages at page size 3
+ *   /Empty/
+ *   /readme.txt           plain text
+ *   /logo.png             PNG bytes
+ *   /large.txt            generated text over 1 MiB
+ *   /Meeting notes        Google Doc (export as text/plain only)
+ */
+export type NodeKind = 'folder' | 'file' | 'document';
+
+export interface DriveNode {
+  id: string;
+  /** Display path, `/` for the root. */
+  path: string;
+  name: string;
+  kind: NodeKind;
+  mimeType: string;
+  modifiedTime: string;
+  /** Byte size of the content; 0 for folders and documents. */
+  size: number;
+  content?: () => Buffer;
+  parent?: DriveNode;
+  children: DriveNode[];
+}
+
+export interface AccountDrive {
+  root: DriveNode;
+  byId: Map<string, DriveNode>;
+  byPathLower: Map<string, DriveNode>;
+}
+
+export const GOOGLE_DOC_MIME = 'application/vnd.google-apps.document';
+export const GOOGLE_FOLDER_MIME = 'application/vnd.google-apps.folder';
+
+/** A valid 1×1 PNG. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+let largeText: Buffer | undefined;
+/** ~1.2 MiB of numbered lines, generated once per process. */
+export function largeTextContent(): Buffer {
+  if (!largeText) {
+    const lines: string[] = [];
+    for (let i = 1; i <= 20_000; i++) {
+      lines.push(`line ${String(i).padStart(6, '0')}: the quick brown fox jumps over the lazy sandbox dog`);
+    }
+    largeText = Buffer.from(`${lines.join('\n')}\n`);
+  }
+  return largeText;
+}
+
+/** What Google returns when a Doc is exported as text/plain: UTF-8 with a byte-order mark. */
+export const MEETING_NOTES_TEXT =
+  '\ufeffMeeting notes\r\n\r\n* Ship the sandbox\r\n* Connect every provider\r\n';
+
+interface Spec {
+  name: string;
+  kind: NodeKind;
+  mimeType?: string;
+  content?: () => Buffer;
+  modifiedTime: string;
+  children?: Spec[];
+  googleOnly?: boolean;
+}
+
+const text = (s: string) => () => Buffer.from(s);
+const day = (d: number) => new Date(Date.UTC(2025, 0, d, 9, 30, 0)).toISOString().replace('.000Z', 'Z');
+
+const TREE: Spec[] = [
+  {
+    name: 'Projects',
+    kind: 'folder',
+    modifiedTime: day(2),
+    children: [
+      {
+        name: 'Archive',
+        kind: 'folder',
+        modifiedTime: day(3),
+        children: [
+          {
+            name: '2023-report.txt',
+            kind: 'file',
+            mimeType: 'text/plain',
+            content: text('Annual report 2023\n'),
+            modifiedTime: day(3),
+          },
+        ],
+      },
+      {
+        name: 'notes.txt',
+        kind: 'file',
+        mimeType: 'text/plain',
+        content: text('Project notes\n'),
+        modifiedTime: day(4),
+      },
+    ],
+  },
+  {
+    name: 'Batch',
+    kind: 'folder',
+    modifiedTime: day(5),
+    children: Array.from({ length: 7 }, (_, i) => ({
+      name: `file-${String(i + 1).padStart(2, '0')}.txt`,
+      kind: 'file' as const,
+      mimeType: 'text/plain',
+      content: text(`Batch file ${i + 1}\n`),
+      modifiedTime: day(6 + i),
+    })),
+  },
+  { name: 'Empty', kind: 'folder', modifiedTime: day(14), children: [] },
+  {
+    name: 'readme.txt',
+    kind: 'file',
+    mimeType: 'text/plain',
+    content: text('Hello from the provider sandbox.\n'),
+    modifiedTime: day(15),
+  },
+  { name: 'logo.png', kind: 'file', mimeType: 'image/png', content: () => PNG, modifiedTime: day(16) },
+  {
+    name: 'large.txt',
+    kind: 'file',
+    mimeType: 'text/plain',
+    content: largeTextContent,
+    modifiedTime: day(17),
+  },
+  {
+    name: 'Meeting notes',
+    kind: 'document',
+    mimeType: GOOGLE_DOC_MIME,
+    content: text(MEETING_NOTES_TEXT),
+    modifiedTime: day(18),
+    googleOnly: true,
+  },
+];
+
+function digest(...parts: string[]): Buffer {
+  return createHash('sha256').update(parts.join('\u0000')).digest();
+}
+
+/** Ids shaped like each provider's, stable per account and path. */
+function idFor(provider: Provider, accountId: string, path: string): string {
+  const h = digest(provider, accountId, path);
+  switch (provider) {
+    case 'google_drive':
+      return `1${h.toString('base64url').slice(0, 32)}`;
+    case 'onedrive':
+      return `01${h.toString('hex').slice(0, 32).toUpperCase()}`;
+    case 'dropbox':
+      return `id:${h.toString('base64url').slice(0, 22)}`;
+  }
+}
+
+export function buildAccountDrive(provider: Provider, accountId: string): AccountDrive {
+  const byId = new Map<string, DriveNode>();
+  const byPathLower = new Map<string, DriveNode>();
+  const root: DriveNode = {
+    id: idFor(provider, accountId, '/'),
+    path: '/',
+    name: provider === 'google_drive' ? 'My Drive' : 'root',
+    kind: 'folder',
+    mimeType: GOOGLE_FOLDER_MIME,
+    modifiedTime: day(1),
+    size: 0,
+    children: [],
+  };
+  const add = (node: DriveNode) => {
+    byId.set(node.id, node);
+    byPathLower.set(node.path.toLowerCase(), node);
+  };
+  add(root);
+  const walk = (parent: DriveNode, specs: Spec[]) => {
+    for (const spec of specs) {
+      if (spec.googleOnly && provider !== 'google_drive') continue;
+      const path = `${parent.path === '/' ? '' : parent.path}/${spec.name}`;
+      const node: DriveNode = {
+        id: idFor(provider, accountId, path),
+        path,
+        name: spec.name,
+        kind: spec.kind,
+        mimeType: spec.kind === 'folder' ? GOOGLE_FOLDER_MIME : spec.mimeType!,
+        modifiedTime: spec.modifiedTime,
+        size: spec.kind === 'file' ? spec.content!().length : 0,
+        ...(spec.content ? { content: spec.content } : {}),
+        parent,
+        children: [],
+      };
+      parent.children.push(node);
+      add(node);
+      if (spec.children) walk(node, spec.children);
+    }
+  };
+  walk(root, TREE);
+  return { root, byId, byPathLower };
+}
+
+/** A flat, serialisable view for tests: which id has which path. */
+export interface SandboxFileInfo {
+  id: string;
+  path: string;
+  name: string;
+  kind: NodeKind;
+  mimeType: string;
+  size: number;
+  parentId?: string;
+}
+
+export function describeDrive(drive: AccountDrive): SandboxFileInfo[] {
+  return [...drive.byId.values()].map((n) => ({
+    id: n.id,
+    path: n.path,
+    name: n.name,
+    kind: n.kind,
+    mimeType: n.mimeType,
+    size: n.size,
+    ...(n.parent ? { parentId: n.parent.id } : {}),
+  }));
+}

@@ -1,0 +1,406 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { PROVIDERS, type Provider } from '#shared/providers/types';
+import { type AccountDrive, buildAccountDrive } from './files.ts';
+
+export interface SandboxAccount {
+  /** Google `sub`, Microsoft `id` (object id), Dropbox `account_id`. */
+  id: string;
+  email: string;
+  displayName?: string;
+}
+export type Account = Required<SandboxAccount>;
+
+export interface SandboxClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Fixed so `PROVIDERS=sandbox npm start` can use them from env/.env without reading them from the sandbox. */
+export const DEFAULT_CLIENTS: Record<Provider, SandboxClient> = {
+  google_drive: {
+    clientId: '000000000000-sandbox.apps.googleusercontent.com',
+    clientSecret: 'GOCSPX-sandbox-google-secret',
+  },
+  onedrive: { clientId: '5a4db0c1-1e47-4c2b-9d6e-5a4db0c11e47', clientSecret: 'sandbox~microsoft~secret' },
+  dropbox: { clientId: 'sandboxappkey01', clientSecret: 'sandboxappsecret01' },
+};
+
+export const DEFAULT_ACCOUNTS: Record<Provider, Account> = {
+  google_drive: {
+    id: '109876543210987654321',
+    email: 'google.user@example.com',
+    displayName: 'Sandbox User',
+  },
+  onedrive: {
+    id: '6f1c2a9e-3b7d-4c5e-9a10-5d2b8e7f4c31',
+    email: 'onedrive.user@example.com',
+    displayName: 'Sandbox User',
+  },
+  dropbox: {
+    id: 'dbid:AABsandboxUserAAAAAAAAAAAAAAAAAAAAAA',
+    email: 'dropbox.user@example.com',
+    displayName: 'Sandbox User',
+  },
+};
+
+/** Per-provider knobs; `control.configure(provider, {...})` changes them, `control.reset()` restores these. */
+export interface ProviderBehaviour {
+  /** `expires_in` of new access tokens (Google 3599, Microsoft 3600, Dropbox 14400). */
+  accessTokenTtlSeconds: number;
+  /** A new refresh token on every refresh (Microsoft: on by default). */
+  rotateRefreshTokens: boolean;
+  /** With rotation: whether the refresh token just used stops working (Microsoft: it does not by default). */
+  revokeRotatedRefreshTokens: boolean;
+  /** Latency added to every token-endpoint call (refresh throughput benchmarks, timeouts). */
+  tokenLatencyMs: number;
+  /** Scopes the consenting user does not grant (granular consent); the token response shows fewer scopes. */
+  withheldScopes: string[];
+  /** Google only: an empty page with a nextPageToken before the last page ("pages may be short or empty"). */
+  emptyPageBeforeLast: boolean;
+  /** Lifetime of Microsoft's pre-authenticated download URLs. */
+  downloadUrlTtlSeconds: number;
+}
+
+const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
+  google_drive: {
+    accessTokenTtlSeconds: 3599,
+    rotateRefreshTokens: false,
+    revokeRotatedRefreshTokens: false,
+    tokenLatencyMs: 0,
+    withheldScopes: [],
+    emptyPageBeforeLast: false,
+    downloadUrlTtlSeconds: 300,
+  },
+  onedrive: {
+    accessTokenTtlSeconds: 3600,
+    rotateRefreshTokens: true,
+    revokeRotatedRefreshTokens: false,
+    tokenLatencyMs: 0,
+    withheldScopes: [],
+    emptyPageBeforeLast: false,
+    downloadUrlTtlSeconds: 300,
+  },
+  dropbox: {
+    accessTokenTtlSeconds: 14400,
+    rotateRefreshTokens: false,
+    revokeRotatedRefreshTokens: false,
+    tokenLatencyMs: 0,
+    withheldScopes: [],
+    emptyPageBeforeLast: false,
+    downloadUrlTtlSeconds: 300,
+  },
+};
+
+/** Injected into the next token-endpoint calls of a provider. */
+export type TokenFailure =
+  | { kind: 'invalid_grant' }
+  | { kind: 'invalid_client' }
+  /** 429 with Retry-After (Dropbox: also `retry_after` in the body). */
+  | { kind: 'rate_limited'; retryAfterSeconds?: number }
+  /** 503 with Retry-After (Microsoft: `temporarily_unavailable`). */
+  | { kind: 'unavailable'; retryAfterSeconds?: number }
+  | { kind: 'server_error' }
+  /** Answers normally, but only after `ms`. */
+  | { kind: 'delay'; ms: number };
+
+/** Injected into the next resource-API calls (files, account) of a provider. */
+export type ApiFailure =
+  /** 429 (Google: `rateLimitExceeded`/RESOURCE_EXHAUSTED; Graph and Dropbox: with Retry-After). */
+  | { kind: 'rate_limited'; retryAfterSeconds?: number }
+  /** Google: 403 `userRateLimitExceeded` (or `rateLimitExceeded`); the other providers answer 429. */
+  | { kind: 'user_rate_limit'; reason?: 'userRateLimitExceeded' | 'rateLimitExceeded' }
+  | { kind: 'unavailable'; retryAfterSeconds?: number }
+  | { kind: 'server_error' }
+  | { kind: 'delay'; ms: number };
+
+export interface Grant {
+  id: string;
+  provider: Provider;
+  clientId: string;
+  account: Account;
+  scopes: string[];
+  /** Dropbox lets a PKCE grant refresh without the client secret. */
+  pkceWithoutSecret: boolean;
+  revoked: boolean;
+}
+
+export interface AccessTokenRecord {
+  token: string;
+  grant: Grant;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+export interface RefreshTokenRecord {
+  token: string;
+  grant: Grant;
+  revoked: boolean;
+}
+
+export interface PendingAuthorization {
+  id: string;
+  provider: Provider;
+  clientId: string;
+  redirectUri: string;
+  state: string | undefined;
+  scopes: string[];
+  codeChallenge: string;
+  offline: boolean;
+  forceConsent: boolean;
+  expiresAt: number;
+}
+
+export interface CodeRecord {
+  code: string;
+  provider: Provider;
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  scopes: string[];
+  account: Account;
+  refreshToken: boolean;
+  expiresAt: number;
+  used: boolean;
+  grant?: Grant;
+}
+
+export interface TokenRequestRecord {
+  provider: Provider;
+  grantType: string;
+  /** Every form field as received (client_secret and code_verifier included: it is a sandbox). */
+  params: Record<string, string>;
+  clientAuth: 'basic' | 'body' | 'none';
+  status?: number;
+  error?: string;
+}
+
+export interface RevocationRecord {
+  provider: Provider;
+  token: string;
+  tokenType: 'access' | 'refresh' | 'unknown';
+  /** Where the token came from; `query` means it travelled in a URL. */
+  via: 'body' | 'query' | 'header';
+}
+
+export interface ApiCallRecord {
+  provider: Provider;
+  /** A stable name such as `files.list`, `children`, `list_folder`, `userinfo`, `download_url`. */
+  endpoint: string;
+  method: string;
+  path: string;
+  /** The bearer token the fake saw in the Authorization header, if any. */
+  bearer?: string;
+  authorizationHeader: boolean;
+  /** An `access_token` query parameter was present (never honoured). */
+  tokenInUrl: boolean;
+  accountId?: string;
+  status?: number;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken?: string;
+  expiresIn: number;
+  scope: string;
+  account: Account;
+}
+
+export type TokenStatus = 'active' | 'expired' | 'revoked' | 'unknown';
+
+const PREFIX: Record<Provider, { code: string; access: string; refresh: string }> = {
+  google_drive: { code: '4/0Asbx', access: 'ya29.sbx_', refresh: '1//0sbx' },
+  onedrive: { code: 'M.C5_sbx.', access: 'EwBsbx.', refresh: 'M.C5_sbx.R.' },
+  dropbox: { code: 'sbx', access: 'sl.sbx.', refresh: 'sbxr' },
+};
+
+const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
+
+export function s256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+function perProvider<T>(make: (p: Provider) => T): Record<Provider, T> {
+  return Object.fromEntries(PROVIDERS.map((p) => [p, make(p)])) as Record<Provider, T>;
+}
+
+export type RedirectPolicy = string[] | 'any-loopback';
+
+export interface QueuedFailure<F> {
+  failure: F;
+  remaining: number;
+  endpoint?: string;
+}
+
+/** Everything the fakes remember. One instance per sandbox; tests reach it through `control`. */
+export class SandboxState {
+  readonly clients: Record<Provider, SandboxClient>;
+  readonly initialRedirectPolicy: RedirectPolicy;
+  redirectPolicy: RedirectPolicy;
+  accounts = perProvider((p) => ({ ...DEFAULT_ACCOUNTS[p] }));
+  behaviour = perProvider((p) => structuredClone(DEFAULT_BEHAVIOUR[p]));
+  tokenFailures = perProvider((): QueuedFailure<TokenFailure>[] => []);
+  apiFailures = perProvider((): QueuedFailure<ApiFailure>[] => []);
+
+  pending = new Map<string, PendingAuthorization>();
+  codes = new Map<string, CodeRecord>();
+  accessTokens = new Map<string, AccessTokenRecord>();
+  refreshTokens = new Map<string, RefreshTokenRecord>();
+  /** (provider, client, account) that already granted offline access: Google skips the refresh token then. */
+  offlineConsents = new Set<string>();
+  downloads = new Map<string, { provider: Provider; accountId: string; fileId: string; expiresAt: number }>();
+  drives = new Map<string, AccountDrive>();
+
+  tokenRequests: TokenRequestRecord[] = [];
+  revocations: RevocationRecord[] = [];
+  apiCalls: ApiCallRecord[] = [];
+
+  constructor(clients: Record<Provider, SandboxClient>, redirectPolicy: RedirectPolicy) {
+    this.clients = clients;
+    this.initialRedirectPolicy = redirectPolicy;
+    this.redirectPolicy = redirectPolicy;
+  }
+
+  reset(): void {
+    this.redirectPolicy = this.initialRedirectPolicy;
+    this.accounts = perProvider((p) => ({ ...DEFAULT_ACCOUNTS[p] }));
+    this.behaviour = perProvider((p) => structuredClone(DEFAULT_BEHAVIOUR[p]));
+    this.tokenFailures = perProvider(() => []);
+    this.apiFailures = perProvider(() => []);
+    for (const m of [this.pending, this.codes, this.accessTokens, this.refreshTokens, this.downloads])
+      m.clear();
+    this.offlineConsents.clear();
+    this.drives.clear();
+    this.tokenRequests = [];
+    this.revocations = [];
+    this.apiCalls = [];
+  }
+
+  client(provider: Provider, clientId: string | null | undefined): SandboxClient | undefined {
+    const c = this.clients[provider];
+    return clientId && clientId === c.clientId ? c : undefined;
+  }
+
+  redirectAllowed(uri: string): boolean {
+    if (this.redirectPolicy !== 'any-loopback') return this.redirectPolicy.includes(uri);
+    try {
+      const u = new URL(uri);
+      return (
+        (u.protocol === 'http:' || u.protocol === 'https:') &&
+        ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) &&
+        !u.hash &&
+        !u.username &&
+        !u.password
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** The account behind a typed e-mail on the consent page: the configured one, or a stable derived one. */
+  accountForEmail(provider: Provider, email: string | undefined): Account {
+    const configured = this.accounts[provider];
+    const typed = email?.trim().toLowerCase();
+    if (!typed || typed === configured.email.toLowerCase()) return configured;
+    const h = createHash('sha256').update(`${provider}\u0000${typed}`).digest();
+    const hex = h.toString('hex');
+    const id =
+      provider === 'google_drive'
+        ? `1${BigInt(`0x${hex.slice(0, 16)}`)
+            .toString()
+            .padStart(20, '0')
+            .slice(0, 20)}`
+        : provider === 'onedrive'
+          ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+          : `dbid:AA${h.toString('base64url').slice(0, 35)}`;
+    return { id, email: email!.trim(), displayName: typed.split('@')[0] ?? typed };
+  }
+
+  drive(provider: Provider, accountId: string): AccountDrive {
+    const key = `${provider}\u0000${accountId}`;
+    let drive = this.drives.get(key);
+    if (!drive) {
+      drive = buildAccountDrive(provider, accountId);
+      this.drives.set(key, drive);
+    }
+    return drive;
+  }
+
+  newCode(provider: Provider): string {
+    return `${PREFIX[provider].code}${randomToken(24)}`;
+  }
+
+  newPendingId(): string {
+    return randomToken(18);
+  }
+
+  /** Starts a grant and issues its first tokens. */
+  issue(
+    provider: Provider,
+    clientId: string,
+    account: Account,
+    scopes: string[],
+    withRefreshToken: boolean,
+    pkceWithoutSecret = false,
+  ): { grant: Grant; tokens: IssuedTokens } {
+    const grant: Grant = {
+      id: randomToken(12),
+      provider,
+      clientId,
+      account,
+      scopes,
+      pkceWithoutSecret,
+      revoked: false,
+    };
+    const tokens = this.issueAccess(grant);
+    if (withRefreshToken) tokens.refreshToken = this.issueRefresh(grant);
+    return { grant, tokens };
+  }
+
+  issueAccess(grant: Grant): IssuedTokens {
+    const ttl = this.behaviour[grant.provider].accessTokenTtlSeconds;
+    const token = `${PREFIX[grant.provider].access}${randomToken()}`;
+    this.accessTokens.set(token, { token, grant, expiresAt: Date.now() + ttl * 1000, revoked: false });
+    return { accessToken: token, expiresIn: ttl, scope: grant.scopes.join(' '), account: grant.account };
+  }
+
+  issueRefresh(grant: Grant): string {
+    const token = `${PREFIX[grant.provider].refresh}${randomToken()}`;
+    this.refreshTokens.set(token, { token, grant, revoked: false });
+    return token;
+  }
+
+  accessStatus(
+    provider: Provider,
+    token: string | undefined,
+  ): { status: TokenStatus; record?: AccessTokenRecord } {
+    const record = token ? this.accessTokens.get(token) : undefined;
+    if (!record || record.grant.provider !== provider) return { status: 'unknown' };
+    if (record.revoked || record.grant.revoked) return { status: 'revoked', record };
+    if (Date.now() >= record.expiresAt) return { status: 'expired', record };
+    return { status: 'active', record };
+  }
+
+  refreshStatus(
+    provider: Provider,
+    token: string | undefined,
+  ): { status: TokenStatus; record?: RefreshTokenRecord } {
+    const record = token ? this.refreshTokens.get(token) : undefined;
+    if (!record || record.grant.provider !== provider) return { status: 'unknown' };
+    if (record.revoked || record.grant.revoked) return { status: 'revoked', record };
+    return { status: 'active', record };
+  }
+
+  tokenStatus(provider: Provider, token: string): TokenStatus {
+    const access = this.accessStatus(provider, token);
+    return access.status !== 'unknown' ? access.status : this.refreshStatus(provider, token).status;
+  }
+
+  takeFailure<F>(queue: QueuedFailure<F>[], endpoint?: string): F | undefined {
+    const i = queue.findIndex((q) => !q.endpoint || q.endpoint === endpoint);
+    if (i < 0) return undefined;
+    const entry = queue[i]!;
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) queue.splice(i, 1);
+    return entry.failure;
+  }
+}

@@ -1,0 +1,70 @@
+import tls from 'node:tls';
+import { generate } from 'selfsigned';
+
+export interface SandboxCertificate {
+  /** The throwaway CA that signed the server certificate; trust this one. */
+  caPem: string;
+  /** The server certificate (SAN: DNS localhost, IP 127.0.0.1) and its key. */
+  certPem: string;
+  keyPem: string;
+}
+
+/**
+ * A fresh CA and a server certificate signed by it, made at start-up and never written anywhere unless the
+ * caller asks. A separate CA (rather than one self-signed leaf) keeps every TLS stack happy: OpenSSL, browsers
+ * that refuse a CA certificate as a server certificate, and `NODE_EXTRA_CA_CERTS`. EC keys generate in
+ * milliseconds.
+ */
+export async function createSandboxCertificate(): Promise<SandboxCertificate> {
+  const notBeforeDate = new Date(Date.now() - 60_000);
+  const notAfterDate = new Date(notBeforeDate.getTime() + 30 * 24 * 3600_000);
+  const ca = await generate([{ name: 'commonName', value: 'brand-cloud provider sandbox CA (throwaway)' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
+    extensions: [
+      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  const leaf = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate,
+    notAfterDate,
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
+  });
+  return { caPem: ca.cert, certPem: leaf.cert, keyPem: leaf.private };
+}
+
+const normalise = (pem: string) => pem.replace(/\r\n/g, '\n').trim();
+
+/**
+ * Makes this process trust the sandbox CA for every TLS connection that does not pass its own `ca`: global
+ * `fetch` (undici), `https.request`, and the SDKs built on either (gaxios/node-fetch, the Graph client, the
+ * Dropbox SDK). Node 24's `tls.setDefaultCACertificates` replaces the default store, so the current defaults
+ * are kept. Child processes need `NODE_EXTRA_CA_CERTS=<file with caPem>` instead.
+ * Returns a function that restores the previous store.
+ */
+export function trustSandboxCertificate(caPem: string): () => void {
+  const previous = tls.getCACertificates('default');
+  if (!previous.some((pem) => normalise(pem) === normalise(caPem))) {
+    tls.setDefaultCACertificates([...previous, caPem]);
+  }
+  return () => tls.setDefaultCACertificates(previous);
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { PROVIDERS } from '#shared/providers/types';
+
+export const providerName = z.enum(PROVIDERS);
+export const providerParams = z.strictObject({ provider: providerName });
+
+/** What the API shows of a connection: never a token. */
+export const cloudConnection = z.object({
+  provider: providerName,
+  status: z.enum(['active', 'needs_reauth']),
+  accountId: z.string(),
+  accountEmail: z.string().nullable(),
+  scopes: z.array(z.string()),
+  connectedAt: z.string(),
+  accessTokenExpiresAt: z.string().nullable(),
+  lastRefreshedAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+});
+export type CloudConnection = z.output<typeof cloudConnection>;
