@@ -1,0 +1,275 @@
+import {
+  AlgorithmSuiteIdentifier,
+  buildClient,
+  CommitmentPolicy,
+  type EncryptionContext,
+  type KeyringNode,
+  KmsKeyringNode,
+  type NodeDecryptionRequest,
+  NodeDefaultCryptographicMaterialsManager,
+  type NodeEncryptionRequest,
+  type NodeMaterialsManager,
+  RawAesKeyringNode,
+  RawAesWrappingSuiteIdentifier,
+} from '@aws-crypto/client-node';
+import { z } from 'zod';
+import { PROVIDERS, type Provider } from '#shared/providers/types';
+import { VaultError } from './errors.ts';
+import { loadVaultKeys, type VaultKey, type VaultKeys } from './keys.ts';
+import { kmsAdapter, kmsFailure, resetKmsClients } from './kms.ts';
+
+export { VaultConfigurationError, VaultError, type VaultErrorReason } from './errors.ts';
+
+/** A connection's tokens and the few fields needed to use them. Sealed together, as one ciphertext. */
+export interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  tokenType?: string;
+  scope?: string;
+  /** ISO 8601 */
+  expiresAt?: string;
+}
+/** Whose tokens these are: bound into the ciphertext as its encryption context. */
+export interface VaultContext {
+  userId: string;
+  provider: Provider;
+}
+/** What gets stored: `tokens_ciphertext` and `key_version` of the row. */
+export interface SealedTokens {
+  ciphertext: Buffer;
+  keyVersion: number;
+}
+
+/** The `purpose` of the encryption context; the KMS key policy's `kms:EncryptionContext:purpose` condition. */
+export const TOKEN_VAULT_PURPOSE = 'cloud-storage-tokens';
+/** Raw AES keyring identity (local only). The version is part of the key name, so v1 data never unwraps under v2. */
+export const LOCAL_KEY_NAMESPACE = 'brand-cloud/token-vault';
+export const localKeyName = (version: number): string => `v${version}`;
+
+/**
+ * Non-signing, key-committing suite. Seal and open run in the same trust domain (the same functions hold the
+ * same KMS permissions), so an ECDSA signature proves nothing GCM's tag does not; skipping it makes both
+ * operations ~3-5x faster and the messages ~100 bytes smaller. Key commitment stays: a ciphertext cannot be
+ * crafted to decrypt to different plaintexts under different data keys.
+ */
+const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
+
+// One data key per message and no caching materials manager: every seal asks KMS for a fresh data key and
+// every open asks KMS to unwrap it. A data-key cache across users would be useless (each user/provider has its
+// own encryption context) and would widen the blast radius of one leaked data key.
+const esdk = buildClient({
+  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+  maxEncryptedDataKeys: 1,
+});
+
+/** Largest sealed payload accepted by open; provider token sets are a few KiB at most. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const TokenSetSchema = z.object({
+  accessToken: z.string().min(1),
+  refreshToken: z.string().min(1).optional(),
+  tokenType: z.string().min(1).optional(),
+  scope: z.string().optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+const PayloadSchema = TokenSetSchema.extend({ v: z.literal(1) });
+
+let keysCache: VaultKeys | undefined;
+const rawKeyrings = new Map<number, KeyringNode>();
+
+function keys(): VaultKeys {
+  keysCache ??= loadVaultKeys();
+  return keysCache;
+}
+
+/** The exact context a row's ciphertext must carry. UUIDs are compared in PostgreSQL's canonical lower case. */
+function encryptionContext(ctx: VaultContext): EncryptionContext {
+  if (typeof ctx?.userId !== 'string' || !UUID.test(ctx.userId)) {
+    throw new VaultError('invalid-input', 'Vault context user id must be a UUID');
+  }
+  if (!(PROVIDERS as readonly string[]).includes(ctx.provider)) {
+    throw new VaultError('invalid-input', 'Vault context provider is not a known provider');
+  }
+  return { purpose: TOKEN_VAULT_PURPOSE, user_id: ctx.userId.toLowerCase(), provider: ctx.provider };
+}
+
+/** Exact equality: no missing key, no extra key, same case, same value. */
+function sameContext(actual: EncryptionContext, expected: EncryptionContext): boolean {
+  const actualKeys = Object.keys(actual);
+  const expectedKeys = Object.keys(expected);
+  return (
+    actualKeys.length === expectedKeys.length &&
+    expectedKeys.every((key) => Object.hasOwn(actual, key) && actual[key] === expected[key])
+  );
+}
+
+function keyringFor(key: VaultKey, endpoint: string | undefined, kmsFailures: unknown[]): KeyringNode {
+  if (key.kind === 'kms') {
+    // Built per operation (cheap) so KMS failures can be attributed to this operation; the KMS client itself
+    // is shared. generatorKeyId doubles as the only key allowed to decrypt (strict mode, no discovery).
+    return new KmsKeyringNode({
+      generatorKeyId: key.keyArn,
+      clientProvider: kmsAdapter(endpoint, kmsFailures),
+    });
+  }
+  let keyring = rawKeyrings.get(key.version);
+  if (!keyring) {
+    keyring = new RawAesKeyringNode({
+      keyNamespace: LOCAL_KEY_NAMESPACE,
+      keyName: localKeyName(key.version),
+      unencryptedMasterKey: key.material,
+      wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
+    });
+    rawKeyrings.set(key.version, keyring);
+  }
+  return keyring;
+}
+
+/**
+ * Refuses, before any key is touched, a message whose encryption context or suite is not exactly the row's.
+ * The Encryption SDK would otherwise happily ask KMS to decrypt a ciphertext moved from another row: the
+ * context travels inside the message, so KMS sees a self-consistent request.
+ */
+class RowBoundMaterialsManager implements NodeMaterialsManager {
+  refused = false;
+  readonly #inner: NodeDefaultCryptographicMaterialsManager;
+  readonly #expected: EncryptionContext;
+
+  constructor(keyring: KeyringNode, expected: EncryptionContext) {
+    this.#inner = new NodeDefaultCryptographicMaterialsManager(keyring);
+    this.#expected = expected;
+  }
+
+  getEncryptionMaterials(request: NodeEncryptionRequest) {
+    return this.#inner.getEncryptionMaterials(request);
+  }
+
+  decryptMaterials(request: NodeDecryptionRequest) {
+    if (request.suite.id !== SUITE || !sameContext(request.encryptionContext, this.#expected)) {
+      this.refused = true;
+      return Promise.reject(contextMismatch());
+    }
+    return this.#inner.decryptMaterials(request);
+  }
+}
+
+const contextMismatch = () =>
+  new VaultError('context-mismatch', 'Sealed tokens belong to a different user, provider or purpose');
+
+function serialise(tokens: TokenSet): Buffer {
+  const parsed = TokenSetSchema.safeParse(tokens);
+  if (!parsed.success) {
+    // Field names only: zod's issues may quote the offending input.
+    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(root)'))];
+    throw new VaultError('invalid-input', `Token set is invalid (${fields.join(', ')})`);
+  }
+  return Buffer.from(JSON.stringify({ v: 1, ...parsed.data }), 'utf8');
+}
+
+function deserialise(plaintext: Buffer): TokenSet {
+  let parsed: z.infer<typeof PayloadSchema> | undefined;
+  try {
+    parsed = PayloadSchema.parse(JSON.parse(plaintext.toString('utf8')));
+  } catch {
+    parsed = undefined;
+  } finally {
+    plaintext.fill(0);
+  }
+  if (!parsed) throw new VaultError('decrypt-failed', 'Sealed token payload is malformed');
+  const { v: _version, ...tokens } = parsed;
+  return tokens;
+}
+
+async function seal(tokens: TokenSet, ctx: VaultContext): Promise<SealedTokens> {
+  const config = keys();
+  const context = encryptionContext(ctx);
+  const key = config.keys.get(config.currentVersion)!;
+  const payload = serialise(tokens);
+  const kmsFailures: unknown[] = [];
+  try {
+    const { result } = await esdk.encrypt(keyringFor(key, config.kmsEndpoint, kmsFailures), payload, {
+      encryptionContext: context,
+      suiteId: SUITE,
+      plaintextLength: payload.length,
+    });
+    return { ciphertext: result, keyVersion: key.version };
+  } catch {
+    if (kmsFailures.length > 0) throw kmsFailure(kmsFailures.at(-1));
+    throw new VaultError('encrypt-failed', 'Sealing the token set failed');
+  } finally {
+    payload.fill(0);
+  }
+}
+
+async function open(sealed: SealedTokens, ctx: VaultContext): Promise<TokenSet> {
+  const config = keys();
+  const context = encryptionContext(ctx);
+  if (!Number.isSafeInteger(sealed?.keyVersion)) {
+    throw new VaultError('invalid-input', 'Sealed tokens carry no valid key version');
+  }
+  const key = config.keys.get(sealed.keyVersion);
+  if (!key) {
+    throw new VaultError(
+      'unknown-key-version',
+      `No token vault key is configured for version ${sealed.keyVersion}`,
+    );
+  }
+  if (!(sealed.ciphertext instanceof Uint8Array) || sealed.ciphertext.length === 0) {
+    throw new VaultError('invalid-input', 'Sealed tokens carry no ciphertext');
+  }
+  const kmsFailures: unknown[] = [];
+  const cmm = new RowBoundMaterialsManager(keyringFor(key, config.kmsEndpoint, kmsFailures), context);
+  let plaintext: Buffer;
+  try {
+    const output = await esdk.decrypt(cmm, sealed.ciphertext, { maxBodySize: MAX_BODY_BYTES });
+    // Checked again on the parsed header (defence in depth: the SDK authenticated it by now).
+    if (
+      output.messageHeader.suiteId !== SUITE ||
+      !sameContext(output.messageHeader.encryptionContext, context)
+    ) {
+      output.plaintext.fill(0);
+      throw contextMismatch();
+    }
+    plaintext = output.plaintext;
+  } catch (error) {
+    if (cmm.refused || (error instanceof VaultError && error.reason === 'context-mismatch')) {
+      throw contextMismatch();
+    }
+    if (kmsFailures.length > 0) throw kmsFailure(kmsFailures.at(-1));
+    throw new VaultError(
+      'decrypt-failed',
+      'Sealed tokens could not be decrypted (tampered, corrupt or wrong key)',
+    );
+  }
+  return deserialise(plaintext);
+}
+
+/**
+ * Seals a connection's token set into one ciphertext (AWS Encryption SDK message, AES-256-GCM data key wrapped
+ * by KMS in AWS or a local raw key elsewhere) and opens it again, only for the same user and provider.
+ */
+export const tokenVault = Object.freeze({
+  seal,
+  open,
+  /** The version new seals use; rows with another key_version are rotated by `npm run vault:rotate`. */
+  currentKeyVersion(): number {
+    return keys().currentVersion;
+  },
+});
+
+/**
+ * Resolves the key configuration now. Token-handling functions call it at module scope so that a Lambda
+ * deployed without its KMS key fails at start-up (init error), not on the first request.
+ */
+export function assertVaultConfigured(): void {
+  keys();
+}
+
+/** Forgets the cached key configuration, keyrings and KMS clients (tests that change the environment). */
+export function resetVaultForTests(): void {
+  keysCache = undefined;
+  rawKeyrings.clear();
+  resetKmsClients();
+}
