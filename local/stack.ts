@@ -23,6 +23,10 @@ export interface LocalStackOptions {
   database?: string;
   /** Defaults to the local Cognito's JWT authorizer; tests may substitute their own. */
   verifyBearer?: BearerVerifier;
+  /** Confirm sign-ups at once (default), since there is no mail locally. */
+  autoConfirm?: boolean;
+  /** Observes every function invocation (tests use it to prove that refused requests ran no handler). */
+  onInvoke?: (routeKey: string) => void;
   log?: (line: string) => void;
 }
 
@@ -55,7 +59,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   process.env.FRONTEND_URL ??= 'http://localhost:5173';
   process.env.AWS_REGION ??= 'us-east-1';
 
-  const cognito = await startLocalCognito(path.join(options.stateDir, 'cognito'));
+  const cognito = await startLocalCognito(path.join(options.stateDir, 'cognito'), {
+    autoConfirm: options.autoConfirm ?? true,
+  });
   process.env.COGNITO_ENDPOINT = cognito.endpoint;
   process.env.COGNITO_USER_POOL_ID = cognito.userPoolId;
   process.env.COGNITO_CLIENT_ID = cognito.clientId;
@@ -71,7 +77,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       requiredScopes: [COGNITO_ACCESS_SCOPE],
     }));
 
-  const server = createGateway({ verifyBearer });
+  const server = createGateway({ verifyBearer, ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}) });
   const port = await listen(server, options.port);
   return {
     url: `http://127.0.0.1:${port}`,

@@ -2,14 +2,19 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { optionalEnv, requireEnv } from '#shared/config';
 
 let client: CognitoIdentityProviderClient | undefined;
+let clientEndpoint: string | undefined;
 
-/** The Cognito client, created once per container. COGNITO_ENDPOINT points it at cognito-local on a laptop. */
+/**
+ * The Cognito client, created once per container. COGNITO_ENDPOINT points it at cognito-local on a laptop
+ * (a changed endpoint, which only happens when tests start a new local stack, makes a new client).
+ */
 export function cognito(): CognitoIdentityProviderClient {
   const endpoint = optionalEnv('COGNITO_ENDPOINT');
-  client ??= new CognitoIdentityProviderClient({
-    ...(endpoint ? { endpoint } : {}),
-    maxAttempts: 2,
-  });
+  if (!client || endpoint !== clientEndpoint) {
+    client?.destroy();
+    client = new CognitoIdentityProviderClient({ ...(endpoint ? { endpoint } : {}), maxAttempts: 2 });
+    clientEndpoint = endpoint;
+  }
   return client;
 }
 

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { freePort } from '#local/ports';
 import { startEmbeddedPostgres } from '#local/postgres';
-import { freePort } from '#local/stack';
 
 declare module 'vitest' {
   export interface ProvidedContext {

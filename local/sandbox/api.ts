@@ -1,0 +1,82 @@
+import type { Provider } from '#shared/providers/types';
+import { bearerToken, type RequestContext, sleep } from './http.ts';
+import type { AccessTokenRecord, Account, ApiCallRecord, ApiFailure, SandboxState } from './state.ts';
+
+export type AuthProblem = 'missing' | 'invalid' | 'expired';
+
+/** How a provider's resource API words its refusals. */
+export interface ApiErrors {
+  unauthorized: (ctx: RequestContext, problem: AuthProblem) => void;
+  failure: (ctx: RequestContext, failure: Exclude<ApiFailure, { kind: 'delay' }>) => void;
+}
+
+export interface ApiCall {
+  account: Account;
+  token: AccessTokenRecord;
+  record: ApiCallRecord;
+}
+
+/**
+ * Every resource-API request passes here: it is recorded, authenticated from the Authorization header only
+ * (an `access_token` query parameter is noted and ignored), then any injected failure is applied.
+ * Returns undefined when a response has already been sent.
+ */
+export async function apiGate(
+  ctx: RequestContext,
+  state: SandboxState,
+  provider: Provider,
+  errors: ApiErrors,
+  endpoint: string,
+): Promise<ApiCall | undefined> {
+  const bearer = bearerToken(ctx.req);
+  const record: ApiCallRecord = {
+    provider,
+    endpoint,
+    method: ctx.method,
+    path: ctx.url.pathname,
+    authorizationHeader: ctx.req.headers.authorization !== undefined,
+    tokenInUrl: ctx.url.searchParams.has('access_token'),
+    ...(bearer ? { bearer } : {}),
+  };
+  state.apiCalls.push(record);
+  ctx.res.on('finish', () => {
+    record.status = ctx.res.statusCode;
+  });
+  if (!bearer) {
+    errors.unauthorized(ctx, 'missing');
+    return undefined;
+  }
+  const { status, record: token } = state.accessStatus(provider, bearer);
+  if (status !== 'active' || !token) {
+    errors.unauthorized(ctx, status === 'expired' ? 'expired' : 'invalid');
+    return undefined;
+  }
+  record.accountId = token.grant.account.id;
+  const failure = state.takeFailure<ApiFailure>(state.apiFailures[provider], endpoint);
+  if (failure) {
+    if (failure.kind === 'delay') {
+      await sleep(failure.ms);
+    } else {
+      errors.failure(ctx, failure);
+      return undefined;
+    }
+  }
+  return { account: token.grant.account, token, record };
+}
+
+/** Opaque paging state, bound to what it pages over so a token cannot be replayed on another listing. */
+export function encodeCursor(value: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor(raw: string | null | undefined): Record<string, unknown> | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
