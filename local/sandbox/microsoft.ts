@@ -1,0 +1,403 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { type ApiErrors, apiGate, decodeCursor, encodeCursor } from './api.ts';
+import type { AccountDrive, DriveNode } from './files.ts';
+import { type RequestContext, type Route, redirect, sendBytes, sendJson, sendText } from './http.ts';
+import { type OAuthSpec, oauthRoutes } from './oauth.ts';
+import type { ApiCallRecord, SandboxState } from './state.ts';
+
+const P = 'onedrive' as const;
+
+export const MICROSOFT_PATHS = {
+  authorize: '/microsoft/common/oauth2/v2.0/authorize',
+  token: '/microsoft/common/oauth2/v2.0/token',
+  graphBase: '/microsoft/graph/',
+};
+const GRAPH = '/microsoft/graph/v1.0';
+
+const AADSTS: Record<string, number> = {
+  invalid_grant: 70008,
+  invalid_client: 7000215,
+  invalid_request: 900144,
+  unsupported_grant_type: 70003,
+  server_error: 90033,
+  temporarily_unavailable: 50196,
+};
+
+function aadError(error: string, description: string): Record<string, unknown> {
+  const code = AADSTS[error] ?? 90000;
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
+  return {
+    error,
+    error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+    error_codes: [code],
+    timestamp,
+    trace_id: traceId,
+    correlation_id: correlationId,
+    error_uri: `https://login.microsoftonline.com/error?code=${code}`,
+  };
+}
+
+function graphError(
+  ctx: RequestContext,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  sendJson(
+    ctx.res,
+    status,
+    {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date().toISOString().replace(/\.\d+Z$/, ''),
+          'request-id': randomUUID(),
+          'client-request-id': ctx.req.headers['client-request-id'] ?? randomUUID(),
+        },
+      },
+    },
+    headers,
+  );
+}
+
+const errors: ApiErrors = {
+  unauthorized: (ctx, problem) =>
+    graphError(
+      ctx,
+      401,
+      'InvalidAuthenticationToken',
+      problem === 'missing'
+        ? 'Access token is empty.'
+        : problem === 'expired'
+          ? 'Lifetime validation failed, the token is expired.'
+          : 'Access token validation failure.',
+      {
+        'www-authenticate':
+          'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"',
+      },
+    ),
+  failure: (ctx, failure) => {
+    switch (failure.kind) {
+      case 'rate_limited':
+      case 'user_rate_limit':
+        return graphError(ctx, 429, 'activityLimitReached', 'The request has been throttled', {
+          'retry-after': String('retryAfterSeconds' in failure ? (failure.retryAfterSeconds ?? 1) : 1),
+        });
+      case 'unavailable':
+        return graphError(ctx, 503, 'serviceNotAvailable', 'Service unavailable', {
+          'retry-after': String(failure.retryAfterSeconds ?? 1),
+        });
+      case 'server_error':
+        return graphError(ctx, 500, 'generalException', 'An unspecified error has occurred.');
+    }
+  },
+};
+
+const ITEM_FIELDS = new Set([
+  'id',
+  'name',
+  'size',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'webUrl',
+  'eTag',
+  'cTag',
+  'parentReference',
+  'folder',
+  'file',
+  'root',
+  'fileSystemInfo',
+  'createdBy',
+  'lastModifiedBy',
+  '@microsoft.graph.downloadUrl',
+]);
+
+const USER_FIELDS = new Set([
+  'id',
+  'displayName',
+  'mail',
+  'userPrincipalName',
+  'givenName',
+  'surname',
+  'businessPhones',
+  'jobTitle',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+]);
+
+function parseSelect(raw: string | null, allowed: ReadonlySet<string>): string[] | undefined | string {
+  if (raw === null) return undefined;
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = names.find((n) => !allowed.has(n));
+  return bad ?? names;
+}
+
+function folderSize(node: DriveNode): number {
+  return node.kind === 'folder' ? node.children.reduce((sum, c) => sum + folderSize(c), 0) : node.size;
+}
+
+export function microsoftRoutes(state: SandboxState, origin: () => string): Route[] {
+  const spec: OAuthSpec = {
+    provider: P,
+    name: 'Microsoft',
+    authorizePath: /^\/microsoft\/[\w.-]+\/oauth2\/v2\.0\/authorize$/,
+    tokenPath: /^\/microsoft\/[\w.-]+\/oauth2\/v2\.0\/token$/,
+    scopeRequired: true,
+    defaultScopes: [],
+    offlineRequested: (_params, scopes) => scopes.includes('offline_access'),
+    forceConsent: (params) => params.get('prompt') === 'consent',
+    refreshOnlyOnFirstConsent: false,
+    secretOptionalWithPkce: false,
+    denyDescription: 'AADSTS65004: User declined to consent to access the app.',
+    responseScopes: (granted) => granted.filter((s) => s !== 'offline_access'),
+    tokenBody: (t, tokenType) => ({
+      token_type: tokenType,
+      scope: t.scope,
+      expires_in: t.expiresIn,
+      ext_expires_in: t.expiresIn,
+      access_token: t.accessToken,
+      ...(t.refreshToken ? { refresh_token: t.refreshToken } : {}),
+    }),
+    errorBody: aadError,
+    throttleBody: () => aadError('temporarily_unavailable', 'The service is temporarily unavailable.'),
+  };
+
+  const driveId = (accountId: string) =>
+    createHash('sha256').update(`drive\u0000${accountId}`).digest('hex').slice(0, 16);
+
+  const downloadUrl = (accountId: string, fileId: string): string => {
+    const now = Date.now();
+    for (const [k, d] of state.downloads) if (d.expiresAt < now) state.downloads.delete(k);
+    const token = randomBytes(24).toString('base64url');
+    state.downloads.set(token, {
+      provider: P,
+      accountId,
+      fileId,
+      expiresAt: now + state.behaviour[P].downloadUrlTtlSeconds * 1000,
+    });
+    return `${origin()}/microsoft/download/${token}`;
+  };
+
+  const driveItem = (node: DriveNode, accountId: string, select: string[] | undefined) => {
+    const want = (name: string) => !select || select.includes(name);
+    const dId = driveId(accountId);
+    const parentPath = node.parent
+      ? `/drive/root:${node.parent.path === '/' ? '' : node.parent.path.split('/').map(encodeURIComponent).join('/')}`
+      : undefined;
+    const item: Record<string, unknown> = {
+      '@odata.etag': `"{${node.id}},1"`,
+      createdDateTime: node.modifiedTime,
+      cTag: `"c:{${node.id}},1"`,
+      eTag: `"{${node.id}},1"`,
+      id: node.id,
+      lastModifiedDateTime: node.modifiedTime,
+      name: node.name,
+      size: folderSize(node),
+      webUrl: `https://onedrive.live.com/?id=${encodeURIComponent(node.id)}`,
+      parentReference: node.parent
+        ? { driveType: 'personal', driveId: dId, id: node.parent.id, path: parentPath }
+        : { driveType: 'personal', driveId: dId },
+      fileSystemInfo: { createdDateTime: node.modifiedTime, lastModifiedDateTime: node.modifiedTime },
+    };
+    if (node.kind === 'folder') item.folder = { childCount: node.children.length };
+    else item.file = { mimeType: node.mimeType };
+    if (!node.parent) item.root = {};
+    if (node.kind === 'file' && want('@microsoft.graph.downloadUrl')) {
+      item['@microsoft.graph.downloadUrl'] = downloadUrl(accountId, node.id);
+    }
+    if (!select) return item;
+    // $select keeps only what was asked for (Graph adds the etag annotation).
+    return Object.fromEntries(
+      Object.entries(item).filter(([k]) => k === '@odata.etag' || select.includes(k)),
+    );
+  };
+
+  const itemFrom = (drive: AccountDrive, raw: string): DriveNode | undefined => {
+    const id = decodeURIComponent(raw);
+    return id === 'root' ? drive.root : drive.byId.get(id);
+  };
+
+  const notFound = (ctx: RequestContext) =>
+    graphError(ctx, 404, 'itemNotFound', 'The resource could not be found.');
+
+  const selectOrFail = (ctx: RequestContext, allowed: ReadonlySet<string>, type: string) => {
+    const select = parseSelect(ctx.url.searchParams.get('$select'), allowed);
+    if (typeof select === 'string') {
+      graphError(ctx, 400, 'BadRequest', `Could not find a property named '${select}' on type '${type}'.`);
+      return null;
+    }
+    return select;
+  };
+
+  const me = async (ctx: RequestContext) => {
+    const call = await apiGate(ctx, state, P, errors, 'me');
+    if (!call) return;
+    const select = selectOrFail(ctx, USER_FIELDS, 'microsoft.graph.user');
+    if (select === null) return;
+    const { account } = call;
+    const [givenName, ...rest] = account.displayName.split(' ');
+    const user: Record<string, unknown> = {
+      businessPhones: [],
+      displayName: account.displayName,
+      givenName: givenName ?? null,
+      jobTitle: null,
+      mail: account.email,
+      mobilePhone: null,
+      officeLocation: null,
+      preferredLanguage: null,
+      surname: rest.join(' ') || null,
+      userPrincipalName: account.email,
+      id: account.id,
+    };
+    const body = select ? Object.fromEntries(Object.entries(user).filter(([k]) => select.includes(k))) : user;
+    sendJson(ctx.res, 200, {
+      '@odata.context': `${origin()}${GRAPH}/$metadata#users${select ? `(${select.join(',')})` : ''}/$entity`,
+      ...body,
+    });
+  };
+
+  const drive = async (ctx: RequestContext) => {
+    const call = await apiGate(ctx, state, P, errors, 'drive');
+    if (!call) return;
+    sendJson(ctx.res, 200, {
+      '@odata.context': `${origin()}${GRAPH}/$metadata#drives/$entity`,
+      id: driveId(call.account.id),
+      driveType: 'personal',
+      name: 'OneDrive',
+      owner: { user: { id: call.account.id, displayName: call.account.displayName } },
+      quota: { total: 5368709120, used: 1300000, remaining: 5367409120, state: 'normal' },
+    });
+  };
+
+  const item = async (ctx: RequestContext, match: RegExpExecArray) => {
+    const call = await apiGate(ctx, state, P, errors, 'item');
+    if (!call) return;
+    const node = itemFrom(state.drive(P, call.account.id), match[1] ?? 'root');
+    if (!node) return notFound(ctx);
+    const select = selectOrFail(ctx, ITEM_FIELDS, 'microsoft.graph.driveItem');
+    if (select === null) return;
+    sendJson(ctx.res, 200, {
+      '@odata.context': `${origin()}${GRAPH}/$metadata#users('${encodeURIComponent(call.account.email)}')/drive/items/$entity`,
+      ...driveItem(node, call.account.id, select),
+    });
+  };
+
+  const children = async (ctx: RequestContext, match: RegExpExecArray) => {
+    const call = await apiGate(ctx, state, P, errors, 'children');
+    if (!call) return;
+    const node = itemFrom(state.drive(P, call.account.id), match[1] ?? 'root');
+    if (!node) return notFound(ctx);
+    if (node.kind !== 'folder') return graphError(ctx, 400, 'invalidRequest', 'Item is not a folder.');
+    const params = ctx.url.searchParams;
+    if (params.has('$filter')) {
+      return graphError(ctx, 400, 'invalidRequest', '$filter is not supported on this collection.');
+    }
+    const select = selectOrFail(ctx, ITEM_FIELDS, 'microsoft.graph.driveItem');
+    if (select === null) return;
+    const topRaw = params.get('$top');
+    const top = topRaw === null ? 200 : Number(topRaw);
+    if (!Number.isInteger(top) || top < 1 || top > 1000) {
+      return graphError(ctx, 400, 'invalidRequest', `Invalid $top value: ${topRaw}`);
+    }
+    const binding = `${call.account.id}\u0000${node.id}`;
+    let offset = 0;
+    const skip = params.get('$skiptoken');
+    if (skip !== null) {
+      const cursor = decodeCursor(skip);
+      if (!cursor || cursor.b !== createHash('sha256').update(binding).digest('base64url').slice(0, 16)) {
+        return graphError(ctx, 400, 'invalidRequest', 'Invalid skip token.');
+      }
+      offset = Number(cursor.o) || 0;
+    }
+    const sorted = [...node.children].sort(
+      (a, b) => (a.kind === 'folder' ? 0 : 1) - (b.kind === 'folder' ? 0 : 1) || a.name.localeCompare(b.name),
+    );
+    const page = sorted.slice(offset, offset + top);
+    let nextLink: string | undefined;
+    if (offset + top < sorted.length) {
+      const token = encodeCursor({
+        b: createHash('sha256').update(binding).digest('base64url').slice(0, 16),
+        o: offset + top,
+      });
+      // Graph keeps `$` unencoded in its links; the Graph SDK re-parses them verbatim.
+      const query = [
+        ...(topRaw !== null ? [`$top=${top}`] : []),
+        ...(select ? [`$select=${select.map(encodeURIComponent).join(',')}`] : []),
+        `$skiptoken=${token}`,
+      ].join('&');
+      nextLink = `${origin()}${ctx.url.pathname}?${query}`;
+    }
+    sendJson(ctx.res, 200, {
+      '@odata.context': `${origin()}${GRAPH}/$metadata#users('${encodeURIComponent(call.account.email)}')/drive/items('${node.id}')/children`,
+      ...(nextLink ? { '@odata.nextLink': nextLink } : {}),
+      value: page.map((child) => driveItem(child, call.account.id, select)),
+    });
+  };
+
+  const content = async (ctx: RequestContext, match: RegExpExecArray) => {
+    const call = await apiGate(ctx, state, P, errors, 'content');
+    if (!call) return;
+    const node = itemFrom(state.drive(P, call.account.id), match[1]!);
+    if (!node) return notFound(ctx);
+    if (node.kind !== 'file') return notFound(ctx);
+    redirect(ctx.res, downloadUrl(call.account.id, node.id));
+  };
+
+  /** The pre-authenticated URL `/content` redirects to: no Authorization needed (nor expected). */
+  const download = (ctx: RequestContext, match: RegExpExecArray) => {
+    const record: ApiCallRecord = {
+      provider: P,
+      endpoint: 'download_url',
+      method: ctx.method,
+      path: '/microsoft/download/…',
+      authorizationHeader: ctx.req.headers.authorization !== undefined,
+      tokenInUrl: false,
+    };
+    state.apiCalls.push(record);
+    ctx.res.on('finish', () => {
+      record.status = ctx.res.statusCode;
+    });
+    const entry = state.downloads.get(match[1]!);
+    if (!entry || entry.expiresAt < Date.now()) {
+      return sendText(ctx.res, 401, 'The download URL is invalid or has expired.');
+    }
+    record.accountId = entry.accountId;
+    const node = state.drive(P, entry.accountId).byId.get(entry.fileId);
+    if (!node?.content) return sendText(ctx.res, 404, 'Not found');
+    sendBytes(ctx.res, 200, node.content(), {
+      'content-type': node.mimeType,
+      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(node.name)}`,
+    });
+  };
+
+  return [
+    ...oauthRoutes(spec, state),
+    { method: 'GET', pattern: /^\/microsoft\/graph\/v1\.0\/me$/, handler: me },
+    { method: 'GET', pattern: /^\/microsoft\/graph\/v1\.0\/me\/drive$/, handler: drive },
+    { method: 'GET', pattern: /^\/microsoft\/graph\/v1\.0\/me\/drive\/root$/, handler: item },
+    { method: 'GET', pattern: /^\/microsoft\/graph\/v1\.0\/me\/drive\/root\/children$/, handler: children },
+    { method: 'GET', pattern: /^\/microsoft\/graph\/v1\.0\/me\/drive\/items\/([^/]+)$/, handler: item },
+    {
+      method: 'GET',
+      pattern: /^\/microsoft\/graph\/v1\.0\/me\/drive\/items\/([^/]+)\/children$/,
+      handler: children,
+    },
+    {
+      method: 'GET',
+      pattern: /^\/microsoft\/graph\/v1\.0\/me\/drive\/items\/([^/]+)\/content$/,
+      handler: content,
+    },
+    { method: 'GET', pattern: /^\/microsoft\/download\/([\w-]+)$/, handler: download },
+  ];
+}
