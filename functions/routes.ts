@@ -4,13 +4,21 @@
  * generated from it. The key is the entry file under functions/ (without `.ts`) whose `handler` serves the
  * route. Entries are grouped by area in functions/route-table/ and merged here; no route is listed elsewhere.
  */
+import { auditRoutes } from './route-table/audit.ts';
 import { authRoutes } from './route-table/auth.ts';
+import { brandRoutes } from './route-table/brand.ts';
+import { collectionRoutes } from './route-table/collections.ts';
+import { docsRoutes } from './route-table/docs.ts';
 import { metaRoutes } from './route-table/meta.ts';
 import type { RouteDef } from './route-types.ts';
 
 export const routes = {
   ...metaRoutes,
   ...authRoutes,
+  ...docsRoutes,
+  ...brandRoutes,
+  ...collectionRoutes,
+  ...auditRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteKey = keyof typeof routes;

@@ -1,0 +1,1 @@
+GRANT DELETE ON brand_strategy TO brand_app;
