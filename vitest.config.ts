@@ -13,7 +13,7 @@ export default defineConfig({
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
-      LOG_LEVEL: 'WARN',
+      LOG_LEVEL: 'ERROR',
     },
   },
 });

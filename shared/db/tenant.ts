@@ -39,6 +39,12 @@ async function inTransaction<T>(
     mapDbError(error);
   }
   let broken: Error | undefined;
+  // A server that goes away while the client is checked out emits 'error' on it; without a listener that
+  // would be an uncaught exception. Remember it and destroy the client instead of returning it to the pool.
+  const onClientError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onClientError);
   try {
     await client.query('BEGIN');
     await setup(client);
@@ -54,6 +60,7 @@ async function inTransaction<T>(
     }
     return mapDbError(error);
   } finally {
+    client.off('error', onClientError);
     client.release(broken ?? false);
   }
 }

@@ -183,8 +183,9 @@ const problemErrors = (): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Cont
     let problem: HttpProblem;
     if (error instanceof HttpProblem) {
       problem = error;
+      // Typed 5xx (database or provider unavailable) are expected operational states: warn, without a stack.
       if (problem.status >= 500)
-        logger.error('Request failed', { status: problem.status, error: redact(error) });
+        logger.warn('Request failed', { status: problem.status, type: problem.type });
     } else {
       logger.error('Unhandled error', { error: redact(error) });
       problem = new HttpProblem(500, 'internal-error', 'Internal server error', {
