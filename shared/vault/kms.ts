@@ -77,5 +77,7 @@ export function kmsFailure(error: unknown): VaultError {
   if (CIPHERTEXT_REJECTED.has(name)) {
     return new VaultError('decrypt-failed', `KMS could not decrypt the data key (${name})`, name);
   }
-  return new VaultError('kms-unavailable', `KMS is unavailable (${name})`, name);
+  // No name in this message: transport errors are named like `TimeoutError`, and the database layer treats
+  // "timeout" in a message as a database outage. The name is still in `kmsError`.
+  return new VaultError('kms-unavailable', 'KMS is unavailable', name);
 }
