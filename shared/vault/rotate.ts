@@ -175,14 +175,12 @@ export async function rotateTokenKeys(options: RotateOptions = {}): Promise<Rota
   if (options.pendingTx && !options.signal?.aborted) {
     tables.push(await rotateTable('pending_cloud_connections', options.pendingTx, current, options));
   }
-  const report: RotateReport = {
+  return {
     currentKeyVersion: current,
     tables,
     pendingSkipped: !options.pendingTx,
     complete: tables.every((t) => t.remaining === 0 && t.failed === 0),
   };
-  logger.info('Token vault rotation finished', { ...report });
-  return report;
 }
 
 /** A TxRunner on one dedicated connection (e.g. an operator's connection that can reach pending rows). */
