@@ -1,5 +1,5 @@
 import type { Provider } from '#shared/providers/types';
-import { bearerToken, type RequestContext, sleep } from './http.ts';
+import { bearerToken, type RequestContext, sendJson, sleep } from './http.ts';
 import type { AccessTokenRecord, Account, ApiCallRecord, ApiFailure, SandboxState } from './state.ts';
 
 export type AuthProblem = 'missing' | 'invalid' | 'expired';
@@ -18,7 +18,7 @@ export interface ApiCall {
 
 /**
  * Every resource-API request passes here: it is recorded, authenticated from the Authorization header only
- * (an `access_token` query parameter is noted and ignored), then any injected failure is applied.
+ * (a token in the URL is refused outright), then any injected failure is applied.
  * Returns undefined when a response has already been sent.
  */
 export async function apiGate(
@@ -35,13 +35,21 @@ export async function apiGate(
     method: ctx.method,
     path: ctx.url.pathname,
     authorizationHeader: ctx.req.headers.authorization !== undefined,
-    tokenInUrl: ctx.url.searchParams.has('access_token'),
+    tokenInUrl: ctx.url.searchParams.has('access_token') || ctx.url.searchParams.has('authorization'),
     ...(bearer ? { bearer } : {}),
   };
   state.apiCalls.push(record);
   ctx.res.on('finish', () => {
     record.status = ctx.res.statusCode;
   });
+  if (record.tokenInUrl) {
+    // Real providers accept this; the sandbox refuses it so a leak fails tests (SECURITY.md §3, case 27).
+    sendJson(ctx.res, 400, {
+      error: 'sandbox_token_in_url',
+      error_description: 'Access tokens in the URL are refused by the sandbox: use the Authorization header.',
+    });
+    return undefined;
+  }
   if (!bearer) {
     errors.unauthorized(ctx, 'missing');
     return undefined;

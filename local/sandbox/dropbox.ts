@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type ApiCall, type ApiErrors, apiGate, decodeCursor, encodeCursor } from './api.ts';
-import type { AccountDrive, DriveNode } from './files.ts';
+import { type AccountDrive, contentDigest, type DriveNode } from './files.ts';
 import { type RequestContext, type Route, sendBytes, sendJson, sendText } from './http.ts';
 import { type OAuthSpec, oauthRoutes } from './oauth.ts';
 import type { SandboxState } from './state.ts';
@@ -117,7 +117,6 @@ function metadata(node: DriveNode): Record<string, unknown> {
     id: node.id,
   };
   if (node.kind === 'folder') return { '.tag': 'folder', ...common };
-  const content = node.content!();
   return {
     '.tag': 'file',
     ...common,
@@ -126,7 +125,7 @@ function metadata(node: DriveNode): Record<string, unknown> {
     rev: createHash('sha1').update(node.id).digest('hex').slice(0, 15),
     size: node.size,
     is_downloadable: true,
-    content_hash: createHash('sha256').update(content).digest('hex'),
+    content_hash: contentDigest(node, 'sha256'),
   };
 }
 

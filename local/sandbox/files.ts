@@ -226,3 +226,21 @@ export function describeDrive(drive: AccountDrive): SandboxFileInfo[] {
     ...(n.parent ? { parentId: n.parent.id } : {}),
   }));
 }
+
+const digests = new WeakMap<DriveNode, Map<string, string>>();
+/** Hex digest of a file's content, memoised per node (large.txt is over 1 MiB and listed often). */
+export function contentDigest(node: DriveNode, algorithm: 'md5' | 'sha256'): string {
+  let perNode = digests.get(node);
+  if (!perNode) {
+    perNode = new Map();
+    digests.set(node, perNode);
+  }
+  let value = perNode.get(algorithm);
+  if (value === undefined) {
+    value = createHash(algorithm)
+      .update(node.content?.() ?? Buffer.alloc(0))
+      .digest('hex');
+    perNode.set(algorithm, value);
+  }
+  return value;
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ApiErrors, apiGate, decodeCursor, encodeCursor } from './api.ts';
 import { FieldSyntaxError, type FieldTree, parseFields, selectFields, unknownFields } from './fields.ts';
-import { type DriveNode, GOOGLE_DOC_MIME } from './files.ts';
+import { contentDigest, type DriveNode, GOOGLE_DOC_MIME } from './files.ts';
 import { isFormBody, type RequestContext, type Route, sendBytes, sendJson } from './http.ts';
 import { type OAuthSpec, oauthRoutes } from './oauth.ts';
 import type { SandboxState } from './state.ts';
@@ -13,7 +13,11 @@ export const GOOGLE_PATHS = {
   token: '/google/token',
   revoke: '/google/revoke',
   userinfo: '/google/v1/userinfo',
-  driveRoot: '/google/',
+  /**
+   * Drive lives at the origin's root: googleapis-common rebases each request with `new URL('/drive/v3/…',
+   * rootUrl)`, so any path in `rootUrl` is dropped and only its origin counts.
+   */
+  driveRoot: '/',
 };
 
 const STATUS_NAMES: Record<number, string> = {
@@ -152,7 +156,7 @@ function fileResource(node: DriveNode, driveRootUrl: string): Record<string, unk
     ...(isFile
       ? {
           size: String(node.size),
-          md5Checksum: createHash('md5').update(node.content!()).digest('hex'),
+          md5Checksum: contentDigest(node, 'md5'),
           ...(ext ? { fileExtension: ext } : {}),
           headRevisionId: `0B${node.id.slice(1, 20)}`,
         }
@@ -446,6 +450,14 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
       via: fromBody !== null ? 'body' : 'query',
     });
     // Google revokes the whole grant, whichever of its tokens is presented.
+    if (fromBody === null && fromQuery !== null) {
+      // Google accepts ?token=… (google-auth-library's revokeToken sends it so); the sandbox refuses tokens in
+      // URLs so such a leak fails tests (SECURITY.md §3, case 27).
+      return sendJson(ctx.res, 400, {
+        error: 'invalid_request',
+        error_description: 'sandbox: the token must be in the form body, not the URL.',
+      });
+    }
     const grant = access.record?.grant ?? refresh.record?.grant;
     const usable = access.status === 'active' || access.status === 'expired' || refresh.status === 'active';
     if (!grant || !usable) {
@@ -462,9 +474,9 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
     ...oauthRoutes(spec, state),
     { method: 'POST', pattern: /^\/google\/revoke$/, handler: revoke },
     { method: 'GET', pattern: /^\/google\/(?:v1|oauth2\/v3)\/userinfo$/, handler: userinfo },
-    { method: 'GET', pattern: /^\/google\/drive\/v3\/about$/, handler: about },
-    { method: 'GET', pattern: /^\/google\/drive\/v3\/files$/, handler: listFiles },
-    { method: 'GET', pattern: /^\/google\/drive\/v3\/files\/([^/]+)\/export$/, handler: exportFile },
-    { method: 'GET', pattern: /^\/google\/drive\/v3\/files\/([^/]+)$/, handler: getFile },
+    { method: 'GET', pattern: /^\/drive\/v3\/about$/, handler: about },
+    { method: 'GET', pattern: /^\/drive\/v3\/files$/, handler: listFiles },
+    { method: 'GET', pattern: /^\/drive\/v3\/files\/([^/]+)\/export$/, handler: exportFile },
+    { method: 'GET', pattern: /^\/drive\/v3\/files\/([^/]+)$/, handler: getFile },
   ];
 }

@@ -24,6 +24,7 @@ const CODE_TTL_MS = 10 * 60_000;
 /** RFC 7636 §4.1 (verifier) and the S256 challenge: 43 base64url characters. */
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+const URL_SECRETS = new Set(['code', 'client_secret', 'refresh_token', 'code_verifier', 'grant_type']);
 
 /** What differs between the three authorization servers. */
 export interface OAuthSpec {
@@ -211,6 +212,7 @@ export function oauthRoutes(spec: OAuthSpec, state: SandboxState): Route[] {
       grantType,
       params: Object.fromEntries(form),
       clientAuth: basic ? 'basic' : form.has('client_secret') ? 'body' : 'none',
+      paramsInUrl: [...ctx.url.searchParams.keys()],
     };
     state.tokenRequests.push(record);
     ctx.res.on('finish', () => {
@@ -259,6 +261,11 @@ export function oauthRoutes(spec: OAuthSpec, state: SandboxState): Route[] {
       }
     }
 
+    if (record.paramsInUrl.some((k) => URL_SECRETS.has(k))) {
+      // Real Dropbox accepts these in the query (its SDK sends them there); the sandbox refuses credentials in
+      // URLs so such a leak fails tests (SECURITY.md §3, case 27).
+      return error(400, 'invalid_request', 'sandbox: credentials in the URL are refused; send a form body.');
+    }
     if (!isFormBody(ctx.req)) {
       return error(400, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
     }

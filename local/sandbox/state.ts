@@ -170,6 +170,8 @@ export interface TokenRequestRecord {
   /** Every form field as received (client_secret and code_verifier included: it is a sandbox). */
   params: Record<string, string>;
   clientAuth: 'basic' | 'body' | 'none';
+  /** OAuth parameters found in the URL query (refused with 400 invalid_request). */
+  paramsInUrl: string[];
   status?: number;
   error?: string;
 }
@@ -191,7 +193,7 @@ export interface ApiCallRecord {
   /** The bearer token the fake saw in the Authorization header, if any. */
   bearer?: string;
   authorizationHeader: boolean;
-  /** An `access_token` query parameter was present (never honoured). */
+  /** An `access_token`/`authorization` query parameter was present (refused with 400). */
   tokenInUrl: boolean;
   accountId?: string;
   status?: number;
