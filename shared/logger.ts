@@ -7,15 +7,31 @@ import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertool
  * `Authorization`, `client_secret`, `code_verifier` and `password` are all caught.
  */
 const SENSITIVE_KEY =
-  /(token|secret|password|passwd|authorization|cookie|^code$|verifier|ticket|^state$|credential|ciphertext|privatekey|apikey)/i;
+  /(token|secret|password|passwd|authorization|cookie|^code$|verifier|ticket|^state$|credential|ciphertext|privatekey|apikey|signature)/i;
+const isSensitiveKey = (key: string): boolean => SENSITIVE_KEY.test(key.replace(/[-_]/g, ''));
 const JWT_LIKE = /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
 const BEARER = /bearer\s+[\w.~+/=-]+/gi;
+const BASIC = /\bbasic\s+[A-Za-z0-9+/=]{8,}/gi;
+// Secrets also travel inside free text: callback URLs (`?code=`), form bodies (`refresh_token=`), JSON in an
+// SDK error message (`"access_token":"…"`). Values are redacted there by the same key rule.
+const KEY_VALUE = /([\w.-]{1,64})=([^&\s"'<>,;#]+)/g;
+const JSON_PAIR = /("([\w.-]{1,64})"\s*:\s*)"(?:[^"\\]|\\.)*"/g;
 export const REDACTED = '[REDACTED]';
+
+function redactString(value: string): string {
+  return value
+    .replace(JWT_LIKE, REDACTED)
+    .replace(BEARER, `Bearer ${REDACTED}`)
+    .replace(BASIC, `Basic ${REDACTED}`)
+    .replace(KEY_VALUE, (pair, key: string) => (isSensitiveKey(key) ? `${key}=${REDACTED}` : pair))
+    .replace(JSON_PAIR, (pair, prefix: string, key: string) =>
+      isSensitiveKey(key) ? `${prefix}"${REDACTED}"` : pair,
+    );
+}
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 12) return '[TRUNCATED]';
-  if (typeof value === 'string')
-    return value.replace(JWT_LIKE, REDACTED).replace(BEARER, `Bearer ${REDACTED}`);
+  if (typeof value === 'string') return redactString(value);
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
     return {
@@ -29,7 +45,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    out[key] = SENSITIVE_KEY.test(key.replace(/[-_]/g, '')) ? REDACTED : redact(inner, depth + 1);
+    out[key] = isSensitiveKey(key) ? REDACTED : redact(inner, depth + 1);
   }
   return out;
 }
