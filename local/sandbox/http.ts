@@ -91,7 +91,8 @@ export function sendHtml(res: Res, status: number, html: string): void {
     'cache-control': 'no-store',
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    // No form-action: browsers apply it to the redirect after the form, which leaves for the app's callback.
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
   });
   res.end(payload);
 }

@@ -122,6 +122,15 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+function unescapeHtml(value: string): string {
+  return value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
 function withDisplayName(account: SandboxAccount): Required<SandboxAccount> {
   return {
     id: account.id,
@@ -300,7 +309,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const requestId = /name="request" value="([^"]+)"/.exec(page.body)?.[1];
       const action = /<form method="post" action="([^"]+)"/.exec(page.body)?.[1];
       if (!requestId || !action) throw new Error('consent page without a form');
-      const email = opts.email ?? /id="email" name="email" value="([^"]*)"/.exec(page.body)?.[1] ?? '';
+      const shown = /id="email" name="email" value="([^"]*)"/.exec(page.body)?.[1] ?? '';
+      const email = opts.email ?? unescapeHtml(shown);
       const form = new URLSearchParams({ request: requestId, decision: opts.decision ?? 'allow', email });
       const answer = await request(new URL(action, origin).toString(), certificate.caPem, {
         method: 'POST',
