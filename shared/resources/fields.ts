@@ -6,7 +6,8 @@ import { z } from 'zod';
  */
 
 const storable = (value: string): boolean => !value.includes('\u0000') && value.isWellFormed();
-const STORABLE = { message: 'Must be valid Unicode text without NUL characters' };
+// A plain string, never a shared params object: zod normalises (mutates) the params objects it is given.
+const STORABLE = 'Must be valid Unicode text without NUL characters';
 
 /** Text PostgreSQL stores as sent: no NUL character (text columns refuse it), no lone surrogate. */
 export const text = () => z.string().refine(storable, STORABLE);
@@ -62,7 +63,7 @@ const MAX_JSON_DEPTH = 32;
 
 function jsonProblem(value: unknown, depth: number): string | undefined {
   if (depth > MAX_JSON_DEPTH) return `Must be nested at most ${MAX_JSON_DEPTH} levels deep`;
-  if (typeof value === 'string') return storable(value) ? undefined : STORABLE.message;
+  if (typeof value === 'string') return storable(value) ? undefined : STORABLE;
   if (Array.isArray(value)) {
     for (const item of value) {
       const problem = jsonProblem(item, depth + 1);
@@ -70,7 +71,7 @@ function jsonProblem(value: unknown, depth: number): string | undefined {
     }
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
-      const problem = storable(key) ? jsonProblem(item, depth + 1) : STORABLE.message;
+      const problem = storable(key) ? jsonProblem(item, depth + 1) : STORABLE;
       if (problem) return problem;
     }
   }
@@ -91,7 +92,7 @@ export const jsonObject = (maxBytes: number) =>
 
 /** PATCH bodies: partial, but not empty. */
 export const nonEmpty = (value: object): boolean => Object.keys(value).length > 0;
-export const NON_EMPTY = { message: 'At least one field is required' };
+export const NON_EMPTY = 'At least one field is required';
 
 /** Timestamps in responses (ISO 8601 UTC). */
 export const timestamp = () => z.iso.datetime();

@@ -16,7 +16,7 @@ export const brandStrategyPut = z
   .strictObject({
     mission: strategyText(),
     vision: strategyText(),
-    values: z.array(text().max(5000)).max(100),
+    values: stringList(100, 5000),
     targetAudience: strategyText(),
     positioning: strategyText(),
     toneOfVoice: strategyText(),

@@ -97,7 +97,8 @@ const handlers = new Map<string, Promise<LambdaHandler>>();
 export function handlerFor(key: string): Promise<LambdaHandler> {
   let handler = handlers.get(key);
   if (!handler) {
-    handler = import(`../../../functions/${key}.ts`).then((m: { handler: LambdaHandler }) => m.handler);
+    const file = new URL(`../../../functions/${key}.ts`, import.meta.url).href;
+    handler = import(/* @vite-ignore */ file).then((m: { handler: LambdaHandler }) => m.handler);
     handlers.set(key, handler);
   }
   return handler;
