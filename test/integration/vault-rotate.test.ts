@@ -11,6 +11,7 @@ import { insertConnection, insertPending, readSealedRows, superuserUrl } from '.
 const db = useTestDatabase();
 const K1 = randomBytes(32).toString('base64');
 const K2 = randomBytes(32).toString('base64');
+const K3 = randomBytes(32).toString('base64');
 const USERS = [
   'aa000000-0000-4000-8000-000000000001',
   'aa000000-0000-4000-8000-000000000002',
@@ -158,7 +159,7 @@ describe('npm run vault:rotate (rotateTokenKeys)', () => {
     });
     expect(moved).toBe(2);
 
-    useKeys(`2:${K2},3:${randomBytes(32).toString('base64')}`);
+    useKeys(`2:${K2},3:${K3}`);
     const report = await rotateTokenKeys({ batchSize: 4 });
     expect(report.tables).toEqual([
       { table: 'user_cloud_storage_tokens', batches: 3, rotated: 7, failed: 2, remaining: 2 },
@@ -171,5 +172,31 @@ describe('npm run vault:rotate (rotateTokenKeys)', () => {
       [alice, 'dropbox', 2],
       [bob, 'onedrive', 2],
     ]);
+  });
+
+  it('skips rows a concurrent transaction holds instead of waiting, and takes them on the next run', async () => {
+    useKeys(`2:${K2},3:${K3},4:${randomBytes(32).toString('base64')}`);
+    const [, , carol] = USERS as [string, string, string];
+    // A token refresh for Carol's Drive row is in flight: its transaction holds the row lock.
+    const refresh = new pg.Client({ connectionString: db().refresherUrl });
+    await refresh.connect();
+    try {
+      await refresh.query('begin');
+      await refresh.query(
+        "select 1 from user_cloud_storage_tokens where user_id = $1 and provider = 'google_drive' for update",
+        [carol],
+      );
+      const during = await rotateTokenKeys({ batchSize: 4 });
+      expect(during.tables[0]).toMatchObject({ rotated: 6, failed: 2, remaining: 3 });
+      await refresh.query('commit');
+    } finally {
+      await refresh.end();
+    }
+    const after = await rotateTokenKeys({ batchSize: 4 });
+    expect(after.tables[0]).toMatchObject({ rotated: 1, failed: 2, remaining: 2 });
+    const carolDrive = (await readSealedRows(db().name, 'user_cloud_storage_tokens')).find(
+      (r) => r.user_id === carol && r.provider === 'google_drive',
+    );
+    expect(carolDrive?.key_version).toBe(4);
   });
 });
