@@ -6,6 +6,7 @@
  */
 import { auditRoutes } from './route-table/audit.ts';
 import { authRoutes } from './route-table/auth.ts';
+import { cloudStorageRoutes } from './route-table/cloud-storage.ts';
 import { brandRoutes } from './route-table/brand.ts';
 import { collectionRoutes } from './route-table/collections.ts';
 import { docsRoutes } from './route-table/docs.ts';
@@ -15,6 +16,7 @@ import type { RouteDef } from './route-types.ts';
 export const routes = {
   ...metaRoutes,
   ...authRoutes,
+  ...cloudStorageRoutes,
   ...docsRoutes,
   ...brandRoutes,
   ...collectionRoutes,

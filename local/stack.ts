@@ -12,6 +12,7 @@ import {
   prepareDatabase,
   startEmbeddedPostgres,
 } from './postgres.ts';
+import { type Sandbox, startSandbox, trustSandboxCertificate } from './sandbox/index.ts';
 
 export interface LocalStackOptions {
   /** Where embedded services keep their data (`.local/` for `npm start`, a temp dir in tests). */
@@ -23,6 +24,8 @@ export interface LocalStackOptions {
   database?: string;
   /** Defaults to the local Cognito's JWT authorizer; tests may substitute their own. */
   verifyBearer?: BearerVerifier;
+  /** `sandbox`: loopback fakes of Google, Microsoft and Dropbox (tests, offline demos); `real`: the real ones. */
+  providers?: 'sandbox' | 'real';
   /** Confirm sign-ups at once (default), since there is no mail locally. */
   autoConfirm?: boolean;
   /** Observes every function invocation (tests use it to prove that refused requests ran no handler). */
@@ -36,6 +39,7 @@ export interface LocalStack {
   db: DatabaseUrls;
   postgres?: EmbeddedCluster;
   cognito: LocalCognito;
+  sandbox?: Sandbox;
   server: http.Server;
   stop: () => Promise<void>;
 }
@@ -77,14 +81,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       requiredScopes: [COGNITO_ACCESS_SCOPE],
     }));
 
+  // The token vault's local key lives with the rest of the local state (generated once, mode 0600).
+  process.env.TOKEN_VAULT_LOCAL_KEY_FILE ??= path.join(options.stateDir, 'token-vault.key');
+
+  let sandbox: Sandbox | undefined;
+  if ((options.providers ?? 'real') === 'sandbox') {
+    sandbox = await startSandbox({ caFile: path.join(options.stateDir, 'sandbox-ca.pem') });
+    trustSandboxCertificate(sandbox.caPem);
+    process.env.PROVIDER_ENDPOINTS = JSON.stringify(sandbox.endpoints);
+    process.env.GOOGLE_CLIENT_ID = sandbox.clients.google_drive.clientId;
+    process.env.GOOGLE_CLIENT_SECRET = sandbox.clients.google_drive.clientSecret;
+    process.env.MICROSOFT_CLIENT_ID = sandbox.clients.onedrive.clientId;
+    process.env.MICROSOFT_CLIENT_SECRET = sandbox.clients.onedrive.clientSecret;
+    process.env.DROPBOX_APP_KEY = sandbox.clients.dropbox.clientId;
+    process.env.DROPBOX_APP_SECRET = sandbox.clients.dropbox.clientSecret;
+  }
+
   const server = createGateway({ verifyBearer, ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}) });
   const port = await listen(server, options.port);
+  process.env.OAUTH_REDIRECT_BASE_URL =
+    options.port === 0 ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     db,
     ...(postgres ? { postgres } : {}),
     cognito,
+    ...(sandbox ? { sandbox } : {}),
     server,
     stop: async () => {
       await new Promise<void>((resolve) => {
@@ -93,6 +116,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       });
       await closePools();
       await cognito.stop();
+      await sandbox?.stop();
       await postgres?.stop();
     },
   };

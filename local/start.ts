@@ -1,8 +1,12 @@
 /**
  * `npm start`: the whole API on http://localhost:3000 with embedded services and no cloud account.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startLocalStack } from './stack.ts';
+
+// Provider credentials and other settings may come from a .env file locally (never in AWS).
+if (existsSync('.env')) process.loadEnvFile('.env');
 
 const stateDir = path.resolve(process.env.LOCAL_STATE_DIR ?? '.local');
 const port = Number(process.env.PORT ?? 3000);
@@ -11,6 +15,7 @@ const stack = await startLocalStack({
   stateDir,
   port,
   ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+  providers: process.env.PROVIDERS === 'sandbox' ? 'sandbox' : 'real',
 });
 
 const banner = [
@@ -19,6 +24,7 @@ const banner = [
   `  PostgreSQL       ${stack.postgres ? `embedded, data in ${path.relative(process.cwd(), stateDir)}/postgres` : 'DATABASE_URL'}`,
   `  Try              curl http://localhost:${stack.port}/health`,
   `  Cognito (local)  ${stack.cognito.endpoint}  pool ${stack.cognito.userPoolId}, client ${stack.cognito.clientId}`,
+  `  Providers        ${stack.sandbox ? `sandbox (loopback fakes at ${stack.sandbox.origin})` : 'real (set GOOGLE_/MICROSOFT_/DROPBOX_ credentials, or PROVIDERS=sandbox)'}`,
   '  Stop             Ctrl-C',
   '',
 ];

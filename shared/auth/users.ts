@@ -1,5 +1,6 @@
 import { DeleteUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { listConnections } from '#shared/cloud-storage/connections';
+import { revokeAllConnections } from '#shared/cloud-storage/revocation';
 import { withTenant } from '#shared/db/tenant';
 import { NotFound, ServiceUnavailable } from '#shared/errors';
 import { logger } from '#shared/logger';
@@ -32,20 +33,13 @@ export async function getMe(userId: string) {
   });
 }
 
-/** Account deletion hooks (provider token revocation), registered by the cloud-storage module. */
-type BeforeDelete = (userId: string) => Promise<void>;
-const beforeDelete: BeforeDelete[] = [];
-export const onAccountDeletion = (hook: BeforeDelete): void => {
-  beforeDelete.push(hook);
-};
-
 /**
  * Deletes the account: provider tokens are revoked where the provider allows it, the Cognito user is deleted
  * (so no new tokens can be issued), then every row of the user goes through the ON DELETE CASCADE of `users`,
  * audit log included. A retry after a partial failure finishes the job.
  */
 export async function deleteMe(userId: string, accessToken: string): Promise<void> {
-  for (const hook of beforeDelete) await hook(userId);
+  await revokeAllConnections(userId);
   try {
     await cognito().send(new DeleteUserCommand({ AccessToken: accessToken }));
   } catch (error) {

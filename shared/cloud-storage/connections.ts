@@ -1,7 +1,7 @@
-import type { Tx } from '#shared/db/tenant';
+import { type Tx, withTenant } from '#shared/db/tenant';
 import type { CloudConnection } from './schemas.ts';
 
-interface ConnectionRow {
+export interface ConnectionRow {
   provider: CloudConnection['provider'];
   status: CloudConnection['status'];
   provider_user_id: string;
@@ -36,4 +36,8 @@ export async function listConnections(tx: Tx): Promise<CloudConnection[]> {
     `select ${CONNECTION_COLUMNS} from user_cloud_storage_tokens order by provider`,
   );
   return rows.map(toCloudConnection);
+}
+
+export async function getConnections(userId: string): Promise<{ connections: CloudConnection[] }> {
+  return { connections: await withTenant(userId, (tx) => listConnections(tx)) };
 }

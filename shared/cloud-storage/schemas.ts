@@ -17,3 +17,15 @@ export const cloudConnection = z.object({
   lastError: z.string().nullable(),
 });
 export type CloudConnection = z.output<typeof cloudConnection>;
+
+export const connectResponse = z.object({ authorizationUrl: z.url(), expiresAt: z.string() });
+
+/** Providers add their own parameters to the redirect (Google `scope`, `authuser`…), so unknown keys pass. */
+export const callbackQuery = z.looseObject({
+  code: z.string().max(8192).optional(),
+  state: z.string().max(8192).optional(),
+  error: z.string().max(8192).optional(),
+});
+
+export const confirmBody = z.strictObject({ ticket: z.string().min(1).max(512) });
+export const connectionsResponse = z.object({ connections: z.array(cloudConnection) });

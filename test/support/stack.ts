@@ -33,7 +33,7 @@ export interface TestStack extends LocalStack {
   createUser(): Promise<TestUser>;
 }
 
-export type TestStackOptions = Pick<LocalStackOptions, 'autoConfirm' | 'onInvoke'>;
+export type TestStackOptions = Pick<LocalStackOptions, 'autoConfirm' | 'onInvoke' | 'providers'>;
 
 export async function startTestStack(
   options: TestStackOptions = {},
@@ -44,6 +44,7 @@ export async function startTestStack(
     port: 0,
     databaseUrl: inject('adminUrl'),
     database: `e2e_${randomBytes(6).toString('hex')}`,
+    providers: 'sandbox',
     ...options,
   });
   const api: TestStack['api'] = async (method, urlPath, options = {}) => {

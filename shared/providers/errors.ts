@@ -1,0 +1,71 @@
+/**
+ * How a provider failure is handled, shared by refresh on use, the scheduled refresh and the file APIs:
+ * - `reauth`: the grant is dead (invalid_grant, unauthorized_client, consent/interaction required) → the
+ *   connection becomes `needs_reauth`, no retries until the user reconnects;
+ * - `config`: our client is misconfigured (invalid_client, expired secret) → operator alarm, tokens kept;
+ * - `rate_limited`: 429 / Drive userRateLimitExceeded → honour Retry-After, back off;
+ * - `transient`: 5xx, timeouts, network → bounded retries with backoff and jitter;
+ * - `access`: the token is valid but may not do this (missing scope, not found, not downloadable);
+ * - `expired_token`: the access token was refused (401) → refresh once and retry.
+ * Provider text is kept out of `message`, which may reach logs; `code` is a short machine code.
+ */
+export type ProviderErrorKind =
+  | 'reauth'
+  | 'config'
+  | 'rate_limited'
+  | 'transient'
+  | 'access'
+  | 'expired_token'
+  | 'not_found';
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    readonly code: string,
+    readonly options: { status?: number; retryAfterSeconds?: number } = {},
+  ) {
+    super(`Provider call failed: ${kind} (${code})`);
+    this.name = 'ProviderError';
+  }
+
+  get retryAfterSeconds(): number | undefined {
+    return this.options.retryAfterSeconds;
+  }
+}
+
+const REAUTH = new Set([
+  'invalid_grant',
+  'unauthorized_client',
+  'interaction_required',
+  'consent_required',
+  'invalid_rapt',
+]);
+const CONFIG = new Set(['invalid_client', 'invalid_scope', 'unsupported_grant_type']);
+const TRANSIENT = new Set(['temporarily_unavailable', 'server_error']);
+
+export function parseRetryAfter(value: string | null | undefined): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+/** Classifies an OAuth token-endpoint error response (RFC 6749 §5.2): branch on `error`, never on its description. */
+export function classifyTokenError(
+  status: number,
+  error: string | undefined,
+  retryAfter?: number,
+): ProviderError {
+  const code = (error ?? `http_${status}`).slice(0, 64);
+  if (status === 429)
+    return new ProviderError('rate_limited', code, {
+      status,
+      ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+    });
+  if (error && REAUTH.has(error)) return new ProviderError('reauth', code, { status });
+  if (error && CONFIG.has(error)) return new ProviderError('config', code, { status });
+  if (status >= 500 || (error && TRANSIENT.has(error)))
+    return new ProviderError('transient', code, { status });
+  return new ProviderError('config', code, { status });
+}

@@ -1,0 +1,73 @@
+import { clientCredentials, providerEndpoints } from './config.ts';
+import { classifyTokenError, ProviderError, parseRetryAfter } from './errors.ts';
+import type { Provider } from './types.ts';
+
+export interface TokenResponse {
+  accessToken: string;
+  refreshToken?: string;
+  tokenType: string;
+  /** Space-separated scopes the provider granted, when it says. */
+  scope?: string;
+  expiresIn?: number;
+}
+
+const TOKEN_TIMEOUT_MS = 8_000;
+
+/**
+ * One RFC 6749 token request (form POST, client_secret_post) to a provider's token endpoint. The same small
+ * client serves the three providers so that code exchange and refresh classify errors identically.
+ */
+async function tokenRequest(provider: Provider, params: Record<string, string>): Promise<TokenResponse> {
+  const credentials = await clientCredentials(provider);
+  if (!credentials) throw new ProviderError('config', 'not_configured');
+  const body = new URLSearchParams({
+    ...params,
+    client_id: credentials.clientId,
+    client_secret: credentials.clientSecret,
+  });
+  let res: Response;
+  try {
+    res = await fetch(providerEndpoints()[provider].tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body,
+      signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new ProviderError('transient', (error as Error).name === 'TimeoutError' ? 'timeout' : 'network');
+  }
+  const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  if (!res.ok || !json || typeof json.access_token !== 'string') {
+    throw classifyTokenError(
+      res.ok ? 502 : res.status,
+      typeof json?.error === 'string' ? json.error : undefined,
+      parseRetryAfter(res.headers.get('retry-after')) ??
+        (typeof json?.retry_after === 'number' ? json.retry_after : undefined),
+    );
+  }
+  return {
+    accessToken: json.access_token,
+    ...(typeof json.refresh_token === 'string' ? { refreshToken: json.refresh_token } : {}),
+    tokenType: typeof json.token_type === 'string' ? json.token_type : 'Bearer',
+    ...(typeof json.scope === 'string' ? { scope: json.scope } : {}),
+    ...(typeof json.expires_in === 'number' || typeof json.expires_in === 'string'
+      ? { expiresIn: Number(json.expires_in) }
+      : {}),
+  };
+}
+
+export function exchangeAuthorizationCode(
+  provider: Provider,
+  input: { code: string; codeVerifier: string; redirectUri: string },
+): Promise<TokenResponse> {
+  return tokenRequest(provider, {
+    grant_type: 'authorization_code',
+    code: input.code,
+    code_verifier: input.codeVerifier,
+    redirect_uri: input.redirectUri,
+  });
+}
+
+export function refreshAccessToken(provider: Provider, refreshToken: string): Promise<TokenResponse> {
+  return tokenRequest(provider, { grant_type: 'refresh_token', refresh_token: refreshToken });
+}
