@@ -29,7 +29,10 @@ const positionSchema = z.strictObject({
     .string()
     .regex(AT)
     .refine((at) => {
-      const ms = `${AT.exec(at)![1]}Z`;
+      // zod runs every check, so this one also sees values the regex refused.
+      const match = AT.exec(at);
+      if (!match) return false;
+      const ms = `${match[1]}Z`;
       const date = new Date(ms);
       return !Number.isNaN(date.getTime()) && date.toISOString() === ms;
     }),
