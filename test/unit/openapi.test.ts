@@ -49,9 +49,8 @@ describe('OpenAPI document', () => {
     } else expect(op.requestBody).toBeUndefined();
     if (def.query) {
       const query = z.toJSONSchema(def.query, { io: 'input', unrepresentable: 'any' }) as Doc;
-      const props = Object.keys(
-        query.properties ?? query.$defs?.[Object.keys(query.$defs ?? {})[0]]?.properties ?? {},
-      );
+      const root = query.properties ? query : Object.values(query.$defs ?? {})[0];
+      const props = Object.keys(root?.properties ?? {});
       for (const name of props)
         expect(op.parameters).toContainEqual(expect.objectContaining({ name, in: 'query' }));
     }
