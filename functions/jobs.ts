@@ -1,0 +1,44 @@
+import type { Capability } from './route-types.ts';
+
+/**
+ * The non-HTTP functions: what the route table is for HTTP routes, this table is for scheduled and deploy-time
+ * jobs. The CDK stack generates them exactly like route functions (one NodejsFunction per entry, least
+ * privilege from the capabilities). The key is the entry file under functions/ without `.ts`.
+ */
+export type JobCapability =
+  | Exclude<Capability, 'db'>
+  | 'refresher-db' // PostgreSQL as brand_refresher (token and audit tables only), through RDS Proxy
+  | 'migrations'; // PostgreSQL as the owner, straight to the instance; the runtime roles' secrets; migrations/
+
+export interface JobDef {
+  summary: string;
+  capabilities: readonly JobCapability[];
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** Run on a fixed rate by an EventBridge rule. */
+  scheduleRateMinutes?: number;
+  /** Run on every deployment that changes the function (CDK Trigger), failing the deployment if it fails. */
+  runOnDeploy?: boolean;
+}
+
+export const jobs = {
+  'token-refresh/handler': {
+    summary: 'Refreshes provider tokens that are due (FOR UPDATE SKIP LOCKED batches)',
+    capabilities: ['refresher-db', 'vault', 'providers'],
+    // Shorter than the schedule's period, so passes do not pile up (overlap is still safe: SKIP LOCKED).
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    scheduleRateMinutes: 5,
+  },
+  'migrate/handler': {
+    summary: 'Applies migrations/ as the owner role and sets the runtime roles passwords',
+    capabilities: ['migrations'],
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    runOnDeploy: true,
+  },
+} as const satisfies Record<string, JobDef>;
+
+export type JobKey = keyof typeof jobs;
+
+export const jobEntries = (): Array<[JobKey, JobDef]> => Object.entries(jobs) as Array<[JobKey, JobDef]>;

@@ -1,0 +1,22 @@
+import { type App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { BrandStack } from './stack.ts';
+import { stageConfig } from './stage.ts';
+
+/**
+ * Adds the stage's stack (from `-c stage=dev|prod`, default dev) and the cdk-nag AwsSolutions checks to `app`:
+ * any unacknowledged finding fails the synth (report in cdk.out/policy-validation-report.json). Used by
+ * infra/app.ts (the CDK CLI) and by the infra tests, so both see the same stack and the same checks.
+ * The stack is environment-agnostic: synth needs no AWS account, no credentials and no lookups.
+ */
+export function addBrandStack(app: App): BrandStack {
+  const stage = stageConfig(app.node);
+  const stack = new BrandStack(app, `BrandCloud-${stage.name}`, {
+    stage,
+    description: `brand-cloud backend (${stage.name})`,
+  });
+  Tags.of(stack).add('project', 'brand-cloud');
+  Tags.of(stack).add('stage', stage.name);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return stack;
+}

@@ -1,0 +1,148 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { JobDef } from '#functions/jobs';
+import type { RouteDef } from '#functions/routes';
+import type { Auth } from './auth.ts';
+import { BackendFunction } from './backend-function.ts';
+import type { Database } from './database.ts';
+import type { Network } from './network.ts';
+import type { ProviderCredentials } from './provider-credentials.ts';
+import type { TokenVault } from './token-vault.ts';
+
+export interface BackendFunctionsProps {
+  readonly network: Network;
+  readonly database: Database;
+  readonly auth: Auth;
+  readonly vault: TokenVault;
+  readonly providers: ProviderCredentials;
+  readonly frontendUrl: string;
+  /** API origin the providers redirect back to (`{OAUTH_REDIRECT_BASE_URL}/cloud-storage/callback/{provider}`). */
+  readonly oauthRedirectBaseUrl: string;
+  readonly logRetention: logs.RetentionDays;
+}
+
+export const ROUTE_DEFAULTS = { timeoutSeconds: 10, memoryMb: 512 } as const;
+/** API Gateway gives up on an integration after 30 s; a route function must finish (or fail) before that. */
+export const MAX_ROUTE_TIMEOUT_SECONDS = 29;
+
+/** `cloud-storage/connections/confirm` → `CloudStorageConnectionsConfirm`: a stable construct id per entry. */
+export function constructIdFor(entryKey: string): string {
+  return entryKey
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * Builds every function of the project from the route table and the job table, the same way: one
+ * BackendFunction per entry, and exactly the bindings its capabilities name. Functions that talk to the
+ * database share one security group (admitted by the proxy), the migrate function has its own (admitted by
+ * the instance), the rest share an egress-only one.
+ */
+export class BackendFunctions extends Construct {
+  public readonly routes = new Map<string, BackendFunction>();
+  public readonly jobs = new Map<string, BackendFunction>();
+  public readonly databaseClients: ec2.SecurityGroup;
+  public readonly migrationClients: ec2.SecurityGroup;
+  public readonly egressOnly: ec2.SecurityGroup;
+  private readonly ids = new Set<string>();
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: BackendFunctionsProps,
+  ) {
+    super(scope, id);
+    const { vpc } = props.network;
+    this.databaseClients = new ec2.SecurityGroup(this, 'DatabaseClients', {
+      vpc,
+      description: 'Functions that reach PostgreSQL through RDS Proxy',
+    });
+    this.migrationClients = new ec2.SecurityGroup(this, 'MigrationClients', {
+      vpc,
+      description: 'The migrate function (owner connection straight to the instance)',
+    });
+    this.egressOnly = new ec2.SecurityGroup(this, 'EgressOnly', {
+      vpc,
+      description: 'Functions without database access',
+    });
+  }
+
+  public addRoute(key: string, route: RouteDef): BackendFunction {
+    const timeoutSeconds = route.timeoutSeconds ?? ROUTE_DEFAULTS.timeoutSeconds;
+    if (timeoutSeconds > MAX_ROUTE_TIMEOUT_SECONDS) {
+      throw new Error(`Route ${key}: timeoutSeconds ${timeoutSeconds} exceeds API Gateway's 30 s limit`);
+    }
+    const caps = new Set<string>(route.capabilities);
+    const fn = this.create(key, {
+      description: `${route.method} ${route.path} (${route.auth})`,
+      timeoutSeconds,
+      memoryMb: route.memoryMb ?? ROUTE_DEFAULTS.memoryMb,
+      securityGroup: caps.has('db') ? this.databaseClients : this.egressOnly,
+    });
+    const { database, auth, vault, providers } = this.props;
+    if (route.auth === 'jwt') fn.bindTokenAudience(auth);
+    if (caps.has('db')) fn.bindAppDatabase(database);
+    if (caps.has('cognito')) fn.bindCognito(auth);
+    if (caps.has('vault')) fn.bindTokenVault(vault);
+    if (caps.has('providers')) fn.bindProviders(providers, this.urls());
+    this.routes.set(key, fn);
+    return fn;
+  }
+
+  public addJob(key: string, job: JobDef): BackendFunction {
+    const caps = new Set<string>(job.capabilities);
+    const fn = this.create(key, {
+      description: job.summary,
+      timeoutSeconds: job.timeoutSeconds,
+      memoryMb: job.memoryMb,
+      securityGroup: caps.has('migrations')
+        ? this.migrationClients
+        : caps.has('refresher-db')
+          ? this.databaseClients
+          : this.egressOnly,
+      bundleMigrations: caps.has('migrations'),
+    });
+    const { database, auth, vault, providers } = this.props;
+    if (caps.has('migrations')) fn.bindMigrations(database);
+    if (caps.has('refresher-db')) fn.bindRefresherDatabase(database);
+    if (caps.has('cognito')) fn.bindCognito(auth);
+    if (caps.has('vault')) fn.bindTokenVault(vault);
+    if (caps.has('providers')) fn.bindProviders(providers, this.urls());
+    this.jobs.set(key, fn);
+    return fn;
+  }
+
+  private urls() {
+    return { frontendUrl: this.props.frontendUrl, oauthRedirectBaseUrl: this.props.oauthRedirectBaseUrl };
+  }
+
+  private create(
+    key: string,
+    options: {
+      description: string;
+      timeoutSeconds: number;
+      memoryMb: number;
+      securityGroup: ec2.ISecurityGroup;
+      bundleMigrations?: boolean;
+    },
+  ): BackendFunction {
+    const id = constructIdFor(key);
+    if (this.ids.has(id)) throw new Error(`Two function entries map to the construct id ${id}`);
+    this.ids.add(id);
+    return new BackendFunction(this, id, {
+      entryKey: key,
+      description: `${options.description} - functions/${key}.ts`.slice(0, 256),
+      timeout: Duration.seconds(options.timeoutSeconds),
+      memorySize: options.memoryMb,
+      vpc: this.props.network.vpc,
+      vpcSubnets: this.props.network.functionSubnets,
+      securityGroup: options.securityGroup,
+      logRetention: this.props.logRetention,
+      bundleMigrations: options.bundleMigrations,
+    });
+  }
+}

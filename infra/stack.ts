@@ -1,0 +1,156 @@
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { jobEntries } from '#functions/jobs';
+import { routeEntries } from '#functions/routes';
+import { Api } from './constructs/api.ts';
+import { Auth } from './constructs/auth.ts';
+import type { BackendFunction } from './constructs/backend-function.ts';
+import { Database } from './constructs/database.ts';
+import { BackendFunctions, constructIdFor } from './constructs/functions.ts';
+import { JobTriggers } from './constructs/jobs.ts';
+import { Network } from './constructs/network.ts';
+import { ProviderCredentials } from './constructs/provider-credentials.ts';
+import { TokenVault } from './constructs/token-vault.ts';
+import type { StageConfig } from './stage.ts';
+
+export interface BrandStackProps extends StackProps {
+  readonly stage: StageConfig;
+}
+
+/**
+ * The whole backend of one stage. Every HTTP function and route comes from functions/routes.ts and every job
+ * from functions/jobs.ts: adding an entry there is all it takes to deploy it.
+ */
+export class BrandStack extends Stack {
+  public readonly network: Network;
+  public readonly database: Database;
+  public readonly auth: Auth;
+  public readonly vault: TokenVault;
+  public readonly providers: ProviderCredentials;
+  public readonly api: Api;
+  public readonly functions: BackendFunctions;
+  public readonly jobs: JobTriggers;
+
+  constructor(scope: Construct, id: string, props: BrandStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+
+    this.network = new Network(this, 'Network', {
+      natGateways: stage.natGateways,
+      logRetention: stage.logRetention,
+    });
+    this.database = new Database(this, 'Database', {
+      vpc: this.network.vpc,
+      databaseSubnets: this.network.databaseSubnets,
+      rotationSubnets: this.network.functionSubnets,
+      settings: stage.database,
+      removalPolicy: stage.statefulRemovalPolicy,
+    });
+    this.auth = new Auth(this, 'Auth', {
+      frontendUrl: stage.frontendUrl,
+      removalPolicy: stage.statefulRemovalPolicy,
+      deletionProtection: stage.name === 'prod',
+    });
+    this.vault = new TokenVault(this, 'TokenVault', { removalPolicy: stage.statefulRemovalPolicy });
+    this.providers = new ProviderCredentials(this, 'ProviderCredentials', {
+      removalPolicy: stage.statefulRemovalPolicy,
+    });
+    this.api = new Api(this, 'Api', {
+      auth: this.auth,
+      frontendUrl: stage.frontendUrl,
+      throttle: stage.throttle,
+      logRetention: stage.logRetention,
+    });
+
+    this.functions = new BackendFunctions(this, 'Functions', {
+      network: this.network,
+      database: this.database,
+      auth: this.auth,
+      vault: this.vault,
+      providers: this.providers,
+      frontendUrl: stage.frontendUrl,
+      oauthRedirectBaseUrl: this.api.url,
+      logRetention: stage.logRetention,
+    });
+    for (const [key, route] of routeEntries()) {
+      this.api.addRoute(constructIdFor(key), route, this.functions.addRoute(key, route));
+    }
+
+    const jobs = jobEntries().map(([key, job]) => [key, job, this.functions.addJob(key, job)] as const);
+    const scheduled: BackendFunction[] = jobs.filter(([, job]) => !job.runOnDeploy).map(([, , fn]) => fn);
+    this.jobs = new JobTriggers(this, 'Jobs', {
+      jobs,
+      runAfter: [
+        this.database.instance,
+        this.database.appSecret,
+        this.database.refresherSecret,
+        ...this.network.endpoints,
+      ],
+      runBefore: [...this.functions.routes.values(), ...scheduled],
+    });
+
+    this.outputs();
+    this.suppressions(stage);
+  }
+
+  private outputs(): void {
+    const out = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    out('ApiUrl', this.api.url, 'HTTP API base URL (VITE_API_URL / API_BASE_URL of the web app)');
+    out('UserPoolId', this.auth.userPool.userPoolId, 'Cognito user pool id');
+    out('UserPoolClientId', this.auth.client.userPoolClientId, 'Cognito app client id of the web app');
+    out('TokenVaultKeyArn', this.vault.key.keyArn, 'KMS key of the token vault');
+    out(
+      'ProviderSecretName',
+      this.providers.secret.secretName,
+      'Secrets Manager secret to fill with the providers OAuth client ids and secrets',
+    );
+    out(
+      'OAuthRedirectUris',
+      `${this.api.url}/cloud-storage/callback/{google_drive|onedrive|dropbox}`,
+      'Redirect URIs to register with Google, Microsoft and Dropbox',
+    );
+  }
+
+  /** Findings accepted on purpose; each reason says why. */
+  private suppressions(stage: StageConfig): void {
+    const acknowledge = (scope: Construct, id: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id, reason });
+    acknowledge(
+      this.auth.userPool,
+      'AwsSolutions-COG2',
+      'MFA is not required: the API contract signs users in with email + password (POST /auth/login returns ' +
+        'tokens). The strong password policy, email verification and Cognito rate limits apply.',
+    );
+    acknowledge(
+      this.auth.userPool,
+      'AwsSolutions-COG8',
+      'The Essentials feature plan is used; threat protection (Plus plan) is a cost decision left to the ' +
+        'operator and can be enabled without code changes.',
+    );
+    acknowledge(
+      this.providers.secret,
+      'AwsSolutions-SMG4',
+      'OAuth client secrets are issued in the Google, Microsoft and Dropbox consoles; Secrets Manager cannot ' +
+        'rotate them. The operator rotates them at the provider and updates the secret.',
+    );
+    acknowledge(
+      this.database.instance,
+      'AwsSolutions-RDS11',
+      'The default PostgreSQL port is kept: the instance is in isolated subnets and admits only the proxy, the ' +
+        'migrate function and the rotation functions by security group; a non-default port adds nothing.',
+    );
+    if (stage.name !== 'prod') {
+      acknowledge(
+        this.database.instance,
+        'AwsSolutions-RDS3',
+        'dev runs a single-AZ instance to save cost; prod is Multi-AZ.',
+      );
+      acknowledge(
+        this.database.instance,
+        'AwsSolutions-RDS10',
+        'dev stacks are disposable; prod enables deletion protection.',
+      );
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+
+export type StageName = 'dev' | 'prod';
+
+/** Everything that differs between stages, decided once from `-c stage=…` (default dev). */
+export interface StageConfig {
+  readonly name: StageName;
+  /** Origin of the web app: CORS origin, OAuth redirect target, Cognito callback. */
+  readonly frontendUrl: string;
+  readonly natGateways: number;
+  readonly database: {
+    readonly instanceType: ec2.InstanceType;
+    readonly multiAz: boolean;
+    readonly deletionProtection: boolean;
+    readonly backupRetention: Duration;
+    readonly allocatedStorageGb: number;
+    readonly maxAllocatedStorageGb: number;
+  };
+  /** For stateful resources (database, user pool, vault key, provider secret). */
+  readonly statefulRemovalPolicy: RemovalPolicy;
+  readonly logRetention: RetentionDays;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+const DEV_FRONTEND_URL = 'http://localhost:5173';
+
+function frontendUrlFrom(node: Node, stage: StageName): string {
+  const raw = node.tryGetContext('frontendUrl') as string | undefined;
+  if (!raw) {
+    if (stage === 'prod') {
+      throw new Error('The prod stage needs the web app origin: -c frontendUrl=https://app.example.com');
+    }
+    return DEV_FRONTEND_URL;
+  }
+  const url = new URL(raw);
+  if (url.origin !== raw.replace(/\/$/, '')) {
+    throw new Error(`frontendUrl must be an origin (scheme://host[:port]), got ${raw}`);
+  }
+  if (stage === 'prod' && url.protocol !== 'https:') throw new Error('frontendUrl must be https in prod');
+  return url.origin;
+}
+
+export function stageConfig(node: Node): StageConfig {
+  const name = (node.tryGetContext('stage') as string | undefined) ?? 'dev';
+  if (name !== 'dev' && name !== 'prod') throw new Error(`Unknown stage "${name}": use -c stage=dev|prod`);
+  const frontendUrl = frontendUrlFrom(node, name);
+  if (name === 'prod') {
+    return {
+      name,
+      frontendUrl,
+      natGateways: 2, // one per AZ: an AZ outage does not cut the other AZ's egress
+      database: {
+        instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+        multiAz: true,
+        deletionProtection: true,
+        backupRetention: Duration.days(30),
+        allocatedStorageGb: 50,
+        maxAllocatedStorageGb: 500,
+      },
+      statefulRemovalPolicy: RemovalPolicy.RETAIN,
+      logRetention: RetentionDays.THREE_MONTHS,
+      throttle: { rateLimit: 500, burstLimit: 1000 },
+    };
+  }
+  return {
+    name,
+    frontendUrl,
+    natGateways: 1,
+    database: {
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL),
+      multiAz: false,
+      deletionProtection: false,
+      backupRetention: Duration.days(7),
+      allocatedStorageGb: 20,
+      maxAllocatedStorageGb: 100,
+    },
+    statefulRemovalPolicy: RemovalPolicy.DESTROY,
+    logRetention: RetentionDays.TWO_WEEKS,
+    throttle: { rateLimit: 50, burstLimit: 100 },
+  };
+}
