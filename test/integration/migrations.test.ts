@@ -5,25 +5,24 @@ import { createTestDatabase, withClient } from '../support/db.ts';
 /** A canonical description of the schema: tables, columns, constraints, indexes, policies, functions, grants. */
 async function schemaSnapshot(ownerUrl: string): Promise<string> {
   return withClient(ownerUrl, async (c) => {
-    const parts = await Promise.all([
-      c.query(`select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns
-                where table_schema = 'public' and table_name <> 'pgmigrations' order by 1, 2`),
-      c.query(`select conrelid::regclass::text as tbl, conname, pg_get_constraintdef(oid) as def from pg_constraint
-                where connamespace = 'public'::regnamespace and conrelid::regclass::text <> 'pgmigrations' order by 1, 2`),
-      c.query(
-        `select tablename, indexname, indexdef from pg_indexes where schemaname = 'public' and tablename <> 'pgmigrations' order by 1, 2`,
-      ),
-      c.query(
-        `select tablename, policyname, roles::text, cmd, qual, with_check from pg_policies where schemaname = 'public' order by 1, 2`,
-      ),
-      c.query(`select proname, pg_get_function_identity_arguments(oid) as args, prosecdef, proconfig::text from pg_proc
-                where pronamespace = 'public'::regnamespace order by 1`),
-      c.query(`select table_name, grantee, privilege_type from information_schema.role_table_grants
-                where table_schema = 'public' and grantee like 'brand_%' order by 1, 2, 3`),
-      c.query(`select relname, relrowsecurity, relforcerowsecurity from pg_class
-                where relnamespace = 'public'::regnamespace and relkind = 'r' and relname <> 'pgmigrations' order by 1`),
-    ]);
-    return JSON.stringify(parts.map((p) => p.rows));
+    const queries = [
+      `select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns
+                where table_schema = 'public' and table_name <> 'pgmigrations' order by 1, 2`,
+      `select conrelid::regclass::text as tbl, conname, pg_get_constraintdef(oid) as def from pg_constraint
+                where connamespace = 'public'::regnamespace and conrelid::regclass::text <> 'pgmigrations' order by 1, 2`,
+      `select tablename, indexname, indexdef from pg_indexes where schemaname = 'public' and tablename <> 'pgmigrations' order by 1, 2`,
+      `select tablename, policyname, roles::text, cmd, qual, with_check from pg_policies where schemaname = 'public' order by 1, 2`,
+      `select proname, pg_get_function_identity_arguments(oid) as args, prosecdef, proconfig::text from pg_proc
+                where pronamespace = 'public'::regnamespace order by 1`,
+      `select table_name, grantee, privilege_type from information_schema.role_table_grants
+                where table_schema = 'public' and grantee like 'brand_%' order by 1, 2, 3`,
+      `select relname, relrowsecurity, relforcerowsecurity from pg_class
+                where relnamespace = 'public'::regnamespace and relkind = 'r' and relname <> 'pgmigrations' order by 1`,
+    ];
+    const parts: unknown[] = [];
+    // One statement at a time: a pg client runs queries sequentially.
+    for (const sql of queries) parts.push((await c.query(sql)).rows);
+    return JSON.stringify(parts);
   });
 }
 
