@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS user_cloud_storage_tokens_refresh_idle;
