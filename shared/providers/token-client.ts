@@ -1,3 +1,4 @@
+import { intEnv } from '#shared/config';
 import { clientCredentials, providerEndpoints } from './config.ts';
 import { classifyTokenError, ProviderError, parseRetryAfter } from './errors.ts';
 import type { Provider } from './types.ts';
@@ -11,7 +12,11 @@ export interface TokenResponse {
   expiresIn?: number;
 }
 
-const TOKEN_TIMEOUT_MS = 8_000;
+/**
+ * How long one token request may take (PROVIDER_TOKEN_TIMEOUT_MS, default 8 s). The refresh holds its row lock
+ * while waiting, so this bounds the lock; tests shorten it to exercise timeouts quickly.
+ */
+const tokenTimeoutMs = (): number => intEnv('PROVIDER_TOKEN_TIMEOUT_MS', 8_000) || 8_000;
 
 /**
  * One RFC 6749 token request (form POST, client_secret_post) to a provider's token endpoint. The same small
@@ -31,7 +36,7 @@ async function tokenRequest(provider: Provider, params: Record<string, string>):
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body,
-      signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
+      signal: AbortSignal.timeout(tokenTimeoutMs()),
     });
   } catch (error) {
     throw new ProviderError('transient', (error as Error).name === 'TimeoutError' ? 'timeout' : 'network');
