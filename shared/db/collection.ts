@@ -1,6 +1,6 @@
 import { type HttpProblem, UnprocessableReference } from '#shared/errors';
 import { mapDbError } from './errors.ts';
-import { cursorAtSql, type Page, type Position, toPage } from './pagination.ts';
+import { cursorAtSql, encodeCursor, type Page, type Position, toPage } from './pagination.ts';
 import type { Tx } from './tenant.ts';
 
 /**
@@ -28,7 +28,12 @@ export interface CollectionSpec<F extends string> {
   constraints?: Record<string, () => HttpProblem>;
   /** Whether the table has `updated_at`. */
   mutable: boolean;
+  /** Columns that can be large (documents): list pages are also bounded by their total size. */
+  largeColumns?: string[];
 }
+
+/** The most bytes of large columns one list page carries (besides at least one item). */
+export const LIST_PAGE_BYTES = 4 * 1024 * 1024;
 
 export interface Condition {
   column: string;
@@ -149,10 +154,32 @@ export function defineCollection<F extends string, Row extends { id: string }>(
           `(r.created_at, r.id) < (${p.add(page.after.at, 'timestamptz')}, ${p.add(page.after.id, 'uuid')})`,
         );
       }
-      const sql = `select ${projection('r')}, ${cursorAtSql('r')} as "_cursorAt" from ${table} r
-        where ${conditions.join(' and ')}
-        order by r.created_at desc, r.id desc limit ${p.add(page.limit + 1, 'integer')}`;
-      return toPage(await run<Row & { id: string; _cursorAt: string }>(tx, sql, p), page.limit);
+      const limit = p.add(page.limit + 1, 'integer');
+      const order = 'order by r.created_at desc, r.id desc';
+      if (!spec.largeColumns?.length) {
+        const sql = `select ${projection('r')}, ${cursorAtSql('r')} as "_cursorAt" from ${table} r
+          where ${conditions.join(' and ')} ${order} limit ${limit}`;
+        return toPage(await run<Row & { id: string; _cursorAt: string }>(tx, sql, p), page.limit);
+      }
+      // Large columns: a page also stops before LIST_PAGE_BYTES (the first item always fits), so a list of
+      // 1 MiB documents stays well inside Lambda's 6 MB response limit. `_fetched` tells whether rows were cut.
+      const size = spec.largeColumns.map((c) => `coalesce(octet_length(r.${ident(c)}), 0)`).join(' + ');
+      const sql = `with candidates as (
+          select r.*, sum(${size}) over (${order} rows unbounded preceding) - (${size}) as "_before"
+          from ${table} r where ${conditions.join(' and ')} ${order} limit ${limit}
+        )
+        select ${projection('r')}, ${cursorAtSql('r')} as "_cursorAt", (select count(*) from candidates) as "_fetched"
+        from candidates r where r."_before" < ${p.add(LIST_PAGE_BYTES, 'integer')} ${order}`;
+      const rows = await run<Row & { id: string; _cursorAt: string; _fetched: number }>(tx, sql, p);
+      const fetched = rows[0]?._fetched ?? 0;
+      const fit = rows.map(({ _fetched, ...row }) => row as Row & { id: string; _cursorAt: string });
+      // Rows cut by the byte budget mean there is more, exactly like a (limit + 1)th row does.
+      if (fetched > fit.length && fit.length <= page.limit) {
+        const items = fit.map(({ _cursorAt, ...item }) => item as unknown as Row);
+        const last = fit.at(-1)!;
+        return { items, nextCursor: encodeCursor({ at: last._cursorAt, id: last.id }) };
+      }
+      return toPage(fit, page.limit);
     },
 
     async insert(tx, userId, values, audit) {

@@ -36,7 +36,7 @@ const positionSchema = z.strictObject({
       const date = new Date(ms);
       return !Number.isNaN(date.getTime()) && date.toISOString() === ms;
     }),
-  id: z.uuid(),
+  id: z.guid(),
 });
 
 export function encodeCursor(position: Position): string {

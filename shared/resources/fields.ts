@@ -94,5 +94,14 @@ export const jsonObject = (maxBytes: number) =>
 export const nonEmpty = (value: object): boolean => Object.keys(value).length > 0;
 export const NON_EMPTY = 'At least one field is required';
 
+/**
+ * An id as PostgreSQL's uuid type reads it: 8-4-4-4-12 hex digits, any version or variant. (zod's `uuid()`
+ * also demands RFC 9562 version and variant bits, which would answer 400 to an id the database accepts.)
+ */
+export const entityId = () => z.guid();
+
+/** `{id}` in a path. */
+export const idPathParams = z.strictObject({ id: entityId() });
+
 /** Timestamps in responses (ISO 8601 UTC). */
 export const timestamp = () => z.iso.datetime();

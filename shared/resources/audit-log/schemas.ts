@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { pageQuery } from '#shared/http/schemas';
-import { timestamp } from '../fields.ts';
+import { entityId, timestamp } from '../fields.ts';
 
 export const auditEvent = z
   .object({
-    id: z.uuid(),
+    id: entityId(),
     action: z.string().describe('Dotted and lower-case: `competitor.created`, `cloud_storage.connected`, …'),
     resourceType: z.string(),
     resourceId: z.string().nullable(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '#shared/http/schemas';
-import { hexColor, httpsUrl, stringList, text, timestamp } from '../fields.ts';
+import { entityId, hexColor, httpsUrl, stringList, text, timestamp } from '../fields.ts';
 
 const strategyText = () => text().max(5000);
 
@@ -30,7 +30,7 @@ export const brandAssetsPut = z.strictObject(assetFields).partial().meta({ id: '
 
 export const brandStrategy = z
   .object({
-    id: z.uuid(),
+    id: entityId(),
     version: z.number().int().min(1),
     mission: z.string(),
     vision: z.string(),

@@ -14,6 +14,7 @@ export const brandVoiceAssetsTable = defineCollection<BrandVoiceColumn, BrandVoi
   table: 'brand_voice_assets',
   resourceType: 'brand_voice_asset',
   mutable: true,
+  largeColumns: ['content'],
   columns: {
     title: { column: 'title', type: 'text' },
     category: { column: 'category', type: 'text' },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '#shared/http/schemas';
-import { label, NON_EMPTY, nonEmpty, text, timestamp } from '../fields.ts';
+import { entityId, label, NON_EMPTY, nonEmpty, text, timestamp } from '../fields.ts';
 
 export const BRAND_VOICE_CATEGORIES = [
   'brand_guidelines',
@@ -41,7 +41,7 @@ export const brandVoiceAssetPatch = fields
 
 export const brandVoiceAsset = z
   .object({
-    id: z.uuid(),
+    id: entityId(),
     title: z.string(),
     category: brandVoiceCategory,
     content: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '#shared/http/schemas';
-import { label, NON_EMPTY, nonEmpty, stringList, text, timestamp, webUrl } from '../fields.ts';
+import { entityId, label, NON_EMPTY, nonEmpty, stringList, text, timestamp, webUrl } from '../fields.ts';
 
 /** Every writable field of a competitor, as sent in a request. */
 const fields = z.strictObject({
@@ -22,7 +22,7 @@ export const competitorPatch = fields
 
 export const competitor = z
   .object({
-    id: z.uuid(),
+    id: entityId(),
     name: z.string(),
     website: z.string().nullable(),
     description: z.string().nullable(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '#shared/http/schemas';
-import { isoDateTime, NON_EMPTY, nonEmpty, text, timestamp } from '../fields.ts';
+import { entityId, isoDateTime, NON_EMPTY, nonEmpty, text, timestamp } from '../fields.ts';
 
 export const CHANNELS = ['linkedin', 'twitter', 'facebook', 'instagram', 'blog', 'email', 'other'] as const;
 export const CALENDAR_STATUSES = ['scheduled', 'published', 'cancelled'] as const;
@@ -8,7 +8,7 @@ export const channel = z.enum(CHANNELS);
 export const calendarStatus = z.enum(CALENDAR_STATUSES);
 
 const fields = z.strictObject({
-  contentId: z.uuid().describe("One of the caller's content items; anything else → 422."),
+  contentId: entityId().describe("One of the caller's content items; anything else → 422."),
   channel,
   scheduledFor: isoDateTime(),
   status: calendarStatus.describe('Defaults to "scheduled".'),
@@ -26,8 +26,8 @@ export const calendarEntryPatch = fields
 
 export const calendarEntry = z
   .object({
-    id: z.uuid(),
-    contentId: z.uuid(),
+    id: entityId(),
+    contentId: entityId(),
     channel,
     scheduledFor: timestamp(),
     status: calendarStatus,

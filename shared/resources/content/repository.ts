@@ -5,6 +5,7 @@ export const contentTable = defineCollection<keyof ContentCreate, ContentItem>({
   table: 'content_library',
   resourceType: 'content',
   mutable: true,
+  largeColumns: ['body'],
   columns: {
     title: { column: 'title', type: 'text' },
     body: { column: 'body', type: 'text' },

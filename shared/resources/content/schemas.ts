@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '#shared/http/schemas';
-import { label, NON_EMPTY, nonEmpty, stringList, text, timestamp } from '../fields.ts';
+import { entityId, label, NON_EMPTY, nonEmpty, stringList, text, timestamp } from '../fields.ts';
 
 export const CONTENT_TYPES = ['blog_post', 'social_post', 'email', 'ad', 'video_script', 'other'] as const;
 export const CONTENT_STATUSES = ['draft', 'in_review', 'approved', 'archived'] as const;
@@ -26,7 +26,7 @@ export const contentPatch = fields
 
 export const contentItem = z
   .object({
-    id: z.uuid(),
+    id: entityId(),
     title: z.string(),
     body: z.string(),
     contentType,

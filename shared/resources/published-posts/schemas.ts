@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { pageQuery } from '#shared/http/schemas';
 import { channel } from '../content-calendar/schemas.ts';
-import { isoDateTime, jsonObject, NON_EMPTY, nonEmpty, timestamp, webUrl } from '../fields.ts';
+import { entityId, isoDateTime, jsonObject, NON_EMPTY, nonEmpty, timestamp, webUrl } from '../fields.ts';
 
 export const MAX_METRICS_BYTES = 16 * 1024;
 
 const fields = z.strictObject({
-  contentId: z.uuid().nullable().describe("One of the caller's content items, or null; anything else → 422."),
-  calendarEntryId: z
-    .uuid()
+  contentId: entityId()
+    .nullable()
+    .describe("One of the caller's content items, or null; anything else → 422."),
+  calendarEntryId: entityId()
     .nullable()
     .describe("One of the caller's calendar entries, or null; anything else → 422."),
   channel,
@@ -28,9 +29,9 @@ export const publishedPostPatch = fields
 
 export const publishedPost = z
   .object({
-    id: z.uuid(),
-    contentId: z.uuid().nullable(),
-    calendarEntryId: z.uuid().nullable(),
+    id: entityId(),
+    contentId: entityId().nullable(),
+    calendarEntryId: entityId().nullable(),
     channel,
     url: z.string().nullable(),
     publishedAt: timestamp(),

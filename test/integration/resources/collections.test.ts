@@ -42,7 +42,7 @@ import {
   updatePublishedPost,
 } from '#shared/resources/published-posts/service';
 import { insertUsers, useTestDatabase } from '../../support/db.ts';
-import { asSuperuser } from './helpers.ts';
+import { asSuperuser, call } from './helpers.ts';
 
 const db = useTestDatabase();
 const alice = randomUUID();

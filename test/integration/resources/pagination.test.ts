@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '#shared/db/pagination';
+import { createBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 import { createCompetitor } from '#shared/resources/competitors/service';
 import { createContent } from '#shared/resources/content/service';
 import { insertUsers, useTestDatabase } from '../../support/db.ts';
@@ -92,6 +93,30 @@ describe('keyset pagination', () => {
     await insertUsers(db().appUrl, newcomer);
     const fresh = await call('content/list', { userId: newcomer });
     expect(fresh.body).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('ends a page early when its documents would exceed the byte budget, and still serves every item once', async () => {
+    const u = randomUUID();
+    await insertUsers(db().appUrl, u);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      // 1 MiB of UTF-8 each: four fit in one page's 4 MiB budget.
+      const asset = await createBrandVoiceAsset(u, {
+        title: `Doc ${i}`,
+        category: 'other',
+        content: 'é'.repeat(512 * 1024),
+      });
+      ids.push(asset.id);
+    }
+    await createBrandVoiceAsset(u, { title: 'Small', category: 'other', content: 'tiny' }).then((a) =>
+      ids.push(a.id),
+    );
+    const pages = await pageThrough('brand-voice-assets/list', u, { limit: '50' });
+    // Newest first: the small one, then four 1 MiB documents; the fifth would start past the budget.
+    expect(pages.map((p) => p.length)).toEqual([5, 2]);
+    expect(pages.flat().map((a) => a.id)).toEqual([...ids].reverse());
+    const small = await pageThrough('brand-voice-assets/list', u, { limit: '2' });
+    expect(small.map((p) => p.length)).toEqual([2, 2, 2, 1]);
   });
 
   it('defaults to 50 items per page', async () => {
