@@ -1,4 +1,5 @@
 import { type HttpProblem, UnprocessableReference } from '#shared/errors';
+import { redact } from '#shared/logger';
 import { mapDbError } from './errors.ts';
 import { cursorAtSql, encodeCursor, type Page, type Position, toPage } from './pagination.ts';
 import type { Tx } from './tenant.ts';
@@ -124,7 +125,8 @@ export function defineCollection<F extends string, Row extends { id: string }>(
     const ids = references
       .map(([field]) => `'${field}', ${source}.${ident(spec.columns[field].column)}`)
       .join(', ');
-    const meta = `${p.add(metadata, 'jsonb')}${ids ? ` || jsonb_strip_nulls(jsonb_build_object(${ids}))` : ''}`;
+    // Metadata is ids and field names by construction; the log redaction still runs, as in recordAudit.
+    const meta = `${p.add(redact(metadata), 'jsonb')}${ids ? ` || jsonb_strip_nulls(jsonb_build_object(${ids}))` : ''}`;
     return `audit as (insert into audit_log (user_id, action, resource_type, resource_id, metadata)
       select ${source}.user_id, ${p.add(`${spec.resourceType}.${action}`)}, ${p.add(spec.resourceType)}, ${source}.id::text, ${meta}
       from ${source})`;

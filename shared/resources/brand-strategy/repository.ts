@@ -1,5 +1,6 @@
 import { type ColumnType, defineCollection } from '#shared/db/collection';
 import type { Tx } from '#shared/db/tenant';
+import { redact } from '#shared/logger';
 import type { BrandStrategy, BrandStrategyPut } from './schemas.ts';
 
 type Field = keyof Required<BrandStrategyPut>;
@@ -60,7 +61,7 @@ export async function tryAppendVersion(
     values.push(changes[f]);
     return `$${values.length}::${type}`;
   });
-  values.push(JSON.stringify({ fields: set }));
+  values.push(JSON.stringify(redact({ fields: set })));
   const metadata = `$${values.length}::jsonb`;
   const { rows } = await tx.query(
     `with prev as (

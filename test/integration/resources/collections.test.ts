@@ -317,6 +317,17 @@ describe('content calendar', () => {
     await expect(updateCalendarEntry(user, jan.id, { contentId: theirs.id })).rejects.toEqual(
       problem(422, ['contentId']),
     );
+    // Any id PostgreSQL reads as a uuid is an id (not only RFC 9562 v1-8): unknown → 422, not 400.
+    const nonRfc = '11111111-1111-1111-1111-111111111111';
+    const viaHandler = await call('content-calendar/create', {
+      userId: user,
+      body: { contentId: nonRfc, channel: 'email', scheduledFor: '2030-01-01T00:00:00Z' },
+    });
+    expect(viaHandler).toMatchObject({
+      status: 422,
+      body: { errors: [{ path: 'contentId', message: 'Unknown reference' }] },
+    });
+    expect((await call('content-calendar/get', { userId: user, params: { id: nonRfc } })).status).toBe(404);
     // 404 wins over 422: a missing entry with a bad reference is simply not found.
     await expect(updateCalendarEntry(user, randomUUID(), { contentId: theirs.id })).rejects.toEqual(
       problem(404),
