@@ -78,6 +78,8 @@ export interface GatewayOptions {
   /** Extra routes for tests (e.g. a probe route); same shape as the route table. */
   extraRoutes?: Array<[string, RouteDef, LambdaHandler]>;
   onInvoke?: (routeKey: string) => void;
+  /** Non-API pages the local server also answers (the stand-in frontend dashboard of `npm start`). */
+  pages?: Record<string, (url: URL, res: http.ServerResponse) => void>;
 }
 
 /**
@@ -122,6 +124,11 @@ export function createGateway(options: GatewayOptions): http.Server {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = (req.method ?? 'GET').toUpperCase();
+      const page = method === 'GET' ? options.pages?.[url.pathname] : undefined;
+      if (page) {
+        page(url, res);
+        return;
+      }
       const candidates = table.filter((r) => r.pattern.test(url.pathname));
       const route = candidates.find((r) => r.def.method === method);
       if (!route) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { closePools } from '#shared/db/pool';
 import { COGNITO_ACCESS_SCOPE, createLocalAuthorizer } from './authorizer.ts';
 import { type LocalCognito, startLocalCognito } from './cognito.ts';
+import { serveLocalDashboard } from './dashboard.ts';
 import { type BearerVerifier, createGateway, listen } from './gateway.ts';
 import { freePort } from './ports.ts';
 import {
@@ -60,7 +61,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const db = await prepareDatabase(adminUrl, options.database ?? 'brand');
   process.env.APP_DATABASE_URL = db.appUrl;
   process.env.REFRESHER_DATABASE_URL = db.refresherUrl;
-  process.env.FRONTEND_URL ??= 'http://localhost:5173';
+  // Without a frontend, the gateway itself serves a stand-in /dashboard for the OAuth redirect (see below).
+  const localDashboard = !process.env.FRONTEND_URL;
   process.env.AWS_REGION ??= 'us-east-1';
 
   const cognito = await startLocalCognito(path.join(options.stateDir, 'cognito'), {
@@ -97,10 +99,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     process.env.DROPBOX_APP_SECRET = sandbox.clients.dropbox.clientSecret;
   }
 
-  const server = createGateway({ verifyBearer, ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}) });
+  let apiBase = '';
+  const server = createGateway({
+    verifyBearer,
+    ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}),
+    ...(localDashboard
+      ? { pages: { '/dashboard': (url, res) => serveLocalDashboard(url, res, apiBase) } }
+      : {}),
+  });
   const port = await listen(server, options.port);
-  process.env.OAUTH_REDIRECT_BASE_URL =
-    options.port === 0 ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
+  apiBase = options.port === 0 ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
+  process.env.OAUTH_REDIRECT_BASE_URL = apiBase;
+  if (localDashboard) process.env.FRONTEND_URL = apiBase;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
