@@ -1,0 +1,345 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { dbSettings } from '#shared/config';
+import { withRefresher } from '#shared/db/tenant';
+import { logger } from '#shared/logger';
+import { PROVIDERS, type Provider } from '#shared/providers/types';
+import { allowSlowRefresh, lockConnection, type RefreshOutcome, refreshLockedConnection } from './refresh.ts';
+
+/**
+ * The single definition of "due", used both to claim rows and to re-check a row once its lock is held:
+ * - active only: a `needs_reauth` connection waits for the user to reconnect, never for us;
+ * - not before `next_refresh_at` (the backoff a transient failure set);
+ * - an access token expiring within 15 minutes (or of unknown expiry) on a connection used in the last 24 hours,
+ *   so the next use finds a fresh token without waiting for a provider;
+ * - or a refresh token not exercised for 7 days, which keeps Microsoft's 90-day sliding window and Google's
+ *   inactivity rule from lapsing on connections nobody is using right now.
+ * `now()` is the transaction's start: one consistent instant per statement pair.
+ */
+export const DUE_PREDICATE = `status = 'active'
+  and (next_refresh_at is null or next_refresh_at <= now())
+  and (
+    ((token_expires_at is null or token_expires_at <= now() + interval '15 minutes')
+      and last_used_at >= now() - interval '24 hours')
+    or coalesce(last_refreshed_at, connected_at) <= now() - interval '7 days'
+  )`;
+
+// Connections about to be used first, then the idle ones (their refresh tokens have weeks of slack): when the
+// time budget cuts a run short, what is left for the next run is what can wait.
+const CLAIM_SQL = `select id, user_id, provider
+     from user_cloud_storage_tokens
+    where ${DUE_PREDICATE}
+      and not (id = any($1::uuid[]))
+      and not (provider = any($2::text[]))
+    order by (last_used_at >= now() - interval '24 hours') is not true, token_expires_at nulls first, id
+    limit $3
+    for update skip locked`;
+
+const RECHECK_SQL = `select ${DUE_PREDICATE} as due from user_cloud_storage_tokens where user_id = $1 and provider = $2`;
+
+/** Vault failures that concern the key or KMS itself, not one row: every further row would fail the same way. */
+const KEY_LEVEL_VAULT_CODES = new Set([
+  'vault_key-unusable',
+  'vault_kms-unavailable',
+  'vault_configuration',
+  'vault_error',
+]);
+
+export interface ScheduledRefreshOptions {
+  /** Time left before the invocation is killed (Lambda: `context.getRemainingTimeInMillis`). Default: no limit. */
+  remainingTimeMs?: () => number;
+  /**
+   * No row is started once less than this remains (default 20 s): a row can take a token timeout (8 s) plus
+   * its database round trips, and the rows in flight must commit before the invocation ends.
+   */
+  reserveMs?: number;
+  /** Rows per claim (default 50). */
+  batchSize?: number;
+  /** Rows refreshed at once (default 8), each on its own connection: capped at the refresher pool's size. */
+  concurrency?: number;
+  /** Delete expired OAuth attempts and unconfirmed connections first (default true). */
+  purgeOAuthRows?: boolean;
+  /** Stops starting rows (local Ctrl-C); rows in flight still commit. */
+  signal?: AbortSignal;
+}
+
+export interface OutcomeCounts {
+  refreshed: number;
+  /** Of `refreshed`: the provider returned a new refresh token, which replaced the old one. */
+  rotated: number;
+  needsReauth: number;
+  transient: number;
+  /** Our side is broken (vault/KMS key, client credentials): tokens kept, operator alarm. */
+  config: number;
+  /** Claimed, then found locked by another refresh or no longer due once locked: someone else did it. */
+  skipped: number;
+  /** The row's transaction failed (database): nothing was written; the row stays due. */
+  errors: number;
+}
+
+export type StopReason = 'done' | 'budget' | 'aborted' | 'vault' | 'database';
+
+export interface ScheduledRefreshSummary extends OutcomeCounts {
+  byProvider: Record<Provider, OutcomeCounts>;
+  claimed: number;
+  batches: number;
+  /** Claimed but never started (budget, vault failure, paused provider): still due, left to the next run. */
+  deferred: number;
+  stopReason: StopReason;
+  stoppedByBudget: boolean;
+  /** Providers whose client configuration failed in this run: their other rows were not attempted. */
+  pausedProviders: Provider[];
+  /** The code that stopped the run (vault) or paused a provider; for the operator. */
+  configCodes: string[];
+  purgedOAuthRows: number;
+  concurrency: number;
+  durationMs: number;
+}
+
+interface Claim {
+  id: string;
+  user_id: string;
+  provider: Provider;
+}
+
+type RowResult = RefreshOutcome | { kind: 'skipped'; reason: 'locked' | 'not_due' } | { kind: 'error' };
+
+const emptyCounts = (): OutcomeCounts => ({
+  refreshed: 0,
+  rotated: 0,
+  needsReauth: 0,
+  transient: 0,
+  config: 0,
+  skipped: 0,
+  errors: 0,
+});
+
+const COUNTER: Record<RowResult['kind'], keyof OutcomeCounts> = {
+  refreshed: 'refreshed',
+  needs_reauth: 'needsReauth',
+  transient: 'transient',
+  config: 'config',
+  skipped: 'skipped',
+  error: 'errors',
+};
+
+/**
+ * One row, one transaction, holding that row's lock while the provider answers. The lock is taken with
+ * SKIP LOCKED (another pass or an on-use refresh has it: skip, they are doing it) and the due predicate is
+ * re-checked under the lock (another refresh committed between our claim and our lock: nothing to do). That
+ * pair is what makes concurrent passes and refresh on use cost exactly one provider call per due row. The
+ * refresh core writes the outcome in this transaction; if it dies before COMMIT nothing is written and the row
+ * stays due for the next run (a rotated refresh token is lost with it, but providers keep the old one valid).
+ */
+async function refreshClaimed(claim: Claim): Promise<RowResult> {
+  return withRefresher(async (tx) => {
+    await allowSlowRefresh(tx);
+    const row = await lockConnection(tx, claim.user_id, claim.provider, { skipLocked: true });
+    if (!row) return { kind: 'skipped', reason: 'locked' } as const;
+    const { rows } = await tx.query<{ due: boolean }>(RECHECK_SQL, [claim.user_id, claim.provider]);
+    if (!rows[0]?.due) return { kind: 'skipped', reason: 'not_due' } as const;
+    return refreshLockedConnection(tx, row);
+  });
+}
+
+async function purgeOAuthRows(): Promise<number> {
+  try {
+    return await withRefresher(async (tx) => {
+      const { rows } = await tx.query<{ n: number }>('select purge_expired_oauth_rows() as n');
+      return rows[0]?.n ?? 0;
+    });
+  } catch (error) {
+    // Housekeeping: never a reason to skip refreshing.
+    logger.error('Purging expired OAuth rows failed', { error: (error as Error).message });
+    return 0;
+  }
+}
+
+/**
+ * One pass of the scheduled token refresh, as the refresher role (cross-tenant, token and audit tables only).
+ *
+ * Claims due rows in bounded batches with `FOR UPDATE SKIP LOCKED` (the claim's locks last only for its own
+ * short transaction: it picks rows nobody is refreshing right now) and refreshes them with bounded concurrency,
+ * each in its own transaction (see `refreshClaimed`). Workers pull from the claimed queue; when it runs dry, one
+ * of them claims the next batch, excluding the rows this run already took (a row whose new token is still
+ * "expiring soon" is not refreshed twice in one run). Stops starting rows when the time budget's reserve is
+ * reached, on a key-level vault failure (a disabled KMS key: no retry storm, tokens kept) or when the database
+ * fails; rows in flight always finish. A provider rejecting our client credentials pauses that provider only.
+ * Logs one summary line; never logs tokens.
+ */
+export async function refreshDueConnections(
+  options: ScheduledRefreshOptions = {},
+): Promise<ScheduledRefreshSummary> {
+  const started = Date.now();
+  const remaining = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
+  const reserveMs = options.reserveMs ?? 20_000;
+  const batchSize = options.batchSize ?? 50;
+  const requested = options.concurrency ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error('batchSize must be a positive integer');
+  if (!Number.isInteger(requested) || requested < 1)
+    throw new Error('concurrency must be a positive integer');
+  // Each worker holds one pooled connection for a whole row (the claim reuses a worker's): more workers than
+  // connections would queue on the pool and time out there instead of working.
+  const poolMax = dbSettings().poolMax;
+  const concurrency = Math.min(requested, poolMax);
+  if (concurrency < requested) {
+    logger.warn('Scheduled refresh concurrency capped at the database pool size', { requested, poolMax });
+  }
+
+  const totals = emptyCounts();
+  const byProvider = Object.fromEntries(PROVIDERS.map((p) => [p, emptyCounts()])) as Record<
+    Provider,
+    OutcomeCounts
+  >;
+  const taken: string[] = [];
+  const paused = new Set<Provider>();
+  const configCodes = new Set<string>();
+  const queue: Claim[] = [];
+  let claimed = 0;
+  let batches = 0;
+  let deferred = 0;
+  let exhausted = false;
+  let stop: StopReason | undefined;
+  let claiming: Promise<void> | undefined;
+
+  const purgedOAuthRows = options.purgeOAuthRows === false ? 0 : await purgeOAuthRows();
+
+  const claimBatch = async (): Promise<void> => {
+    try {
+      const rows = await withRefresher(async (tx) => {
+        const result = await tx.query<Claim>(CLAIM_SQL, [taken, [...paused], batchSize]);
+        return result.rows;
+      });
+      batches += rows.length > 0 ? 1 : 0;
+      claimed += rows.length;
+      for (const row of rows) taken.push(row.id);
+      queue.push(...rows);
+      if (rows.length < batchSize) exhausted = true;
+    } catch (error) {
+      logger.error('Claiming due connections failed', { error: (error as Error).message });
+      stop ??= 'database';
+    }
+  };
+
+  const next = async (): Promise<Claim | undefined> => {
+    for (;;) {
+      if (stop || (exhausted && queue.length === 0)) return undefined;
+      if (options.signal?.aborted) stop = 'aborted';
+      else if (remaining() < reserveMs) stop = 'budget';
+      if (stop) return undefined;
+      const claim = queue.shift();
+      if (claim) {
+        if (!paused.has(claim.provider)) return claim;
+        deferred += 1;
+        continue;
+      }
+      if (exhausted) continue;
+      claiming ??= claimBatch().finally(() => {
+        claiming = undefined;
+      });
+      await claiming;
+    }
+  };
+
+  const record = (claim: Claim, result: RowResult): void => {
+    const key = COUNTER[result.kind];
+    totals[key] += 1;
+    byProvider[claim.provider][key] += 1;
+    if (result.kind === 'refreshed' && result.rotated) {
+      totals.rotated += 1;
+      byProvider[claim.provider].rotated += 1;
+    }
+    if (result.kind === 'config') {
+      configCodes.add(result.code);
+      if (KEY_LEVEL_VAULT_CODES.has(result.code)) stop ??= 'vault';
+      else if (!result.code.startsWith('vault_')) paused.add(claim.provider);
+    }
+    if (result.kind === 'needs_reauth' || result.kind === 'transient' || result.kind === 'config') {
+      logger.warn('Scheduled refresh failed for a connection', {
+        userId: claim.user_id,
+        provider: claim.provider,
+        outcome: result.kind,
+        // Not `code`: the log redaction treats a key named `code` as an OAuth authorization code.
+        errorCode: result.code,
+      });
+    }
+  };
+
+  const worker = async (): Promise<void> => {
+    for (let claim = await next(); claim; claim = await next()) {
+      let result: RowResult;
+      try {
+        result = await refreshClaimed(claim);
+      } catch (error) {
+        logger.error('Scheduled refresh of a connection failed', {
+          userId: claim.user_id,
+          provider: claim.provider,
+          error: (error as Error).message,
+        });
+        result = { kind: 'error' };
+      }
+      record(claim, result);
+    }
+  };
+
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  deferred += queue.length;
+  const stopReason = stop ?? 'done';
+  const summary: ScheduledRefreshSummary = {
+    ...totals,
+    byProvider,
+    claimed,
+    batches,
+    deferred,
+    stopReason,
+    stoppedByBudget: stopReason === 'budget',
+    pausedProviders: [...paused],
+    configCodes: [...configCodes],
+    purgedOAuthRows,
+    concurrency,
+    durationMs: Date.now() - started,
+  };
+  if (stopReason === 'vault' || stopReason === 'database')
+    logger.error('Scheduled token refresh', { summary });
+  else logger.info('Scheduled token refresh', { summary });
+  return summary;
+}
+
+/** Metric names, one per outcome; the alarms watch RefreshConfigErrors and RefreshErrors. */
+export const REFRESH_METRICS = {
+  refreshed: 'TokensRefreshed',
+  transient: 'RefreshFailedTransient',
+  needsReauth: 'RefreshNeedsReauth',
+  skipped: 'RefreshSkipped',
+  config: 'RefreshConfigErrors',
+  errors: 'RefreshErrors',
+  deferred: 'RefreshDeferred',
+  duration: 'RefreshDurationMs',
+} as const;
+
+/** Adds one run's counts to Powertools Metrics (every metric every run, zeros included, so alarms see data). */
+export function addRefreshMetrics(
+  metrics: Pick<Metrics, 'addMetric'>,
+  summary: ScheduledRefreshSummary,
+): void {
+  metrics.addMetric(REFRESH_METRICS.refreshed, MetricUnit.Count, summary.refreshed);
+  metrics.addMetric(REFRESH_METRICS.transient, MetricUnit.Count, summary.transient);
+  metrics.addMetric(REFRESH_METRICS.needsReauth, MetricUnit.Count, summary.needsReauth);
+  metrics.addMetric(REFRESH_METRICS.skipped, MetricUnit.Count, summary.skipped);
+  metrics.addMetric(REFRESH_METRICS.config, MetricUnit.Count, summary.config);
+  metrics.addMetric(REFRESH_METRICS.errors, MetricUnit.Count, summary.errors);
+  metrics.addMetric(REFRESH_METRICS.deferred, MetricUnit.Count, summary.deferred);
+  metrics.addMetric(REFRESH_METRICS.duration, MetricUnit.Milliseconds, summary.durationMs);
+}
+
+/** How many connections are due right now, per provider (`npm run refresh -- --dry-run`). */
+export async function countDueConnections(): Promise<Record<Provider, number>> {
+  return withRefresher(async (tx) => {
+    const { rows } = await tx.query<{ provider: Provider; n: number }>(
+      `select provider, count(*)::int as n from user_cloud_storage_tokens where ${DUE_PREDICATE} group by provider`,
+    );
+    const counts = Object.fromEntries(PROVIDERS.map((p) => [p, 0])) as Record<Provider, number>;
+    for (const row of rows) counts[row.provider] = row.n;
+    return counts;
+  });
+}
