@@ -1,3 +1,4 @@
+import type { QueryConfig } from 'pg';
 import { recordAudit } from '#shared/audit';
 import type { Tx } from '#shared/db/tenant';
 import { logger } from '#shared/logger';
@@ -10,6 +11,9 @@ import type { SealedConnectionRow } from './repository.ts';
 
 /** Refresh on use when the access token expires within this margin. */
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+/** Client-side bound of a lock wait: just above allowSlowRefresh's lock_timeout. */
+const LOCK_WAIT_MS = 16_000;
 
 /** Transient failures push `next_refresh_at` back: capped exponential backoff with full jitter. */
 export function backoffSeconds(failureCount: number, random: () => number = Math.random): number {
@@ -27,6 +31,7 @@ export const expiresSoon = (expiresAt: string | null | undefined, marginMs = REF
  * raised for this transaction only: concurrent callers queue on the row lock instead of timing out.
  */
 export async function allowSlowRefresh(tx: Tx): Promise<void> {
+  // statement_timeout 20 s covers the lock wait (lock_timeout 15 s) plus the provider call.
   await tx.query(
     `select set_config('statement_timeout', '20s', true), set_config('lock_timeout', '15s', true),
             set_config('idle_in_transaction_session_timeout', '30s', true)`,
@@ -43,22 +48,32 @@ export async function lockConnection(
   provider: Provider,
   options: { skipLocked?: boolean } = {},
 ): Promise<SealedConnectionRow | undefined> {
-  const { rows } = await tx.query<SealedConnectionRow>(
-    `select provider, status, provider_user_id, provider_email, scopes, connected_at, token_expires_at,
+  const { rows } = await tx.query<SealedConnectionRow>({
+    text: `select provider, status, provider_user_id, provider_email, scopes, connected_at, token_expires_at,
             last_refreshed_at, last_error, user_id, tokens_ciphertext, key_version, last_used_at,
             refresh_failure_count, next_refresh_at
        from user_cloud_storage_tokens
       where user_id = $1 and provider = $2
       for update ${options.skipLocked ? 'skip locked' : ''}`,
-    [userId, provider],
-  );
+    values: [userId, provider],
+    // The pool's client-side read timeout (statement timeout + 1 s) would end a wait for the row lock that
+    // allowSlowRefresh permits; waiting is the point here (the server-side lock_timeout still bounds it).
+    query_timeout: LOCK_WAIT_MS,
+  } as QueryConfig);
   return rows[0];
 }
 
 export type RefreshOutcome =
   | { kind: 'refreshed'; tokens: TokenSet; rotated: boolean }
   | { kind: 'needs_reauth'; code: string }
-  | { kind: 'transient'; code: string; retryAfterSeconds?: number; nextRefreshAt: string }
+  | {
+      kind: 'transient';
+      code: string;
+      retryAfterSeconds?: number;
+      nextRefreshAt: string;
+      /** The token endpoint throttled (429) rather than failed. */
+      rateLimited: boolean;
+    }
   | { kind: 'config'; code: string };
 
 /** Sets the tenant context for the audit insert (the refresher role works across tenants). */
@@ -82,11 +97,18 @@ async function auditFor(
  * - our own misconfiguration (invalid_client, disabled KMS key): kept as is with last_error, for the operator.
  * The caller commits. The shared classification is the one the file APIs use.
  */
-export async function refreshLockedConnection(tx: Tx, row: SealedConnectionRow): Promise<RefreshOutcome> {
+export async function refreshLockedConnection(
+  tx: Tx,
+  row: SealedConnectionRow,
+  /** The row's tokens when the caller has already opened them (refresh on use compares them first). */
+  opened?: TokenSet,
+): Promise<RefreshOutcome> {
   const ctx = { userId: row.user_id, provider: row.provider };
   let current: TokenSet;
   try {
-    current = await tokenVault.open({ ciphertext: row.tokens_ciphertext, keyVersion: row.key_version }, ctx);
+    current =
+      opened ??
+      (await tokenVault.open({ ciphertext: row.tokens_ciphertext, keyVersion: row.key_version }, ctx));
   } catch (error) {
     const code = error instanceof VaultError ? `vault_${error.reason}` : 'vault_error';
     logger.error('Token vault failure during refresh', { provider: row.provider, code });
@@ -146,12 +168,14 @@ export async function refreshLockedConnection(tx: Tx, row: SealedConnectionRow):
       kind: 'transient',
       code: failure.code,
       nextRefreshAt,
+      rateLimited: failure.kind === 'rate_limited',
       ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }),
     };
   }
 }
 
-async function markNeedsReauth(tx: Tx, row: SealedConnectionRow, code: string): Promise<void> {
+/** The grant is dead: no more refresh attempts until the user reconnects; audited. The caller commits. */
+export async function markNeedsReauth(tx: Tx, row: SealedConnectionRow, code: string): Promise<void> {
   await tx.query(
     `update user_cloud_storage_tokens
         set status = 'needs_reauth', last_error = $3, next_refresh_at = null, updated_at = now()
