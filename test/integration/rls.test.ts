@@ -202,6 +202,8 @@ describe('row-level security and roles', () => {
   it('1,000 alternating A/B transactions over a pool of 2 never see the other tenant', async () => {
     await closePools();
     process.env.DB_POOL_MAX = '2';
+    // 1,000 transactions queue for 2 connections: waiting for a free one is not a connect timeout here.
+    process.env.DB_CONNECT_TIMEOUT_MS = '120000';
     const pool = await getPool('app');
     expect(pool.options.max).toBe(2);
     const seen = await Promise.all(
@@ -216,6 +218,9 @@ describe('row-level security and roles', () => {
       }),
     );
     expect(seen.every(Boolean)).toBe(true);
+    await closePools();
+    delete process.env.DB_POOL_MAX;
+    delete process.env.DB_CONNECT_TIMEOUT_MS;
   });
 
   it('a warm pool serving A, then B failing before its context is set, shows B none of A’s rows', async () => {
