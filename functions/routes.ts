@@ -6,8 +6,9 @@
  */
 import { auditRoutes } from './route-table/audit.ts';
 import { authRoutes } from './route-table/auth.ts';
-import { cloudStorageRoutes } from './route-table/cloud-storage.ts';
 import { brandRoutes } from './route-table/brand.ts';
+import { cloudFileRoutes } from './route-table/cloud-files.ts';
+import { cloudStorageRoutes } from './route-table/cloud-storage.ts';
 import { collectionRoutes } from './route-table/collections.ts';
 import { docsRoutes } from './route-table/docs.ts';
 import { metaRoutes } from './route-table/meta.ts';
@@ -17,6 +18,7 @@ export const routes = {
   ...metaRoutes,
   ...authRoutes,
   ...cloudStorageRoutes,
+  ...cloudFileRoutes,
   ...docsRoutes,
   ...brandRoutes,
   ...collectionRoutes,

@@ -1,4 +1,5 @@
 import type { Page } from '#shared/db/pagination';
+import type { Tx } from '#shared/db/tenant';
 import { collectionService } from '../collection-service.ts';
 import { brandVoiceAssetsTable } from './repository.ts';
 import type {
@@ -30,6 +31,18 @@ export const createBrandVoiceAsset = (
   input: BrandVoiceAssetCreate,
   source: BrandVoiceSource = 'upload',
 ): Promise<BrandVoiceAsset> => assets.create(userId, { ...input, source }, { metadata: { source } });
+
+/**
+ * The same create path inside the caller's transaction, for the provider import (which writes its own
+ * `brand_voice_asset.imported` event in that transaction).
+ */
+export const insertBrandVoiceAsset = (
+  tx: Tx,
+  userId: string,
+  input: BrandVoiceAssetCreate,
+  source: BrandVoiceSource,
+): Promise<BrandVoiceAsset> =>
+  brandVoiceAssetsTable.insert(tx, userId, { ...input, source }, { metadata: { source } });
 
 export const getBrandVoiceAsset = (userId: string, id: string): Promise<BrandVoiceAsset> =>
   assets.get(userId, id);

@@ -1,0 +1,13 @@
+import { routes } from '#functions/routes';
+import { importBrandVoiceAsset } from '#shared/cloud-storage/brand-voice-import';
+import { requestDeadline } from '#shared/cloud-storage/session';
+import { defineHandler } from '#shared/http/handler';
+import { assertVaultConfigured } from '#shared/vault/token-vault';
+
+assertVaultConfigured();
+
+const route = routes['brand-voice-assets/import'];
+
+export const handler = defineHandler(route, ({ userId, body, event }) =>
+  importBrandVoiceAsset(userId, body, { deadline: requestDeadline(event, route) }),
+);

@@ -1,0 +1,13 @@
+import { routes } from '#functions/routes';
+import { listCloudFiles } from '#shared/cloud-storage/files';
+import { requestDeadline } from '#shared/cloud-storage/session';
+import { defineHandler } from '#shared/http/handler';
+import { assertVaultConfigured } from '#shared/vault/token-vault';
+
+assertVaultConfigured();
+
+const route = routes['cloud-storage/list-files'];
+
+export const handler = defineHandler(route, ({ userId, params, query, event }) =>
+  listCloudFiles(userId, params.provider, query, { deadline: requestDeadline(event, route) }),
+);

@@ -1,0 +1,443 @@
+import { describe, expect, it } from 'vitest';
+import { PROVIDERS, type Provider } from '#shared/providers/types';
+import { connectProvider, storedConnection } from '../support/connect.ts';
+import { type ApiResponse, type TestUser, useTestStack } from '../support/stack.ts';
+
+// Retries without waiting: the backoff itself is unit-tested; here only the number of attempts matters.
+process.env.PROVIDER_RETRY_BASE_MS = '0';
+
+interface CloudFile {
+  id: string;
+  name: string;
+  isFolder: boolean;
+  mimeType: string | null;
+  size: number | null;
+  modifiedAt: string | null;
+  webUrl: string | null;
+  parentId: string | null;
+}
+interface FilesPage {
+  files: CloudFile[];
+  nextPageToken: string | null;
+}
+interface Problem {
+  type: string;
+  status: number;
+  detail?: string;
+  errors?: Array<{ path: string; message: string }>;
+}
+interface Asset {
+  id: string;
+  title: string;
+  category: string;
+  content: string;
+  fileName: string | null;
+  mimeType: string | null;
+  source: string;
+  sourceFileId: string | null;
+}
+
+/** The sandbox endpoint names that move file bytes, per provider (Graph: /content and the download URL). */
+const DOWNLOAD_ENDPOINTS: Record<Provider, string[]> = {
+  google_drive: ['files.download', 'files.export'],
+  onedrive: ['content', 'download_url'],
+  dropbox: ['download'],
+};
+const LIST_ENDPOINT: Record<Provider, string> = {
+  google_drive: 'files.list',
+  onedrive: 'children',
+  dropbox: 'list_folder',
+};
+
+describe('cloud files: listing, import and refresh on use (sandbox providers)', () => {
+  const stack = useTestStack();
+  const control = () => stack().sandbox!.control;
+
+  async function connectedUser(provider: Provider, options: { email?: string } = {}): Promise<TestUser> {
+    const user = await stack().createUser();
+    await connectProvider(stack(), user, provider, options);
+    return user;
+  }
+
+  function listFiles(
+    user: TestUser,
+    provider: string,
+    query: Record<string, string | number> = {},
+  ): Promise<ApiResponse<FilesPage & Problem>> {
+    const qs = new URLSearchParams(
+      Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
+    ).toString();
+    return stack().api('GET', `/cloud-storage/${provider}/files${qs ? `?${qs}` : ''}`, {
+      token: user.accessToken,
+    });
+  }
+
+  function importFile(user: TestUser, body: Record<string, unknown>): Promise<ApiResponse<Asset & Problem>> {
+    return stack().api('POST', '/brand-voice-assets/import', { token: user.accessToken, body });
+  }
+
+  const downloads = (provider: Provider) =>
+    DOWNLOAD_ENDPOINTS[provider].reduce((n, e) => n + control().apiCalls(provider, e).length, 0);
+
+  async function auditActions(user: TestUser): Promise<string[]> {
+    const res = await stack().api<{ items: Array<{ action: string }> }>('GET', '/audit-log?limit=100', {
+      token: user.accessToken,
+    });
+    return res.body.items.map((i) => i.action);
+  }
+
+  describe.each(PROVIDERS)('%s', (provider) => {
+    it('lists the root with folders flagged, and a folder in three pages, each once and in order', async () => {
+      const user = await connectedUser(provider);
+      const root = await listFiles(user, provider);
+      expect(root.status).toBe(200);
+      expect(root.body.nextPageToken).toBeNull();
+      const byName = new Map(root.body.files.map((f) => [f.name, f]));
+      for (const folder of ['Projects', 'Batch', 'Empty']) {
+        expect(byName.get(folder), folder).toMatchObject({ isFolder: true, size: null });
+      }
+      const readme = byName.get('readme.txt')!;
+      expect(Object.keys(readme).sort()).toEqual(
+        ['id', 'name', 'isFolder', 'mimeType', 'size', 'modifiedAt', 'webUrl', 'parentId'].sort(),
+      );
+      expect(readme).toMatchObject({
+        id: control().fileId(provider, '/readme.txt'),
+        isFolder: false,
+        mimeType: 'text/plain',
+        size: 'Hello from the provider sandbox.\n'.length,
+        modifiedAt: expect.stringMatching(/^2025-01-15T09:30:00/),
+      });
+      expect(byName.get('logo.png')).toMatchObject({ isFolder: false, mimeType: 'image/png' });
+
+      const batch = control().fileId(provider, '/Batch');
+      const listCalls = control().apiCalls(provider, LIST_ENDPOINT[provider]).length;
+      const continuations =
+        provider === 'dropbox' ? control().apiCalls(provider, 'list_folder/continue').length : 0;
+      const pages: string[][] = [];
+      const tokens: string[] = [];
+      let pageToken: string | null = null;
+      do {
+        const res: ApiResponse<FilesPage & Problem> = await listFiles(user, provider, {
+          folderId: batch,
+          pageSize: 3,
+          ...(pageToken ? { pageToken } : {}),
+        });
+        expect(res.status).toBe(200);
+        for (const f of res.body.files) expect(f).toMatchObject({ isFolder: false, parentId: batch });
+        pages.push(res.body.files.map((f) => f.name));
+        pageToken = res.body.nextPageToken;
+        if (pageToken) tokens.push(pageToken);
+      } while (pageToken && pages.length < 10);
+      expect(pages).toEqual([
+        ['file-01.txt', 'file-02.txt', 'file-03.txt'],
+        ['file-04.txt', 'file-05.txt', 'file-06.txt'],
+        ['file-07.txt'],
+      ]);
+      // One provider request per page: nothing fetched twice, nothing read ahead.
+      const calls =
+        control().apiCalls(provider, LIST_ENDPOINT[provider]).length -
+        listCalls +
+        (provider === 'dropbox'
+          ? control().apiCalls(provider, 'list_folder/continue').length - continuations
+          : 0);
+      expect(calls).toBe(3);
+
+      // The page token belongs to this provider and folder; anything else is a 400, not a provider call.
+      const elsewhere = await listFiles(user, provider, { pageToken: tokens[0]! });
+      expect(elsewhere.status).toBe(400);
+      expect(elsewhere.body.errors?.[0]?.path).toBe('pageToken');
+      const tampered = await listFiles(user, provider, { folderId: batch, pageToken: `${tokens[0]}x!` });
+      expect(tampered.status).toBe(400);
+      const otherProvider = PROVIDERS.find((p) => p !== provider)!;
+      const forged = Buffer.from(
+        JSON.stringify({ v: 1, p: otherProvider, f: batch, t: 'anything' }),
+      ).toString('base64url');
+      expect((await listFiles(user, provider, { folderId: batch, pageToken: forged })).status).toBe(400);
+
+      expect((await storedConnection(stack(), user.userId, provider))!.lastUsedAt).not.toBeNull();
+    });
+
+    it('imports a text file as a brand voice asset; refuses binary (400) and oversize (413) files', async () => {
+      const user = await connectedUser(provider);
+      const fileId = control().fileId(provider, '/readme.txt');
+      const created = await importFile(user, { provider, fileId, category: 'tone_of_voice' });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        title: 'readme.txt',
+        category: 'tone_of_voice',
+        content: 'Hello from the provider sandbox.\n',
+        fileName: 'readme.txt',
+        mimeType: 'text/plain',
+        source: provider,
+        sourceFileId: fileId,
+      });
+      // The static import path did not shadow the {id} routes.
+      const fetched = await stack().api<Asset>('GET', `/brand-voice-assets/${created.body.id}`, {
+        token: user.accessToken,
+      });
+      expect(fetched.status).toBe(200);
+      expect(fetched.body).toEqual(created.body);
+
+      const titled = await importFile(user, {
+        provider,
+        fileId: control().fileId(provider, '/Projects/notes.txt'),
+        category: 'messaging',
+        title: 'Project notes',
+      });
+      expect(titled.status).toBe(201);
+      expect(titled.body).toMatchObject({ title: 'Project notes', content: 'Project notes\n' });
+
+      const before = downloads(provider);
+      const binary = await importFile(user, {
+        provider,
+        fileId: control().fileId(provider, '/logo.png'),
+        category: 'other',
+      });
+      expect(binary.status).toBe(400);
+      expect(binary.body.type).toMatch(/validation-error$/);
+      expect(binary.body.errors).toEqual([{ path: 'fileId', message: 'Not a text file' }]);
+
+      const large = await importFile(user, {
+        provider,
+        fileId: control().fileId(provider, '/large.txt'),
+        category: 'other',
+      });
+      expect(large.status).toBe(413);
+      // Both were refused from their metadata: not a byte of either was downloaded.
+      expect(downloads(provider)).toBe(before);
+
+      const folder = await importFile(user, {
+        provider,
+        fileId: control().fileId(provider, '/Batch'),
+        category: 'other',
+      });
+      expect(folder.status).toBe(400);
+      const list = await stack().api<{ items: Asset[] }>('GET', '/brand-voice-assets', {
+        token: user.accessToken,
+      });
+      expect(list.body.items.map((a) => a.title).sort()).toEqual(['Project notes', 'readme.txt']);
+      expect((await auditActions(user)).filter((a) => a === 'brand_voice_asset.imported')).toHaveLength(2);
+    });
+
+    it('50 concurrent listings on an expired access token cause exactly one refresh, and all succeed', async () => {
+      const user = await connectedUser(provider);
+      const before = await storedConnection(stack(), user.userId, provider);
+      const refreshes = control().tokenCalls(provider, 'refresh_token');
+      control().expireAccessTokens(provider);
+
+      const results = await Promise.all(Array.from({ length: 50 }, () => listFiles(user, provider)));
+      expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
+      expect(control().tokenCalls(provider, 'refresh_token') - refreshes).toBe(1);
+
+      const after = (await storedConnection(stack(), user.userId, provider))!;
+      expect(after.tokens.accessToken).not.toBe(before!.tokens.accessToken);
+      expect(control().tokenStatus(provider, after.tokens.accessToken)).toBe('active');
+      const request = control().lastTokenRequest(provider)!;
+      expect(request.params.refresh_token).toBe(before!.tokens.refreshToken);
+      if (provider === 'onedrive') {
+        // Microsoft rotated the refresh token: the new one is stored, the old one is gone from the row.
+        expect(after.tokens.refreshToken).not.toBe(before!.tokens.refreshToken);
+        expect(control().tokenStatus(provider, after.tokens.refreshToken!)).toBe('active');
+      } else {
+        expect(after.tokens.refreshToken).toBe(before!.tokens.refreshToken);
+      }
+    });
+
+    it('a dead refresh token (invalid_grant) → 409 reauth-required, needs_reauth, audited; no more provider calls', async () => {
+      const user = await connectedUser(provider);
+      control().revokeRefreshTokens(provider);
+      control().expireAccessTokens(provider);
+      const res = await listFiles(user, provider);
+      expect(res.status).toBe(409);
+      expect(res.body.type).toMatch(/reauth-required$/);
+      expect(res.text).not.toMatch(/invalid_grant|AADSTS/);
+
+      const connections = await stack().api<{
+        connections: Array<{ provider: string; status: string; lastError: string }>;
+      }>('GET', '/cloud-storage/connections', { token: user.accessToken });
+      expect(connections.body.connections).toEqual([
+        expect.objectContaining({ provider, status: 'needs_reauth', lastError: 'invalid_grant' }),
+      ]);
+      expect(await auditActions(user)).toContain('cloud_storage.refresh_failed');
+
+      const apiCalls = control().apiCalls(provider).length;
+      const tokenCalls = control().tokenCalls(provider);
+      const again = await importFile(user, {
+        provider,
+        fileId: control().fileId(provider, '/readme.txt'),
+        category: 'other',
+      });
+      expect(again.status).toBe(409);
+      expect(again.body.type).toMatch(/reauth-required$/);
+      expect(control().apiCalls(provider).length).toBe(apiCalls);
+      expect(control().tokenCalls(provider)).toBe(tokenCalls);
+    });
+
+    it("a provider 429 → 429 with the provider's Retry-After; no retry", async () => {
+      const user = await connectedUser(provider);
+      const calls = control().apiCalls(provider, LIST_ENDPOINT[provider]).length;
+      control().failNextApiCalls(provider, { kind: 'rate_limited', retryAfterSeconds: 7 });
+      const res = await listFiles(user, provider);
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('7');
+      expect(res.body.type).toMatch(/rate-limited$/);
+      expect(control().apiCalls(provider, LIST_ENDPOINT[provider]).length - calls).toBe(1);
+      expect((await listFiles(user, provider)).status).toBe(200);
+    });
+
+    it('a provider failing twice with 500 then answering → 200; failing three times → 502 without provider text', async () => {
+      const user = await connectedUser(provider);
+      const endpoint = LIST_ENDPOINT[provider];
+      const calls = () =>
+        control()
+          .apiCalls(provider, endpoint)
+          .map((c) => c.status);
+      const start = calls().length;
+      control().failNextApiCalls(provider, { kind: 'server_error' }, { count: 2, endpoint });
+      const ok = await listFiles(user, provider);
+      expect(ok.status).toBe(200);
+      expect(calls().slice(start)).toEqual([500, 500, 200]);
+
+      const next = calls().length;
+      control().failNextApiCalls(provider, { kind: 'server_error' }, { count: 3, endpoint });
+      const failed = await listFiles(user, provider);
+      expect(failed.status).toBe(502);
+      expect(failed.body.type).toMatch(/provider-error$/);
+      expect(failed.text).not.toMatch(/Internal|internalError|generalException|unspecified/);
+      // Bounded: the first attempt and two retries.
+      expect(calls().slice(next)).toEqual([500, 500, 500]);
+    });
+  });
+
+  it('Google Docs are exported as plain text (byte-order mark dropped)', async () => {
+    const user = await connectedUser('google_drive');
+    const fileId = control().fileId('google_drive', '/Meeting notes');
+    const res = await importFile(user, { provider: 'google_drive', fileId, category: 'sample_content' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      title: 'Meeting notes',
+      content: 'Meeting notes\r\n\r\n* Ship the sandbox\r\n* Connect every provider\r\n',
+      mimeType: 'text/plain',
+      source: 'google_drive',
+      sourceFileId: fileId,
+    });
+    expect(control().apiCalls('google_drive', 'files.export').at(-1)?.status).toBe(200);
+  });
+
+  it("Drive's 403 userRateLimitExceeded → 429 with a default Retry-After", async () => {
+    const user = await connectedUser('google_drive');
+    control().failNextApiCalls('google_drive', { kind: 'user_rate_limit' });
+    const res = await listFiles(user, 'google_drive');
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(res.text).not.toMatch(/User Rate Limit/);
+  });
+
+  it('a token expiring within the margin is refreshed before use, once for 20 concurrent calls; the rotated refresh token is stored', async () => {
+    // Short-lived access tokens, and Microsoft's stricter mode where a rotated refresh token stops working.
+    control().configure('onedrive', { accessTokenTtlSeconds: 60, revokeRotatedRefreshTokens: true });
+    try {
+      const user = await connectedUser('onedrive');
+      const before = (await storedConnection(stack(), user.userId, 'onedrive'))!;
+      const refreshes = control().tokenCalls('onedrive', 'refresh_token');
+      const children = control().apiCalls('onedrive', 'children').length;
+
+      const results = await Promise.all(Array.from({ length: 20 }, () => listFiles(user, 'onedrive')));
+      expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+      expect(control().tokenCalls('onedrive', 'refresh_token') - refreshes).toBe(1);
+      // Refreshed before the calls: the provider never saw the old token.
+      const calls = control().apiCalls('onedrive', 'children').slice(children);
+      expect(calls.map((c) => c.status)).toEqual(Array(20).fill(200));
+
+      const after = (await storedConnection(stack(), user.userId, 'onedrive'))!;
+      expect(after.tokens.refreshToken).not.toBe(before.tokens.refreshToken);
+      expect(control().tokenStatus('onedrive', before.tokens.refreshToken!)).toBe('revoked');
+      expect(control().tokenStatus('onedrive', after.tokens.refreshToken!)).toBe('active');
+      expect(calls.every((c) => c.bearer === after.tokens.accessToken)).toBe(true);
+    } finally {
+      control().configure('onedrive', { accessTokenTtlSeconds: 3600, revokeRotatedRefreshTokens: false });
+    }
+  });
+
+  it('bad ids and unknown parameters are 400; an unknown file or folder is 404', async () => {
+    const user = await connectedUser('dropbox');
+    const badFolder = await listFiles(user, 'dropbox', { folderId: "x' or name contains 'y" });
+    expect(badFolder.status).toBe(400);
+    expect(badFolder.body.errors?.[0]?.path).toBe('folderId');
+    const injected = await listFiles(user, 'google_drive', { folderId: "root' in parents or '1" });
+    expect(injected.status).toBe(400);
+    expect((await listFiles(user, 'dropbox', { pageSize: 0 })).status).toBe(400);
+    expect((await listFiles(user, 'dropbox', { pageSize: 101 })).status).toBe(400);
+    expect((await listFiles(user, 'icloud')).status).toBe(400);
+    const missing = await listFiles(user, 'dropbox', { folderId: 'id:doesNotExist000' });
+    expect(missing.status).toBe(404);
+    const missingFile = await importFile(user, {
+      provider: 'dropbox',
+      fileId: 'id:doesNotExist000',
+      category: 'other',
+    });
+    expect(missingFile.status).toBe(404);
+    const notAFolder = await listFiles(user, 'dropbox', {
+      folderId: control().fileId('dropbox', '/readme.txt'),
+    });
+    expect(notAFolder.status).toBe(400);
+    const noCategory = await importFile(user, { provider: 'dropbox', fileId: 'id:abc' });
+    expect(noCategory.status).toBe(400);
+    expect(noCategory.body.errors?.map((e) => e.path)).toEqual(['category']);
+  });
+
+  it("user B cannot list or import through user A's connection by any parameter", async () => {
+    const alice = await stack().createUser();
+    for (const provider of PROVIDERS) await connectProvider(stack(), alice, provider);
+    const bob = await stack().createUser();
+    for (const provider of PROVIDERS) {
+      const aliceFile = control().fileId(provider, '/readme.txt');
+      expect((await listFiles(bob, provider)).status).toBe(404);
+      expect(
+        (await listFiles(bob, provider, { folderId: control().fileId(provider, '/Batch') })).status,
+      ).toBe(404);
+      const imported = await importFile(bob, { provider, fileId: aliceFile, category: 'other' });
+      expect(imported.status).toBe(404);
+
+      const withUserId = await listFiles(bob, provider, { userId: alice.userId });
+      expect(withUserId.status).toBe(400);
+      expect(withUserId.body.errors).toEqual([{ path: 'userId', message: 'Unknown field' }]);
+      expect((await listFiles(bob, provider, { user_id: alice.userId })).status).toBe(400);
+      const bodyUserId = await importFile(bob, {
+        provider,
+        fileId: aliceFile,
+        category: 'other',
+        userId: alice.userId,
+        user_id: alice.userId,
+      });
+      expect(bodyUserId.status).toBe(400);
+      expect(bodyUserId.body.errors?.map((e) => e.path).sort()).toEqual(['userId', 'user_id']);
+    }
+
+    // Bob connects his own, different account: Alice's file ids are not found through it.
+    for (const provider of PROVIDERS) {
+      await connectProvider(stack(), bob, provider, { email: `bob.${provider}@example.test` });
+      const aliceFile = control().fileId(provider, '/readme.txt');
+      const res = await importFile(bob, { provider, fileId: aliceFile, category: 'other' });
+      expect(res.status).toBe(404);
+      const own = await listFiles(bob, provider);
+      expect(own.status).toBe(200);
+      expect(own.body.files.map((f) => f.id)).not.toContain(aliceFile);
+    }
+    const bobAssets = await stack().api<{ items: unknown[] }>('GET', '/brand-voice-assets', {
+      token: bob.accessToken,
+    });
+    expect(bobAssets.body.items).toEqual([]);
+  });
+
+  it('tokens never travel in URLs; the OneDrive download URL is fetched without Authorization', () => {
+    const calls = control().apiCalls();
+    expect(calls.length).toBeGreaterThan(100);
+    expect(calls.every((c) => !c.tokenInUrl)).toBe(true);
+    const downloadUrls = calls.filter((c) => c.endpoint === 'download_url');
+    expect(downloadUrls.length).toBeGreaterThan(0);
+    expect(downloadUrls.every((c) => !c.authorizationHeader)).toBe(true);
+    expect(calls.filter((c) => c.endpoint !== 'download_url').every((c) => c.authorizationHeader)).toBe(true);
+    for (const r of control().tokenRequests()) expect(r.paramsInUrl).toEqual([]);
+  });
+});
