@@ -1,0 +1,234 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { decodePageToken, encodePageToken } from '#shared/cloud-storage/files';
+import { retryDelayMs } from '#shared/cloud-storage/session';
+import type { ProviderError } from '#shared/providers/errors';
+import { mimeTypeFromName } from '#shared/providers/file-content';
+import {
+  decodeText,
+  FileContentError,
+  isValidItemId,
+  looksLikeText,
+  readLimited,
+} from '#shared/providers/files';
+import { assertGraphLink } from '#shared/providers/onedrive';
+import { classifyApiError } from '#shared/providers/sdk-errors';
+import { REAL_ENDPOINTS } from '#shared/providers/types';
+
+const reasonOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof FileContentError ? error.reason : String(error);
+  }
+  return undefined;
+};
+
+describe('text detection', () => {
+  it.each([
+    ['text/plain', 'a.bin', true],
+    ['text/markdown; charset=utf-8', 'a', true],
+    ['application/json', 'a', true],
+    ['application/vnd.api+json', 'a', true],
+    ['image/png', 'a.txt', false],
+    ['application/pdf', 'a.md', false],
+    [null, 'notes.md', true],
+    ['application/octet-stream', 'data.csv', true],
+    ['application/octet-stream', 'logo.png', false],
+    [null, 'no-extension', false],
+  ])('%s named %s → %s', (mime, name, expected) => {
+    expect(looksLikeText(mime, name)).toBe(expected);
+  });
+
+  it('derives media types from names for providers that report none', () => {
+    expect(mimeTypeFromName('readme.TXT')).toBe('text/plain');
+    expect(mimeTypeFromName('logo.png')).toBe('image/png');
+    expect(mimeTypeFromName('archive.unknownext')).toBeNull();
+  });
+
+  it('decodes UTF-8, drops a byte-order mark, refuses NUL bytes and invalid UTF-8', () => {
+    expect(decodeText(Buffer.from('\ufeffMeeting notes\r\n'))).toBe('Meeting notes\r\n');
+    expect(decodeText(Buffer.from('Grüße ✓'))).toBe('Grüße ✓');
+    expect(decodeText(Buffer.alloc(0))).toBe('');
+    expect(reasonOf(() => decodeText(Buffer.from([0x48, 0x00, 0x49])))).toBe('not_text');
+    expect(reasonOf(() => decodeText(Buffer.from([0xff, 0xfe, 0x41])))).toBe('not_text');
+    expect(reasonOf(() => decodeText(Buffer.from([0x89, 0x50, 0x4e, 0x47])))).toBe('not_text');
+  });
+});
+
+describe('bounded reads', () => {
+  async function* chunks(count: number, size: number, pulled: { n: number }) {
+    for (let i = 0; i < count; i++) {
+      pulled.n += 1;
+      yield new Uint8Array(size).fill(0x61);
+    }
+  }
+
+  it('reads a body up to the limit', async () => {
+    const pulled = { n: 0 };
+    const bytes = await readLimited(chunks(4, 256, pulled), 1024);
+    expect(bytes.byteLength).toBe(1024);
+    expect(pulled.n).toBe(4);
+  });
+
+  it('stops pulling as soon as the limit is passed and refuses the file', async () => {
+    const pulled = { n: 0 };
+    const error = await readLimited(chunks(1000, 1024, pulled), 4096).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileContentError);
+    expect((error as FileContentError).reason).toBe('too_large');
+    expect(pulled.n).toBe(5);
+  });
+});
+
+describe('ids', () => {
+  it('accepts each provider’s id alphabet and refuses anything that could escape a query or a path', () => {
+    expect(isValidItemId('google_drive', '1AbC_d-9')).toBe(true);
+    expect(isValidItemId('google_drive', 'root')).toBe(true);
+    expect(isValidItemId('google_drive', "x' in parents or '1")).toBe(false);
+    expect(isValidItemId('onedrive', '01ABCDEF0123')).toBe(true);
+    expect(isValidItemId('onedrive', 'ABC123!105')).toBe(true);
+    expect(isValidItemId('onedrive', '../../me')).toBe(false);
+    expect(isValidItemId('dropbox', 'id:a4ayc_80_OEAAAAAAAAAXw')).toBe(true);
+    expect(isValidItemId('dropbox', '/readme.txt')).toBe(false);
+    expect(isValidItemId('dropbox', '')).toBe(false);
+  });
+});
+
+describe('page tokens', () => {
+  it('round-trip for the same provider and folder only', () => {
+    const token = encodePageToken('dropbox', 'id:abc', 'CURSOR');
+    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodePageToken('dropbox', 'id:abc', token)).toBe('CURSOR');
+    for (const [provider, folder, raw] of [
+      ['dropbox', 'id:other', token],
+      ['dropbox', undefined, token],
+      ['onedrive', 'id:abc', token],
+      ['dropbox', 'id:abc', `${token}!`],
+      ['dropbox', 'id:abc', Buffer.from('null').toString('base64url')],
+      ['dropbox', 'id:abc', Buffer.from('{"v":2}').toString('base64url')],
+    ] as const) {
+      expect(() => decodePageToken(provider, folder, raw)).toThrow(/page token/);
+    }
+  });
+});
+
+describe('Graph next links', () => {
+  beforeEach(() => {
+    vi.stubEnv(
+      'PROVIDER_ENDPOINTS',
+      JSON.stringify({
+        ...REAL_ENDPOINTS,
+        onedrive: { ...REAL_ENDPOINTS.onedrive, graphBaseUrl: 'https://127.0.0.1:8443/microsoft/graph/' },
+      }),
+    );
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('are followed only on the configured Graph host, scheme, port and version', () => {
+    const ok = 'https://127.0.0.1:8443/microsoft/graph/v1.0/me/drive/items/01AB/children?$top=3&$skiptoken=x';
+    expect(assertGraphLink(ok)).toBe(ok);
+    for (const bad of [
+      'https://evil.example/microsoft/graph/v1.0/me/drive/items/01AB/children',
+      'http://127.0.0.1:8443/microsoft/graph/v1.0/me/drive/items/01AB/children',
+      'https://127.0.0.1:9999/microsoft/graph/v1.0/me/drive/items/01AB/children',
+      'https://user:pw@127.0.0.1:8443/microsoft/graph/v1.0/me/drive/items/01AB/children',
+      'https://127.0.0.1:8443/microsoft/graph/beta/me/drive/items/01AB/children',
+      'https://127.0.0.1:8443/other/v1.0/me/drive/items',
+      'not a url',
+    ]) {
+      expect(() => assertGraphLink(bad), bad).toThrow(/page token/i);
+    }
+  });
+});
+
+describe('retry backoff', () => {
+  it('is capped exponential with full jitter', () => {
+    expect(retryDelayMs(0, 200, () => 0)).toBe(0);
+    expect(retryDelayMs(0, 200, () => 0.999)).toBe(199);
+    expect(retryDelayMs(1, 200, () => 0.999)).toBe(399);
+    expect(retryDelayMs(10, 200, () => 0.999)).toBeLessThan(2000);
+    expect(retryDelayMs(3, 0, () => 0.999)).toBe(0);
+    for (let i = 0; i < 100; i++) {
+      const d = retryDelayMs(2, 200);
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThan(800);
+    }
+  });
+});
+
+describe('SDK error classification', () => {
+  const headers = (h: Record<string, string>) => new Headers(h);
+
+  it('Drive 403 rate-limit reasons and 429 are rate limits with the provider’s Retry-After', () => {
+    const drive403 = classifyApiError({
+      name: 'GaxiosError',
+      status: 403,
+      response: {
+        status: 403,
+        headers: headers({}),
+        data: JSON.stringify({ error: { errors: [{ reason: 'userRateLimitExceeded' }] } }),
+      },
+    });
+    expect(drive403).toMatchObject({ kind: 'rate_limited' });
+    expect(drive403?.retryAfterSeconds).toBeUndefined();
+    const other403 = classifyApiError({
+      name: 'GaxiosError',
+      response: { status: 403, data: { error: { errors: [{ reason: 'insufficientPermissions' }] } } },
+    });
+    expect(other403).toMatchObject({ kind: 'access' });
+    const graph429 = classifyApiError({
+      name: 'GraphError',
+      statusCode: 429,
+      headers: headers({ 'retry-after': '7' }),
+    });
+    expect(graph429).toMatchObject({ kind: 'rate_limited' });
+    expect(graph429?.retryAfterSeconds).toBe(7);
+    const dropbox429 = classifyApiError({
+      name: 'DropboxResponseError',
+      status: 429,
+      headers: headers({}),
+      error: { error_summary: 'too_many_requests/..', error: { retry_after: 5 } },
+    });
+    expect(dropbox429?.retryAfterSeconds).toBe(5);
+  });
+
+  it('401 → refresh, except a Dropbox missing scope (→ new consent)', () => {
+    expect(
+      classifyApiError({ status: 401, error: { error: { '.tag': 'expired_access_token' } } })?.kind,
+    ).toBe('expired_token');
+    expect(classifyApiError({ status: 401, error: { error: { '.tag': 'missing_scope' } } })?.kind).toBe(
+      'reauth',
+    );
+  });
+
+  it('Dropbox route errors, 5xx and network failures', () => {
+    const summary = (s: string) => classifyApiError({ status: 409, error: { error_summary: s } });
+    expect(summary('path/not_found/..')?.kind).toBe('not_found');
+    expect(summary('path/not_folder/.')?.code).toBe('not_folder');
+    expect(summary('reset/..')?.code).toBe('cursor_reset');
+    expect(classifyApiError({ status: 503, headers: headers({ 'retry-after': '2' }) })).toMatchObject({
+      kind: 'transient',
+      code: 'http_503',
+    });
+    expect(classifyApiError(new TypeError('fetch failed'))).toMatchObject({
+      kind: 'transient',
+      code: 'network',
+    });
+    expect(classifyApiError(new DOMException('timed out', 'TimeoutError'))).toMatchObject({
+      kind: 'transient',
+      code: 'timeout',
+    });
+    expect(classifyApiError({ name: 'GraphError', statusCode: -1 })).toMatchObject({ kind: 'transient' });
+  });
+
+  it('leaves our own bugs alone (they must surface, not be retried) and never copies provider text', () => {
+    expect(classifyApiError(new TypeError('x is not a function'))).toBeUndefined();
+    expect(classifyApiError(new RangeError('bad'))).toBeUndefined();
+    const error = classifyApiError({
+      status: 500,
+      response: { status: 500, data: { error: { message: 'SECRET provider text' } } },
+    }) as ProviderError;
+    expect(JSON.stringify({ ...error, message: error.message })).not.toContain('SECRET');
+  });
+});
