@@ -8,6 +8,7 @@ import { startLocalStack } from './stack.ts';
 // Provider credentials and other settings may come from a .env file locally (never in AWS).
 if (existsSync('.env')) process.loadEnvFile('.env');
 
+const refreshEveryMs = Number(process.env.LOCAL_REFRESH_INTERVAL_MS ?? 5 * 60 * 1000);
 const stateDir = path.resolve(process.env.LOCAL_STATE_DIR ?? '.local');
 const port = Number(process.env.PORT ?? 3000);
 
@@ -33,7 +34,6 @@ console.log(banner.join('\n'));
 
 // The EventBridge schedule's local stand-in: one refresh pass every 5 minutes, in this process (the sandbox's
 // tokens live here), never two at once.
-const refreshEveryMs = Number(process.env.LOCAL_REFRESH_INTERVAL_MS ?? 5 * 60 * 1000);
 let refreshing = false;
 const refreshTimer = setInterval(async () => {
   if (refreshing) return;
