@@ -150,7 +150,7 @@ export async function handleCallback(
   } catch (error) {
     await audit('cloud_storage.connect_failed', {
       reason: 'exchange_failed',
-      code: (error as ProviderError).code,
+      errorCode: (error as ProviderError).code,
     });
     return failure(provider, 'exchange_failed');
   }
@@ -170,7 +170,7 @@ export async function handleCallback(
     await revokeQuietly(provider, tokens);
     await audit('cloud_storage.connect_failed', {
       reason: 'provider_error',
-      code: (error as ProviderError).code,
+      errorCode: (error as ProviderError).code,
     });
     return failure(provider, 'provider_error');
   }

@@ -11,7 +11,7 @@ export async function revokeQuietly(provider: Provider, tokens: TokenSet): Promi
   try {
     await revokeGrant(provider, tokens);
   } catch (error) {
-    logger.warn('Provider revocation failed', { provider, code: (error as ProviderError).code });
+    logger.warn('Provider revocation failed', { provider, errorCode: (error as ProviderError).code });
   }
 }
 
