@@ -359,6 +359,30 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
     }
   });
 
+  it('a throttled or failing token endpoint during refresh on use → 429 with Retry-After / 502; the next call recovers', async () => {
+    const user = await connectedUser('dropbox');
+    control().expireAccessTokens('dropbox');
+    control().failNextTokenCalls('dropbox', { kind: 'rate_limited', retryAfterSeconds: 9 });
+    const throttled = await listFiles(user, 'dropbox');
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toBe('9');
+
+    control().failNextTokenCalls('dropbox', { kind: 'server_error' });
+    const failed = await listFiles(user, 'dropbox');
+    expect(failed.status).toBe(502);
+    expect(failed.text).not.toMatch(/server_error|temporarily/);
+
+    // Still connected (transient failures never mark the grant dead), and the next call refreshes.
+    const ok = await listFiles(user, 'dropbox');
+    expect(ok.status).toBe(200);
+    const connections = await stack().api<{
+      connections: Array<{ status: string; lastError: string | null }>;
+    }>('GET', '/cloud-storage/connections', { token: user.accessToken });
+    expect(connections.body.connections).toEqual([
+      expect.objectContaining({ status: 'active', lastError: null }),
+    ]);
+  });
+
   it('bad ids and unknown parameters are 400; an unknown file or folder is 404', async () => {
     const user = await connectedUser('dropbox');
     const badFolder = await listFiles(user, 'dropbox', { folderId: "x' or name contains 'y" });
