@@ -46,6 +46,8 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 /** One attempt never gets more than this, nor is one started with less than the minimum left. */
 const MAX_ATTEMPT_MS = 10_000;
 const MIN_ATTEMPT_MS = 1_000;
+/** A token that still lives this long may serve a request when refreshing it ahead of time failed. */
+const USABLE_FOR_MS = 60_000;
 /** Kept free at the end of the function's time for the database write and the response. */
 const RESPONSE_RESERVE_MS = 1_500;
 /** Default function timeout (infra ROUTE_DEFAULTS) when a route states none. */
@@ -239,12 +241,22 @@ export async function withProviderSession<T>(
     const row = await withTenant(userId, (tx) => readConnectionForUse(tx, userId, provider));
     if (!row) throw new NotFound('Connection');
     if (row.status === 'needs_reauth') throw reauthRequired(provider);
-    let accessToken = expiresSoon(row.token_expires_at)
-      ? await refreshUnderLock(userId, provider, {
+    let accessToken: string;
+    if (!expiresSoon(row.token_expires_at)) {
+      accessToken = (await openTokens(row, userId, provider)).accessToken;
+    } else {
+      try {
+        accessToken = await refreshUnderLock(userId, provider, {
           expiresAt: row.token_expires_at,
           refreshedAt: row.last_refreshed_at,
-        })
-      : (await openTokens(row, userId, provider)).accessToken;
+        });
+      } catch (error) {
+        // A throttled or failing token endpoint need not fail a request the current token can still serve.
+        const stillValid = !expiresSoon(row.token_expires_at, USABLE_FOR_MS);
+        if (!stillValid || !(error instanceof TooManyRequests || error instanceof BadGateway)) throw error;
+        accessToken = (await openTokens(row, userId, provider)).accessToken;
+      }
+    }
 
     let retries = 0;
     let refreshedAfter401 = false;

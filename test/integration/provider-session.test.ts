@@ -145,6 +145,49 @@ describe('401 and errors that are not provider failures', () => {
   });
 });
 
+describe('refresh ahead of expiry', () => {
+  const expireIn = (userId: string, seconds: number) =>
+    withClient(superuserUrl(db().name), (c) =>
+      c.query(
+        `update user_cloud_storage_tokens set token_expires_at = now() + make_interval(secs => $2) where user_id = $1`,
+        [userId, seconds],
+      ),
+    );
+
+  it('a failing token endpoint does not fail a call the current token can still serve', async () => {
+    const userId = await connectedUser();
+    await expireIn(userId, 180); // inside the 5-minute margin, but good for a while yet
+    const refreshes = sandbox.control.tokenCalls('dropbox', 'refresh_token');
+    sandbox.control.failNextTokenCalls('dropbox', { kind: 'server_error' });
+    const page = await listRoot(userId, {});
+    expect(page.files.length).toBeGreaterThan(0);
+    expect(sandbox.control.tokenCalls('dropbox', 'refresh_token') - refreshes).toBe(1);
+  });
+
+  it('but does when the token is about to expire: 502', async () => {
+    const userId = await connectedUser();
+    await expireIn(userId, 20);
+    const calls = sandbox.control.apiCalls('dropbox').length;
+    sandbox.control.failNextTokenCalls('dropbox', { kind: 'server_error' });
+    const error = await listRoot(userId, {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadGateway);
+    expect(sandbox.control.apiCalls('dropbox').length).toBe(calls);
+  });
+
+  it('a successful refresh ahead of expiry is used right away', async () => {
+    const userId = await connectedUser();
+    await expireIn(userId, 120);
+    const refreshes = sandbox.control.tokenCalls('dropbox', 'refresh_token');
+    await listRoot(userId, {});
+    expect(sandbox.control.tokenCalls('dropbox', 'refresh_token') - refreshes).toBe(1);
+    const last = sandbox.control.apiCalls('dropbox', 'list_folder').at(-1)!;
+    expect(sandbox.control.tokenStatus('dropbox', last.bearer!)).toBe('active');
+    // The stored expiry moved on: the next call needs no refresh.
+    await listRoot(userId, {});
+    expect(sandbox.control.tokenCalls('dropbox', 'refresh_token') - refreshes).toBe(1);
+  });
+});
+
 describe('last_used_at', () => {
   const lastUsed = async (userId: string) =>
     withClient(superuserUrl(db().name), async (c) => {
