@@ -40,7 +40,7 @@ let endpointsCache: { raw: string | undefined; value: ProviderEndpoints } | unde
  */
 export function providerEndpoints(): ProviderEndpoints {
   const raw = optionalEnv('PROVIDER_ENDPOINTS');
-  if (endpointsCache?.raw !== raw) {
+  if (!endpointsCache || endpointsCache.raw !== raw) {
     endpointsCache = { raw, value: raw ? (JSON.parse(raw) as ProviderEndpoints) : REAL_ENDPOINTS };
   }
   return endpointsCache!.value;

@@ -1,6 +1,10 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodePageToken, encodePageToken } from '#shared/cloud-storage/files';
 import { retryDelayMs } from '#shared/cloud-storage/session';
+import { dropboxFetch } from '#shared/providers/adapters/sdk-setup';
+import { providerEndpoints } from '#shared/providers/config';
 import type { ProviderError } from '#shared/providers/errors';
 import { mimeTypeFromName } from '#shared/providers/file-content';
 import {
@@ -22,6 +26,13 @@ const reasonOf = (fn: () => unknown): string | undefined => {
   }
   return undefined;
 };
+
+// First in the file: the endpoint cache starts empty in this process.
+it('uses the real provider endpoints when PROVIDER_ENDPOINTS is not set (first call included)', () => {
+  vi.stubEnv('PROVIDER_ENDPOINTS', undefined);
+  expect(providerEndpoints()).toEqual(REAL_ENDPOINTS);
+  vi.unstubAllEnvs();
+});
 
 describe('text detection', () => {
   it.each([
@@ -76,6 +87,44 @@ describe('bounded reads', () => {
     expect(error).toBeInstanceOf(FileContentError);
     expect((error as FileContentError).reason).toBe('too_large');
     expect(pulled.n).toBe(5);
+  });
+});
+
+describe("the Dropbox SDK's download buffer", () => {
+  it('stops reading after the limit + 1 byte and resolves (the SDK has no rejection path there)', async () => {
+    let written = 0;
+    let closedEarly = false;
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => {
+        while (written < 64 * 1024 * 1024) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => {
+        closedEarly = !res.writableFinished;
+      });
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = (await dropboxFetch({ maxDownloadBytes: 1000 })(
+        `http://127.0.0.1:${port}/`,
+      )) as Response & {
+        buffer(): Promise<Buffer>;
+      };
+      const bytes = await res.buffer();
+      expect(bytes.byteLength).toBe(1001);
+      await vi.waitFor(() => expect(closedEarly).toBe(true));
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
