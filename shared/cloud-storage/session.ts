@@ -168,7 +168,7 @@ async function refreshUnderLock(userId: string, provider: Provider, seen: Seen):
     case 'needs_reauth':
       throw reauthRequired(provider);
     case 'transient':
-      logger.warn('Refresh on use failed', { provider, code: outcome.code });
+      logger.warn('Refresh on use failed', { provider, errorCode: outcome.code });
       if (outcome.rateLimited)
         throw new TooManyRequests(
           `${PROVIDER_NAMES[provider]} is limiting requests. Try again later.`,
@@ -272,7 +272,7 @@ export async function withProviderSession<T>(
         logger.warn('Provider call failed', {
           provider,
           kind: error.kind,
-          code: error.code,
+          errorCode: error.code,
           status: error.options.status,
           retries,
         });
