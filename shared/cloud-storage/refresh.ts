@@ -111,7 +111,7 @@ export async function refreshLockedConnection(
       (await tokenVault.open({ ciphertext: row.tokens_ciphertext, keyVersion: row.key_version }, ctx));
   } catch (error) {
     const code = error instanceof VaultError ? `vault_${error.reason}` : 'vault_error';
-    logger.error('Token vault failure during refresh', { provider: row.provider, code });
+    logger.error('Token vault failure during refresh', { provider: row.provider, errorCode: code });
     await tx.query(
       `update user_cloud_storage_tokens set last_error = $3, updated_at = now() where user_id = $1 and provider = $2`,
       [row.user_id, row.provider, code],
@@ -147,7 +147,7 @@ export async function refreshLockedConnection(
     if (failure.kind === 'config') {
       logger.error('Provider rejected our client credentials', {
         provider: row.provider,
-        code: failure.code,
+        errorCode: failure.code,
       });
       await tx.query(
         `update user_cloud_storage_tokens set last_error = $3, updated_at = now() where user_id = $1 and provider = $2`,
@@ -182,8 +182,9 @@ export async function markNeedsReauth(tx: Tx, row: SealedConnectionRow, code: st
       where user_id = $1 and provider = $2`,
     [row.user_id, row.provider, code],
   );
+  // `errorCode`, not `code`: the redaction treats a key named `code` as an OAuth authorization code.
   await auditFor(tx, row.user_id, 'cloud_storage.refresh_failed', row.provider, {
     reason: 'needs_reauth',
-    code,
+    errorCode: code,
   });
 }

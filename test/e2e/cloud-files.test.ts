@@ -258,7 +258,15 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
       expect(connections.body.connections).toEqual([
         expect.objectContaining({ provider, status: 'needs_reauth', lastError: 'invalid_grant' }),
       ]);
-      expect(await auditActions(user)).toContain('cloud_storage.refresh_failed');
+      const audit = await stack().api<{
+        items: Array<{ action: string; metadata: Record<string, unknown> }>;
+      }>('GET', '/audit-log?limit=100', { token: user.accessToken });
+      expect(audit.body.items).toContainEqual(
+        expect.objectContaining({
+          action: 'cloud_storage.refresh_failed',
+          metadata: expect.objectContaining({ reason: 'needs_reauth', errorCode: 'invalid_grant' }),
+        }),
+      );
 
       const apiCalls = control().apiCalls(provider).length;
       const tokenCalls = control().tokenCalls(provider);
