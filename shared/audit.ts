@@ -18,6 +18,11 @@ export async function recordAudit(tx: Tx, event: AuditEvent): Promise<void> {
   await tx.query(
     `insert into audit_log (user_id, action, resource_type, resource_id, metadata)
      values (nullif(current_setting('app.user_id', true), '')::uuid, $1, $2, $3, $4)`,
-    [event.action, event.resourceType, event.resourceId ?? null, JSON.stringify(redact(event.metadata ?? {}))],
+    [
+      event.action,
+      event.resourceType,
+      event.resourceId ?? null,
+      JSON.stringify(redact(event.metadata ?? {})),
+    ],
   );
 }
