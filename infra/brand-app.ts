@@ -1,7 +1,9 @@
 import { type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BrandStack } from './stack.ts';
-import { stageConfig } from './stage.ts';
+import { type StageConfig, stageFromContext } from './stage.ts';
+
+const checkedApps = new WeakSet<App>();
 
 /**
  * Adds the stage's stack (from `-c stage=dev|prod`, default dev) and the cdk-nag AwsSolutions checks to `app`:
@@ -9,14 +11,16 @@ import { stageConfig } from './stage.ts';
  * infra/app.ts (the CDK CLI) and by the infra tests, so both see the same stack and the same checks.
  * The stack is environment-agnostic: synth needs no AWS account, no credentials and no lookups.
  */
-export function addBrandStack(app: App): BrandStack {
-  const stage = stageConfig(app.node);
+export function addBrandStack(app: App, stage: StageConfig = stageFromContext(app.node)): BrandStack {
   const stack = new BrandStack(app, `BrandCloud-${stage.name}`, {
     stage,
     description: `brand-cloud backend (${stage.name})`,
   });
   Tags.of(stack).add('project', 'brand-cloud');
   Tags.of(stack).add('stage', stage.name);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  if (!checkedApps.has(app)) {
+    checkedApps.add(app);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  }
   return stack;
 }

@@ -1,5 +1,14 @@
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+import {
+  Aspects,
+  CfnOutput,
+  CfnResource,
+  type IAspect,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct, IConstruct } from 'constructs';
 import { jobEntries } from '#functions/jobs';
 import { routeEntries } from '#functions/routes';
 import { Api } from './constructs/api.ts';
@@ -12,6 +21,23 @@ import { Network } from './constructs/network.ts';
 import { ProviderCredentials } from './constructs/provider-credentials.ts';
 import { TokenVault } from './constructs/token-vault.ts';
 import type { StageConfig } from './stage.ts';
+
+/**
+ * CDK's own custom-resource handlers (the Trigger provider, the default-security-group restriction) are plain
+ * Node.js bundles without native code, rendered as raw CfnResources without an architecture: run them on arm64
+ * like every other function of the stack.
+ */
+class Arm64ForProviderHandlers implements IAspect {
+  public visit(node: IConstruct): void {
+    if (
+      node instanceof CfnResource &&
+      !(node instanceof lambda.CfnFunction) &&
+      node.cfnResourceType === 'AWS::Lambda::Function'
+    ) {
+      node.addPropertyOverride('Architectures', [lambda.Architecture.ARM_64.name]);
+    }
+  }
+}
 
 export interface BrandStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -91,6 +117,7 @@ export class BrandStack extends Stack {
 
     this.outputs();
     this.suppressions(stage);
+    Aspects.of(this).add(new Arm64ForProviderHandlers());
   }
 
   private outputs(): void {

@@ -27,8 +27,7 @@ export interface StageConfig {
 
 const DEV_FRONTEND_URL = 'http://localhost:5173';
 
-function frontendUrlFrom(node: Node, stage: StageName): string {
-  const raw = node.tryGetContext('frontendUrl') as string | undefined;
+function validFrontendUrl(raw: string | undefined, stage: StageName): string {
   if (!raw) {
     if (stage === 'prod') {
       throw new Error('The prod stage needs the web app origin: -c frontendUrl=https://app.example.com');
@@ -43,10 +42,15 @@ function frontendUrlFrom(node: Node, stage: StageName): string {
   return url.origin;
 }
 
-export function stageConfig(node: Node): StageConfig {
+/** The stage named by `-c stage=dev|prod` (default dev), with `-c frontendUrl=…` (required for prod). */
+export function stageFromContext(node: Node): StageConfig {
   const name = (node.tryGetContext('stage') as string | undefined) ?? 'dev';
   if (name !== 'dev' && name !== 'prod') throw new Error(`Unknown stage "${name}": use -c stage=dev|prod`);
-  const frontendUrl = frontendUrlFrom(node, name);
+  return stageConfig(name, node.tryGetContext('frontendUrl') as string | undefined);
+}
+
+export function stageConfig(name: StageName, frontendUrlOption?: string): StageConfig {
+  const frontendUrl = validFrontendUrl(frontendUrlOption, name);
   if (name === 'prod') {
     return {
       name,

@@ -1,0 +1,599 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { jobEntries } from '#functions/jobs';
+import { type Capability, routeEntries } from '#functions/routes';
+import { API_AUTHORIZATION_SCOPES } from '../../infra/constructs/auth.ts';
+import { ENTRY_TAG, LAMBDA_MIGRATIONS_DIR } from '../../infra/constructs/backend-function.ts';
+import { ROUTE_DEFAULTS } from '../../infra/constructs/functions.ts';
+import { TOKEN_VAULT_PURPOSE } from '../../infra/constructs/token-vault.ts';
+import {
+  asArray,
+  type Json,
+  PROD_FRONTEND_URL,
+  refTarget,
+  resourcesOfType,
+  type Synthesized,
+  statementsOfRole,
+  synthesizedStages,
+  tagValue,
+} from './support/synth.ts';
+
+let dev: Synthesized;
+let prod: Synthesized;
+
+const routes = routeEntries();
+const jobs = jobEntries();
+
+beforeAll(async () => {
+  ({ dev, prod } = await synthesizedStages());
+  // The synth is made from a snapshot of the sources taken at the start of the run; the tests are generated
+  // from the live route table. Both must be the same table.
+  const snapshot = await import(pathToFileURL(path.join(dev.sourceRoot, 'functions/routes.ts')).href);
+  expect(
+    snapshot.routeEntries().map(([k]: [string]) => k),
+    'route table changed during the run',
+  ).toEqual(routes.map(([k]) => k));
+}, 900_000);
+
+/** Logical id of the function built from `entryKey` (by its entry tag). */
+function functionFor(json: Json, entryKey: string): [string, Json] {
+  const found = resourcesOfType(json, 'AWS::Lambda::Function').filter(
+    ([, fn]) => tagValue(fn, ENTRY_TAG) === entryKey,
+  );
+  expect(found, `functions built from functions/${entryKey}.ts`).toHaveLength(1);
+  return found[0]!;
+}
+
+const envOf = (fn: Json): Record<string, Json> => fn.Properties.Environment?.Variables ?? {};
+
+/** The sources the bundle of a function was built from (from its source map). */
+function bundleSources(s: Synthesized, fn: Json): string[] {
+  const asset = path.join(s.dir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+  const map = JSON.parse(readFileSync(path.join(asset, 'index.mjs.map'), 'utf8'));
+  return (map.sources as string[]).map((source) => path.resolve(asset, source));
+}
+
+function routeResource(json: Json, method: string, routePath: string): Json {
+  const found = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').filter(
+    ([, r]) => r.Properties.RouteKey === `${method} ${routePath}`,
+  );
+  expect(found, `routes for ${method} ${routePath}`).toHaveLength(1);
+  return found[0]![1];
+}
+
+/** Route → Target `integrations/{Ref}` → Integration → IntegrationUri → function logical id. */
+function integratedFunctionId(json: Json, route: Json): string {
+  const parts = route.Properties.Target['Fn::Join'][1] as Json[];
+  expect(parts[0]).toBe('integrations/');
+  const integration = json.Resources[refTarget(parts[1])!];
+  expect(integration.Type).toBe('AWS::ApiGatewayV2::Integration');
+  expect(integration.Properties.IntegrationType).toBe('AWS_PROXY');
+  expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
+  return refTarget(integration.Properties.IntegrationUri)!;
+}
+
+describe('API routes generated from the route table', () => {
+  it('has exactly one API route per route-table entry and nothing else', () => {
+    const keys = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties.RouteKey)
+      .sort();
+    expect(keys).toEqual(routes.map(([, r]) => `${r.method} ${r.path}`).sort());
+  });
+
+  it.each(routes)('%s: the route reaches the function built from its own entry', (key, def) => {
+    const route = routeResource(dev.json, def.method, def.path);
+    const [fnId, fn] = functionFor(dev.json, key);
+    expect(integratedFunctionId(dev.json, route)).toBe(fnId);
+    expect(fn.Properties.Description).toContain(`functions/${key}.ts`);
+    // The deployed code itself: the bundle's source map lists the entry file.
+    expect(bundleSources(dev, fn)).toContain(path.join(dev.sourceRoot, 'functions', `${key}.ts`));
+  });
+
+  it('uses a different function for every route', () => {
+    const targets = routes.map(([, def]) =>
+      integratedFunctionId(dev.json, routeResource(dev.json, def.method, def.path)),
+    );
+    expect(new Set(targets).size).toBe(routes.length);
+  });
+
+  it.each(routes)('%s: JWT authorizer with required scopes exactly when not public', (_key, def) => {
+    const route = routeResource(dev.json, def.method, def.path);
+    if (def.auth === 'jwt') {
+      expect(route.Properties.AuthorizationType).toBe('JWT');
+      expect(dev.json.Resources[refTarget(route.Properties.AuthorizerId)!].Type).toBe(
+        'AWS::ApiGatewayV2::Authorizer',
+      );
+      expect(route.Properties.AuthorizationScopes).toEqual([...API_AUTHORIZATION_SCOPES]);
+    } else {
+      expect(route.Properties.AuthorizationType).toBe('NONE');
+      expect(route.Properties.AuthorizerId).toBeUndefined();
+      expect(route.Properties.AuthorizationScopes).toBeUndefined();
+    }
+  });
+
+  it('requires a scope that Cognito access tokens from USER_PASSWORD_AUTH carry (ID tokens carry none)', () => {
+    expect(API_AUTHORIZATION_SCOPES).toContain('aws.cognito.signin.user.admin');
+  });
+
+  it('validates Cognito access tokens: issuer is the user pool, audience is the web client', () => {
+    const authorizers = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers).toHaveLength(1);
+    const [, authorizer] = authorizers[0]!;
+    expect(authorizer.Properties.AuthorizerType).toBe('JWT');
+    expect(authorizer.Properties.IdentitySource).toEqual(['$request.header.Authorization']);
+    const [clientId] = resourcesOfType(dev.json, 'AWS::Cognito::UserPoolClient')[0]!;
+    const [poolId] = resourcesOfType(dev.json, 'AWS::Cognito::UserPool')[0]!;
+    expect(authorizer.Properties.JwtConfiguration.Audience).toEqual([{ Ref: clientId }]);
+    expect(JSON.stringify(authorizer.Properties.JwtConfiguration.Issuer)).toContain('https://cognito-idp.');
+    expect(JSON.stringify(authorizer.Properties.JwtConfiguration.Issuer)).toContain(`{"Ref":"${poolId}"}`);
+  });
+
+  it('lets API Gateway invoke each route function only through its own route path', () => {
+    const [apiId] = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Api')[0]!;
+    for (const [key, def] of routes) {
+      const [fnId] = functionFor(dev.json, key);
+      const permissions = resourcesOfType(dev.json, 'AWS::Lambda::Permission').filter(
+        ([, p]) => refTarget(p.Properties.FunctionName) === fnId,
+      );
+      expect(permissions, key).toHaveLength(1);
+      const [, permission] = permissions[0]!;
+      expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
+      const arn = JSON.stringify(permission.Properties.SourceArn);
+      expect(arn).toContain(`{"Ref":"${apiId}"}`);
+      expect(arn).toContain(`"/*/*${def.path}"`);
+    }
+  });
+});
+
+describe('functions', () => {
+  it('has one function per route-table and job-table entry', () => {
+    const entries = resourcesOfType(dev.json, 'AWS::Lambda::Function')
+      .map(([, fn]) => tagValue(fn, ENTRY_TAG))
+      .filter(Boolean)
+      .sort();
+    expect(entries).toEqual([...routes.map(([k]) => k), ...jobs.map(([k]) => k)].sort());
+  });
+
+  it('runs every function of the stack on nodejs24.x and arm64', () => {
+    const functions = resourcesOfType(dev.json, 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(routes.length);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Runtime, id).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures, id).toEqual(['arm64']);
+    }
+  });
+
+  it.each([
+    ...routes.map(
+      ([k, r]) => [k, r.timeoutSeconds ?? ROUTE_DEFAULTS.timeoutSeconds, r.memoryMb ?? 512] as const,
+    ),
+    ...jobs.map(([k, j]) => [k, j.timeoutSeconds, j.memoryMb] as const),
+  ])('%s: timeout %ss, memory %sMB, ESM bundle with source maps, own log group', (key, timeout, memory) => {
+    const [, fn] = functionFor(dev.json, key);
+    expect(fn.Properties.Timeout).toBe(timeout);
+    expect(fn.Properties.MemorySize).toBe(memory);
+    expect(fn.Properties.Handler).toBe('index.handler');
+    expect(envOf(fn).NODE_OPTIONS).toBe('--enable-source-maps');
+    const logGroup = dev.json.Resources[refTarget(fn.Properties.LoggingConfig.LogGroup)!];
+    expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+    expect(logGroup.Properties.RetentionInDays).toBeGreaterThan(0);
+    const asset = path.join(dev.dir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    const code = readFileSync(path.join(asset, 'index.mjs'), 'utf8');
+    expect(code.startsWith("import { createRequire as __brandCreateRequire } from 'node:module';")).toBe(
+      true,
+    );
+    expect(existsSync(path.join(asset, 'index.mjs.map'))).toBe(true);
+  });
+
+  it('places every function in the private subnets with egress', () => {
+    const privateSubnets = new Set(
+      resourcesOfType(dev.json, 'AWS::EC2::Subnet')
+        .filter(([, s]) => tagValue(s, 'aws-cdk:subnet-type') === 'Private')
+        .map(([id]) => id),
+    );
+    expect(privateSubnets.size).toBe(2);
+    for (const [key] of [...routes, ...jobs]) {
+      const [, fn] = functionFor(dev.json, key);
+      const subnets = fn.Properties.VpcConfig.SubnetIds.map(refTarget);
+      expect(new Set(subnets), key).toEqual(privateSubnets);
+    }
+  });
+});
+
+/** The environment variables and the Secrets Manager / KMS access each capability adds, nothing more. */
+describe('least privilege from capabilities', () => {
+  const CAPABILITY_ENV: Record<Capability, string[]> = {
+    db: ['DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'],
+    cognito: ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID'],
+    vault: ['TOKEN_VAULT_KMS_KEY_ARN'],
+    providers: ['PROVIDER_SECRET_ARN', 'FRONTEND_URL', 'OAUTH_REDIRECT_BASE_URL'],
+  };
+  const ALWAYS = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL'];
+
+  const secretId = (name: string): string => {
+    const found =
+      resourcesOfType(dev.json, 'AWS::SecretsManager::SecretTargetAttachment').find(([id]) =>
+        id.startsWith(name),
+      ) ?? resourcesOfType(dev.json, 'AWS::SecretsManager::Secret').find(([id]) => id.startsWith(name));
+    expect(found, name).toBeDefined();
+    return found![0];
+  };
+
+  it.each(routes)('%s: environment is exactly what its capabilities name', (key, def) => {
+    const [, fn] = functionFor(dev.json, key);
+    const expected = new Set([...ALWAYS, ...def.capabilities.flatMap((c) => CAPABILITY_ENV[c])]);
+    if (def.auth === 'jwt') expected.add('COGNITO_CLIENT_ID');
+    expect(Object.keys(envOf(fn)).sort()).toEqual([...expected].sort());
+    if (def.capabilities.includes('db')) {
+      const [proxyId] = resourcesOfType(dev.json, 'AWS::RDS::DBProxy')[0]!;
+      expect(envOf(fn).DB_HOST).toEqual({ 'Fn::GetAtt': [proxyId, 'Endpoint'] });
+      expect(refTarget(envOf(fn).DB_SECRET_ARN)).toBe(secretId('DatabaseAppSecretAttachment'));
+    }
+  });
+
+  it.each([...routes, ...jobs])('%s: reads only the secrets its capabilities need', (key, def) => {
+    const [, fn] = functionFor(dev.json, key);
+    const caps = new Set<string>(def.capabilities);
+    const expected = new Set<string>();
+    if (caps.has('db')) expected.add(secretId('DatabaseAppSecretAttachment'));
+    if (caps.has('refresher-db')) expected.add(secretId('DatabaseRefresherSecretAttachment'));
+    if (caps.has('providers')) expected.add(secretId('ProviderCredentialsSecret'));
+    if (caps.has('migrations')) {
+      for (const s of [
+        'DatabaseInstanceSecretAttachment',
+        'DatabaseAppSecretAttachment',
+        'DatabaseRefresherSecretAttachment',
+      ]) {
+        expected.add(secretId(s));
+      }
+    }
+    const statements = statementsOfRole(dev.json, refTarget(fn.Properties.Role)!);
+    const secretStatements = statements.filter((s) =>
+      asArray<string>(s.Action).some((a) => a.startsWith('secretsmanager:')),
+    );
+    for (const s of secretStatements) expect(asArray(s.Action)).toEqual(['secretsmanager:GetSecretValue']);
+    const read = new Set(secretStatements.flatMap((s) => asArray(s.Resource).map(refTarget)));
+    expect(read).toEqual(expected);
+  });
+
+  it('grants kms:Decrypt/GenerateDataKey only with the vault encryption context, on the vault key only', () => {
+    const [keyId] = resourcesOfType(dev.json, 'AWS::KMS::Key')[0]!;
+    const roles = resourcesOfType(dev.json, 'AWS::IAM::Role');
+    let grants = 0;
+    for (const [roleId] of roles) {
+      for (const s of statementsOfRole(dev.json, roleId)) {
+        const actions = asArray<string>(s.Action);
+        if (!actions.some((a) => a.startsWith('kms:'))) continue;
+        grants++;
+        expect(actions.sort(), roleId).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+        expect(s.Effect).toBe('Allow');
+        expect(asArray(s.Resource).map(refTarget)).toEqual([keyId]);
+        expect(s.Condition).toEqual({
+          StringEquals: { 'kms:EncryptionContext:purpose': TOKEN_VAULT_PURPOSE },
+        });
+      }
+    }
+    expect(grants).toBeGreaterThan(0);
+  });
+
+  it.each([...routes, ...jobs])('%s: KMS access exactly when it has the vault capability', (key, def) => {
+    const [, fn] = functionFor(dev.json, key);
+    const kmsStatements = statementsOfRole(dev.json, refTarget(fn.Properties.Role)!).filter((s) =>
+      asArray<string>(s.Action).some((a) => a.startsWith('kms:')),
+    );
+    expect(kmsStatements).toHaveLength((def.capabilities as readonly string[]).includes('vault') ? 1 : 0);
+  });
+
+  it('grants no wildcard actions and no Cognito admin APIs (the functions use token-authorised calls)', () => {
+    for (const [roleId] of resourcesOfType(dev.json, 'AWS::IAM::Role')) {
+      for (const s of statementsOfRole(dev.json, roleId)) {
+        for (const action of asArray<string>(s.Action)) {
+          expect(action.endsWith('*'), `${roleId}: ${action}`).toBe(false);
+          expect(action.startsWith('cognito-idp:'), `${roleId}: ${action}`).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('uses no AWS managed policies on the function roles', () => {
+    for (const [key] of [...routes, ...jobs]) {
+      const [, fn] = functionFor(dev.json, key);
+      expect(dev.json.Resources[refTarget(fn.Properties.Role)!].Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('token vault and secrets', () => {
+  it('rotates the token vault key', () => {
+    dev.template.resourceCountIs('AWS::KMS::Key', 1);
+    dev.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('keeps the provider credentials in one secret, placeholders only', () => {
+    const [, secret] = resourcesOfType(dev.json, 'AWS::SecretsManager::Secret').find(([id]) =>
+      id.startsWith('ProviderCredentialsSecret'),
+    )!;
+    const value = JSON.parse(secret.Properties.SecretString);
+    expect(Object.keys(value).sort()).toEqual(['dropbox', 'google_drive', 'onedrive']);
+    for (const provider of Object.values(value) as Array<Record<string, string>>) {
+      expect(provider).toEqual({ clientId: '', clientSecret: '' });
+    }
+  });
+
+  it('rotates the three database secrets', () => {
+    const schedules = resourcesOfType(dev.json, 'AWS::SecretsManager::RotationSchedule').map(([, s]) =>
+      refTarget(s.Properties.SecretId),
+    );
+    expect(schedules.sort()).toEqual(
+      resourcesOfType(dev.json, 'AWS::SecretsManager::SecretTargetAttachment')
+        .map(([id]) => id)
+        .sort(),
+    );
+  });
+});
+
+describe('database', () => {
+  it('is PostgreSQL 17, encrypted, private, backed up, TLS only', () => {
+    dev.template.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      EngineVersion: Match.stringLikeRegexp('^17'),
+      StorageEncrypted: true,
+      PubliclyAccessible: false,
+      BackupRetentionPeriod: Match.anyValue(),
+      MasterUsername: 'brand_owner',
+      DBName: 'brand',
+    });
+    const [, db] = resourcesOfType(dev.json, 'AWS::RDS::DBInstance')[0]!;
+    expect(db.Properties.BackupRetentionPeriod).toBeGreaterThanOrEqual(7);
+    dev.template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Parameters: { 'rds.force_ssl': '1' },
+    });
+  });
+
+  it('is Multi-AZ with deletion protection in prod only', () => {
+    dev.template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: false, DeletionProtection: false });
+    prod.template.hasResourceProperties('AWS::RDS::DBInstance', { MultiAZ: true, DeletionProtection: true });
+    prod.template.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Retain' });
+  });
+
+  it('lives in isolated subnets (no route out)', () => {
+    const [, group] = resourcesOfType(dev.json, 'AWS::RDS::DBSubnetGroup')[0]!;
+    const subnets = group.Properties.SubnetIds.map(refTarget) as string[];
+    expect(subnets).toHaveLength(2);
+    for (const subnet of subnets) {
+      expect(tagValue(dev.json.Resources[subnet], 'aws-cdk:subnet-type')).toBe('Isolated');
+      const tables = resourcesOfType(dev.json, 'AWS::EC2::SubnetRouteTableAssociation')
+        .filter(([, a]) => refTarget(a.Properties.SubnetId) === subnet)
+        .map(([, a]) => refTarget(a.Properties.RouteTableId));
+      const routesOut = resourcesOfType(dev.json, 'AWS::EC2::Route').filter(([, r]) =>
+        tables.includes(refTarget(r.Properties.RouteTableId)),
+      );
+      expect(routesOut).toEqual([]);
+    }
+  });
+
+  it('is reached through RDS Proxy with TLS required, password auth from the three role secrets', () => {
+    dev.template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
+    const [, proxy] = resourcesOfType(dev.json, 'AWS::RDS::DBProxy')[0]!;
+    expect(proxy.Properties.Auth).toHaveLength(3);
+    for (const auth of proxy.Properties.Auth) {
+      expect(auth).toMatchObject({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' });
+    }
+  });
+});
+
+describe('auth', () => {
+  it('has an email sign-in user pool with a strong password policy and email verification', () => {
+    dev.template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UsernameAttributes: ['email'],
+      AutoVerifiedAttributes: ['email'],
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: 12,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        },
+      },
+    });
+  });
+
+  it('has a public web client: password, SRP and refresh flows, 1 h access tokens, no existence leaks', () => {
+    const [, client] = resourcesOfType(dev.json, 'AWS::Cognito::UserPoolClient')[0]!;
+    expect(client.Properties.GenerateSecret).toBe(false);
+    expect([...client.Properties.ExplicitAuthFlows].sort()).toEqual([
+      'ALLOW_REFRESH_TOKEN_AUTH',
+      'ALLOW_USER_PASSWORD_AUTH',
+      'ALLOW_USER_SRP_AUTH',
+    ]);
+    expect(client.Properties.PreventUserExistenceErrors).toBe('ENABLED');
+    expect(client.Properties.AccessTokenValidity).toBe(60);
+    expect(client.Properties.TokenValidityUnits.AccessToken).toBe('minutes');
+    expect(client.Properties.AllowedOAuthFlows).toEqual(['code']);
+    dev.template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'brand-api',
+      Scopes: [Match.objectLike({ ScopeName: 'access' })],
+    });
+  });
+});
+
+describe('API stage', () => {
+  it('allows CORS from the web app origin only', () => {
+    dev.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['http://localhost:5173'] }),
+    });
+    prod.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: [PROD_FRONTEND_URL] }),
+    });
+  });
+
+  it('throttles the default stage and writes JSON access logs without headers or query strings', () => {
+    const [, stage] = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Stage')[0]!;
+    expect(stage.Properties.StageName).toBe('$default');
+    expect(stage.Properties.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(stage.Properties.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+    const format = stage.Properties.AccessLogSettings.Format as string;
+    expect(Object.keys(JSON.parse(format))).toContain('requestId');
+    expect(format).not.toMatch(/header|querystring|authorization/i);
+    expect(dev.json.Resources[refTarget(stage.Properties.AccessLogSettings.DestinationArn)!].Type).toBe(
+      'AWS::Logs::LogGroup',
+    );
+  });
+
+  it('gives the OAuth functions the API URL without a dependency cycle', () => {
+    const [apiId] = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Api')[0]!;
+    const oauthRoutes = routes.filter(([, d]) => (d.capabilities as readonly string[]).includes('providers'));
+    expect(oauthRoutes.length).toBeGreaterThan(0);
+    for (const [key] of oauthRoutes) {
+      const [, fn] = functionFor(dev.json, key);
+      expect(envOf(fn).OAUTH_REDIRECT_BASE_URL, key).toEqual({ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] });
+      expect(envOf(fn).FRONTEND_URL, key).toBe('http://localhost:5173');
+    }
+  });
+});
+
+describe('jobs', () => {
+  it('runs the token refresh every 5 minutes', () => {
+    const [refreshId] = functionFor(dev.json, 'token-refresh/handler');
+    const rules = resourcesOfType(dev.json, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    const [, rule] = rules[0]!;
+    expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(rule.Properties.State).toBe('ENABLED');
+    expect(rule.Properties.Targets.map((t: Json) => refTarget(t.Arn))).toEqual([refreshId]);
+    const permission = resourcesOfType(dev.json, 'AWS::Lambda::Permission').find(
+      ([, p]) => refTarget(p.Properties.FunctionName) === refreshId,
+    );
+    expect(permission?.[1].Properties.Principal).toBe('events.amazonaws.com');
+  });
+
+  it('gives the token refresh the refresher database role, the vault and the providers', () => {
+    const [, fn] = functionFor(dev.json, 'token-refresh/handler');
+    const env = envOf(fn);
+    expect(env.REFRESHER_DB_SECRET_ARN).toBeDefined();
+    expect(env.DB_SECRET_ARN).toBeUndefined();
+    expect(env.TOKEN_VAULT_KMS_KEY_ARN).toBeDefined();
+    expect(env.PROVIDER_SECRET_ARN).toBeDefined();
+  });
+
+  it('runs the migrate function on deploy, after the database and before the route functions', () => {
+    const [migrateId, migrate] = functionFor(dev.json, 'migrate/handler');
+    const triggers = resourcesOfType(dev.json, 'Custom::Trigger');
+    expect(triggers).toHaveLength(1);
+    const [triggerId, trigger] = triggers[0]!;
+    const version = dev.json.Resources[refTarget(trigger.Properties.HandlerArn)!];
+    expect(version.Type).toBe('AWS::Lambda::Version');
+    expect(refTarget(version.Properties.FunctionName)).toBe(migrateId);
+    expect(trigger.Properties.InvocationType).toBe('RequestResponse');
+    const [dbId] = resourcesOfType(dev.json, 'AWS::RDS::DBInstance')[0]!;
+    expect(trigger.DependsOn).toContain(dbId);
+    for (const [key] of routes) {
+      const [, fn] = functionFor(dev.json, key);
+      expect(fn.DependsOn ?? [], key).toContain(triggerId);
+    }
+    // Owner connection straight to the instance, with the runtime roles' secrets and the bundled migrations.
+    const env = envOf(migrate);
+    expect(env.DB_HOST).toEqual({ 'Fn::GetAtt': [dbId, 'Endpoint.Address'] });
+    expect(env.MIGRATIONS_DIR).toBe(LAMBDA_MIGRATIONS_DIR);
+    expect(env.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
+    for (const name of ['DB_OWNER_SECRET_ARN', 'DB_SECRET_ARN', 'REFRESHER_DB_SECRET_ARN', 'DB_NAME']) {
+      expect(env[name], name).toBeDefined();
+    }
+  });
+
+  it('bundles every migration file with the migrate function', () => {
+    const [, migrate] = functionFor(dev.json, 'migrate/handler');
+    const asset = path.join(dev.dir, `asset.${migrate.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    const source = readdirSync(path.join(dev.sourceRoot, 'migrations')).sort();
+    expect(source.filter((f) => f.endsWith('.up.sql')).length).toBeGreaterThan(0);
+    expect(readdirSync(path.join(asset, 'migrations')).sort()).toEqual(source);
+    for (const file of source) {
+      expect(readFileSync(path.join(asset, 'migrations', file), 'utf8')).toBe(
+        readFileSync(path.join(dev.sourceRoot, 'migrations', file), 'utf8'),
+      );
+    }
+  });
+});
+
+describe('network', () => {
+  it('has one NAT gateway in dev and one per AZ in prod', () => {
+    dev.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    prod.template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  it('reaches KMS and Secrets Manager through interface endpoints', () => {
+    const services = resourcesOfType(dev.json, 'AWS::EC2::VPCEndpoint').map(([, e]) =>
+      JSON.stringify(e.Properties.ServiceName),
+    );
+    expect(services.some((s) => s.includes('.kms'))).toBe(true);
+    expect(services.some((s) => s.includes('.secretsmanager'))).toBe(true);
+  });
+});
+
+describe('stack', () => {
+  it('exports what the web app and the operator need', () => {
+    for (const output of [
+      'ApiUrl',
+      'UserPoolId',
+      'UserPoolClientId',
+      'TokenVaultKeyArn',
+      'ProviderSecretName',
+    ]) {
+      expect(dev.json.Outputs[output], output).toBeDefined();
+    }
+  });
+
+  it('stays clear of the 500-resource CloudFormation limit', () => {
+    const count = Object.keys(dev.json.Resources).length;
+    // About six resources per route: the margin says how many more routes fit before splitting the stack.
+    expect(count, `${count} resources`).toBeLessThan(450);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it.each(['dev', 'prod'] as const)('%s: synthesizes with no unacknowledged finding', (stage) => {
+    const s = stage === 'dev' ? dev : prod;
+    const findings = s.nagViolations.map(
+      (v) =>
+        `${v.ruleName} (${v.severity}) at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+    );
+    expect(findings).toEqual([]);
+    expect(s.synthError).toBeUndefined();
+  });
+
+  it('is active: it flags a finding in a throwaway stack', () => {
+    const app = new App();
+    const stack = new Stack(app, 'NagCanary');
+    new kms.Key(stack, 'UnrotatedKey', { enableKeyRotation: false });
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    expect(report.violations.map((v) => v.ruleName)).toContain('AwsSolutions-KMS5');
+  });
+
+  it.each(['dev', 'prod'] as const)('%s: every acknowledgement carries a specific reason', (stage) => {
+    const s = stage === 'dev' ? dev : prod;
+    const acknowledgements = Object.entries(s.metadata).flatMap(([constructPath, entries]) =>
+      entries
+        .filter((e) => e.type === 'aws:cdk:acknowledged-rules')
+        .flatMap((e) =>
+          Object.entries(e.data as Record<string, string>).map(([id, reason]) => ({
+            constructPath,
+            id,
+            reason,
+          })),
+        ),
+    );
+    const nag = acknowledgements.filter((a) => a.id.includes('AwsSolutions-'));
+    expect(nag.length).toBeGreaterThan(0);
+    for (const a of nag) {
+      expect(a.reason.length, `${a.id} at ${a.constructPath}`).toBeGreaterThanOrEqual(40);
+    }
+  });
+});
