@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { type Summary, summarize } from './stats.ts';
+
+const HARNESS = path.join(import.meta.dirname, '..', 'init-harness.mjs');
+
+/**
+ * The environment a deployed function has at init (infra/constructs/backend-function.ts and the bindX helpers),
+ * with placeholder values: nothing may be fetched at import time, only read. The union of all capabilities is
+ * given to every function; an unused variable costs nothing. AWS_LAMBDA_FUNCTION_NAME makes the code take its
+ * Lambda paths (the vault then insists on a KMS key ARN, as deployed). No pool, client or secret is created at
+ * import, so no network is needed.
+ */
+export function lambdaInitEnv(functionKey: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TZ: 'UTC',
+    NODE_OPTIONS: '--enable-source-maps',
+    AWS_LAMBDA_FUNCTION_NAME: `bench-${functionKey.replace(/\W/g, '-')}`,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+    AWS_REGION: 'eu-west-1',
+    AWS_DEFAULT_REGION: 'eu-west-1',
+    POWERTOOLS_SERVICE_NAME: 'brand-cloud',
+    LOG_LEVEL: 'INFO',
+    DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:bench-app-AbCdEf',
+    REFRESHER_DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:bench-refresher-AbCdEf',
+    DB_OWNER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:bench-owner-AbCdEf',
+    DB_HOST: 'bench-proxy.proxy-abc.eu-west-1.rds.amazonaws.com',
+    DB_PORT: '5432',
+    DB_NAME: 'brand',
+    MIGRATIONS_DIR: '/var/task/migrations',
+    COGNITO_USER_POOL_ID: 'eu-west-1_BENCH0000',
+    COGNITO_CLIENT_ID: 'benchclientid0000000000000',
+    TOKEN_VAULT_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-4000-8000-000000000000',
+    PROVIDER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:bench-providers-AbCdEf',
+    FRONTEND_URL: 'https://app.example.com',
+    OAUTH_REDIRECT_BASE_URL: 'https://api.example.com',
+  };
+}
+
+export interface InitRun {
+  initMs: number;
+  rssBytes: number;
+}
+
+function runOnce(bundleFile: string, env: NodeJS.ProcessEnv): Promise<InitRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [HARNESS, bundleFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1);
+      if (code !== 0 || !line) {
+        reject(
+          new Error(
+            `init of ${bundleFile} failed (exit ${code}): ${err.trim().split('\n').slice(0, 3).join(' | ')}`,
+          ),
+        );
+        return;
+      }
+      resolve(JSON.parse(line) as InitRun);
+    });
+  });
+}
+
+export interface InitResult {
+  key: string;
+  runs: number;
+  initMs: Summary;
+  rssMb: number;
+  error?: string;
+}
+
+/**
+ * Cold init, `runs` fresh processes per bundle, one at a time (two cores: parallel runs would measure
+ * contention). Round-robin over the bundles in a shuffled order each round, so load from anything else running on
+ * the machine spreads over all of them, the baseline included, instead of skewing one.
+ */
+export async function measureInit(
+  targets: ReadonlyArray<{ key: string; file: string }>,
+  runs: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<InitResult[]> {
+  const samples = new Map<string, InitRun[]>(targets.map((t) => [t.key, []]));
+  const errors = new Map<string, string>();
+  const total = runs * targets.length;
+  let done = 0;
+  // One unrecorded warm-up round: the first spawn pays for reading node and the bundles from disk.
+  for (const t of targets) await runOnce(t.file, lambdaInitEnv(t.key)).catch(() => undefined);
+  for (let round = 0; round < runs; round++) {
+    const order = [...targets].sort(() => Math.random() - 0.5);
+    for (const t of order) {
+      if (errors.has(t.key)) continue;
+      try {
+        samples.get(t.key)!.push(await runOnce(t.file, lambdaInitEnv(t.key)));
+      } catch (error) {
+        errors.set(t.key, (error as Error).message);
+      }
+      onProgress?.(++done, total);
+    }
+  }
+  return targets.map((t) => {
+    const runsOf = samples.get(t.key)!;
+    const rss = summarize(runsOf.map((r) => r.rssBytes));
+    return {
+      key: t.key,
+      runs: runsOf.length,
+      initMs: summarize(runsOf.map((r) => r.initMs)),
+      rssMb: rss.p50 / (1024 * 1024),
+      ...(errors.has(t.key) ? { error: errors.get(t.key)! } : {}),
+    };
+  });
+}
