@@ -123,7 +123,8 @@ export class BrandStack extends Stack {
   private outputs(): void {
     const out = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
-    out('ApiUrl', this.api.url, 'HTTP API base URL (VITE_API_URL / API_BASE_URL of the web app)');
+    out('ApiUrl', this.api.url, 'HTTP API base URL (the web app calls it; no trailing slash)');
+    out('Region', Aws.REGION, 'AWS region of the stack');
     out('UserPoolId', this.auth.userPool.userPoolId, 'Cognito user pool id');
     out('UserPoolClientId', this.auth.client.userPoolClientId, 'Cognito app client id of the web app');
     out('TokenVaultKeyArn', this.vault.key.keyArn, 'KMS key of the token vault');
