@@ -1,5 +1,6 @@
 import {
   Aspects,
+  Aws,
   CfnOutput,
   CfnResource,
   type IAspect,
