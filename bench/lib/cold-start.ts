@@ -85,7 +85,7 @@ export interface InitResult {
  * the machine spreads over all of them, the baseline included, instead of skewing one.
  */
 export async function measureInit(
-  targets: ReadonlyArray<{ key: string; file: string }>,
+  targets: ReadonlyArray<{ key: string; file: string; env?: NodeJS.ProcessEnv }>,
   runs: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<InitResult[]> {
@@ -94,13 +94,14 @@ export async function measureInit(
   const total = runs * targets.length;
   let done = 0;
   // One unrecorded warm-up round: the first spawn pays for reading node and the bundles from disk.
-  for (const t of targets) await runOnce(t.file, lambdaInitEnv(t.key)).catch(() => undefined);
+  const envOf = (t: (typeof targets)[number]) => ({ ...lambdaInitEnv(t.key), ...t.env });
+  for (const t of targets) await runOnce(t.file, envOf(t)).catch(() => undefined);
   for (let round = 0; round < runs; round++) {
     const order = [...targets].sort(() => Math.random() - 0.5);
     for (const t of order) {
       if (errors.has(t.key)) continue;
       try {
-        samples.get(t.key)!.push(await runOnce(t.file, lambdaInitEnv(t.key)));
+        samples.get(t.key)!.push(await runOnce(t.file, envOf(t)));
       } catch (error) {
         errors.set(t.key, (error as Error).message);
       }

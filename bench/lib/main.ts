@@ -160,38 +160,37 @@ export async function main(options: {
   ]);
 
   const subset = initSubset(functions, build);
-  const whatIfInitKey = TYPICAL_DATA_ROUTE;
+  // What-if inits of the typical data route: each fix alone and together, and the CDK's source-map flag off.
+  const whatIfInits = [
+    { key: 'what-if:zod', label: ZOD_VARIANT, file: zodOnly.bundles.get(TYPICAL_DATA_ROUTE)! },
+    { key: 'what-if:zod+sdk', label: ZOD_SDK_VARIANT, file: zodAndSdk.bundles.get(TYPICAL_DATA_ROUTE)! },
+    {
+      key: 'what-if:no-source-maps',
+      label: 'as shipped, without `NODE_OPTIONS=--enable-source-maps`',
+      file: build.bundles.get(TYPICAL_DATA_ROUTE)!,
+      env: { NODE_OPTIONS: '' },
+    },
+  ];
   const initTargets = [
     { key: BASELINE_KEY, file: build.bundles.get(BASELINE_KEY)!.file },
     ...subset.map((f) => ({ key: f.key, file: build.bundles.get(f.key)!.file })),
-    { key: `what-if:${whatIfInitKey}`, file: zodAndSdk.bundles.get(whatIfInitKey)!.file },
+    ...whatIfInits.map((w) => ({ key: w.key, file: w.file.file, ...(w.env ? { env: w.env } : {}) })),
   ];
   log(`cold init: ${initTargets.length} bundles × ${settings.initRuns} fresh processes (sequential)`);
   const initResults = await measureInit(initTargets, settings.initRuns, (done, total) => {
     if (done % Math.max(1, Math.floor(total / 5)) === 0) log(`  ${done}/${total}`);
   });
-  const baselineResult = initResults.find((r) => r.key === BASELINE_KEY)!;
-  const baselineP50 = baselineResult.initMs.p50;
+  const baselineP50 = initResults.find((r) => r.key === BASELINE_KEY)!.initMs.p50;
   const toInitRow = (r: (typeof initResults)[number]): InitRow => {
     const f = functions.find((x) => x.key === r.key);
-    const isWhatIf = r.key.startsWith('what-if:');
-    const kind = r.key === BASELINE_KEY ? 'baseline' : isWhatIf ? 'what-if' : f!.kind;
-    const bytes =
-      r.key === BASELINE_KEY
-        ? build.bundles.get(BASELINE_KEY)!.bytes
-        : isWhatIf
-          ? zodAndSdk.bundles.get(whatIfInitKey)!.bytes
-          : build.bundles.get(r.key)!.bytes;
+    const w = whatIfInits.find((x) => x.key === r.key);
+    const kind = r.key === BASELINE_KEY ? 'baseline' : w ? 'what-if' : f!.kind;
+    const bytes = w ? w.file.bytes : build.bundles.get(r.key)!.bytes;
     const ratio = r.initMs.p50 / baselineP50;
     const target = kind === 'data' ? INIT_TARGET_RATIO : null;
     return {
       key: r.key,
-      label:
-        r.key === BASELINE_KEY
-          ? 'empty handler'
-          : isWhatIf
-            ? `${whatIfInitKey}, zod namespace import + runtime SDK`
-            : f!.label,
+      label: r.key === BASELINE_KEY ? 'empty handler' : w ? `${TYPICAL_DATA_ROUTE}: ${w.label}` : f!.label,
       kind,
       bytes,
       runs: r.runs,

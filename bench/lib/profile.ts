@@ -59,7 +59,7 @@ export async function profileCpu(fn: () => Promise<void>, top = 8): Promise<CpuP
     for (const node of profile.nodes) {
       const name = bucket(node);
       const n = node.hitCount ?? 0;
-      if (name === 'vm (idle)' || n === 0) continue;
+      if (node.callFrame.functionName === '(idle)' || n === 0) continue;
       hits.set(name, (hits.get(name) ?? 0) + n);
       total += n;
     }
