@@ -122,12 +122,15 @@ export class BackendFunction extends nodejs.NodejsFunction {
         bundleAwsSDK: true,
         externalModules: ['pg-native'],
         logLevel: nodejs.LogLevel.ERROR,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) =>
-            props.bundleMigrations ? [`cp -R "${inputDir}/migrations" "${outputDir}/migrations"`] : [],
-        },
+        commandHooks: props.bundleMigrations
+          ? {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (inputDir: string, outputDir: string) => [
+                `cp -R "${inputDir}/migrations" "${outputDir}/migrations"`,
+              ],
+            }
+          : undefined,
       },
     });
     this.entryKey = props.entryKey;
