@@ -114,6 +114,17 @@ export async function buildAll(
   return { bundles, metafile: result.metafile, composition: compositionByKey, buildMs };
 }
 
+/** Bundles a few lines of source (resolved from the repository root) with the CDK's options. */
+export async function buildSource(name: string, source: string, outDir: string): Promise<BundleInfo> {
+  const file = path.join(outDir, `${name}.mjs`);
+  await esbuild.build({
+    ...CDK_BUILD_OPTIONS,
+    stdin: { contents: source, loader: 'ts', resolveDir: REPO_ROOT, sourcefile: `${name}.ts` },
+    outfile: file,
+  });
+  return describe(name, file);
+}
+
 /**
  * How a package got into a function's bundle: the shortest import chain from the entry file to the package's
  * first file, as project files (node_modules steps after the first are left out). Read from esbuild's metafile.
@@ -156,6 +167,27 @@ export const zodNamespaceImports: esbuild.Plugin = {
         loader: 'ts',
       };
     });
+  },
+};
+
+/**
+ * Stands in for `@aws-sdk/client-secrets-manager` with classes that load nothing: what a function's init costs when
+ * the DB secret's SDK client is not loaded at import (a dynamic import on first connection, or the secret read
+ * through the Parameters and Secrets extension). Only for measuring; such a bundle cannot fetch a secret.
+ */
+export const deferSecretsManager: esbuild.Plugin = {
+  name: 'bench-defer-secrets-manager',
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/client-secrets-manager$/ }, () => ({
+      path: 'client-secrets-manager',
+      namespace: 'bench-deferred',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'bench-deferred' }, () => ({
+      contents:
+        'export class GetSecretValueCommand { constructor(input) { this.input = input; } }\n' +
+        "export class SecretsManagerClient { send() { throw new Error('deferred in this what-if build'); } }\n",
+      loader: 'js',
+    }));
   },
 };
 

@@ -6,8 +6,11 @@ import {
   AWS_SDK_EXTERNAL,
   BASELINE_KEY,
   type BuildResult,
+  type BundleInfo,
   buildAll,
+  buildSource,
   type Contributor,
+  deferSecretsManager,
   importChain,
   zodNamespaceImports,
 } from './bundles.ts';
@@ -85,6 +88,8 @@ const TYPICAL_DATA_ROUTE = 'competitors/list';
 /** Composition names are package names (`zod`, `@aws-sdk/core`) or project folders (`shared/db`). */
 const isPackage = (name: string): boolean => name.startsWith('@') || !name.includes('/');
 export const ZOD_VARIANT = "`import * as z from 'zod'`";
+export const ZOD_DEFERRED_VARIANT =
+  "`import * as z from 'zod'` + the Secrets Manager client not loaded at init (stubbed for the measurement)";
 export const ZOD_SDK_VARIANT = "`import * as z from 'zod'` + the runtime's AWS SDK (`@aws-sdk/*` external)";
 
 export async function main(options: {
@@ -153,10 +158,14 @@ export async function main(options: {
     plugins: [zodNamespaceImports],
     external: AWS_SDK_EXTERNAL,
   });
+  const zodAndDeferred = await buildAll(whatIfFunctions, path.join(workDir, 'zod-ns-secrets-deferred'), {
+    plugins: [zodNamespaceImports, deferSecretsManager],
+  });
   const whatIf: WhatIfRow[] = whatIfFunctions.flatMap((f) => [
     { key: f.key, variant: 'as shipped', bytes: build.bundles.get(f.key)!.bytes },
     { key: f.key, variant: ZOD_VARIANT, bytes: zodOnly.bundles.get(f.key)!.bytes },
     { key: f.key, variant: ZOD_SDK_VARIANT, bytes: zodAndSdk.bundles.get(f.key)!.bytes },
+    { key: f.key, variant: ZOD_DEFERRED_VARIANT, bytes: zodAndDeferred.bundles.get(f.key)!.bytes },
   ]);
 
   const subset = initSubset(functions, build);
@@ -165,16 +174,49 @@ export async function main(options: {
     { key: 'what-if:zod', label: ZOD_VARIANT, file: zodOnly.bundles.get(TYPICAL_DATA_ROUTE)! },
     { key: 'what-if:zod+sdk', label: ZOD_SDK_VARIANT, file: zodAndSdk.bundles.get(TYPICAL_DATA_ROUTE)! },
     {
+      key: 'what-if:zod+deferred',
+      label: ZOD_DEFERRED_VARIANT,
+      file: zodAndDeferred.bundles.get(TYPICAL_DATA_ROUTE)!,
+    },
+    {
       key: 'what-if:no-source-maps',
       label: 'as shipped, without `NODE_OPTIONS=--enable-source-maps`',
       file: build.bundles.get(TYPICAL_DATA_ROUTE)!,
       env: { NODE_OPTIONS: '' },
     },
   ];
+  // Init of single ingredients of a data route, to see where its init time goes.
+  const ingredients = [
+    {
+      key: 'part:zod',
+      label: "zod alone, imported as the project does (`import { z } from 'zod'`)",
+      source: "import { z } from 'zod';\nexport const handler = async () => z.string();\n",
+    },
+    {
+      key: 'part:route-table',
+      label: 'the route table alone (`#functions/routes`: every route’s zod schemas, built at import)',
+      source:
+        "import { routes } from '#functions/routes';\nexport const handler = async () => Object.keys(routes).length;\n",
+    },
+    {
+      key: 'part:secrets-manager',
+      label: 'the Secrets Manager client alone (bundled, as shipped)',
+      source:
+        "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const handler = async () => SecretsManagerClient.name;\n",
+    },
+  ];
+  const ingredientBundles = new Map<string, BundleInfo>();
+  for (const part of ingredients) {
+    ingredientBundles.set(
+      part.key,
+      await buildSource(part.key.replace(':', '-'), part.source, path.join(workDir, 'parts')),
+    );
+  }
   const initTargets = [
     { key: BASELINE_KEY, file: build.bundles.get(BASELINE_KEY)!.file },
     ...subset.map((f) => ({ key: f.key, file: build.bundles.get(f.key)!.file })),
     ...whatIfInits.map((w) => ({ key: w.key, file: w.file.file, ...(w.env ? { env: w.env } : {}) })),
+    ...ingredients.map((p) => ({ key: p.key, file: ingredientBundles.get(p.key)!.file })),
   ];
   log(`cold init: ${initTargets.length} bundles × ${settings.initRuns} fresh processes (sequential)`);
   const initResults = await measureInit(initTargets, settings.initRuns, (done, total) => {
@@ -184,13 +226,25 @@ export async function main(options: {
   const toInitRow = (r: (typeof initResults)[number]): InitRow => {
     const f = functions.find((x) => x.key === r.key);
     const w = whatIfInits.find((x) => x.key === r.key);
-    const kind = r.key === BASELINE_KEY ? 'baseline' : w ? 'what-if' : f!.kind;
-    const bytes = w ? w.file.bytes : build.bundles.get(r.key)!.bytes;
+    const part = ingredients.find((x) => x.key === r.key);
+    const kind = r.key === BASELINE_KEY ? 'baseline' : w ? 'what-if' : part ? 'part' : f!.kind;
+    const bytes = w
+      ? w.file.bytes
+      : part
+        ? ingredientBundles.get(part.key)!.bytes
+        : build.bundles.get(r.key)!.bytes;
     const ratio = r.initMs.p50 / baselineP50;
     const target = kind === 'data' ? INIT_TARGET_RATIO : null;
     return {
       key: r.key,
-      label: r.key === BASELINE_KEY ? 'empty handler' : w ? `${TYPICAL_DATA_ROUTE}: ${w.label}` : f!.label,
+      label:
+        r.key === BASELINE_KEY
+          ? 'empty handler'
+          : w
+            ? `${TYPICAL_DATA_ROUTE}: ${w.label}`
+            : part
+              ? part.label
+              : f!.label,
       kind,
       bytes,
       runs: r.runs,

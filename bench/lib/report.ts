@@ -122,7 +122,7 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
       'a KMS key ARN for the vault) with placeholder values; nothing is fetched at import. A representative subset is measured; sizes above cover all functions.',
   );
   out.push('');
-  const initRows = [r.init.baseline, ...r.init.functions];
+  const initRows = [r.init.baseline, ...r.init.functions.filter((f) => f.kind !== 'part')];
   out.push(
     table(
       [
@@ -159,6 +159,37 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
     ),
   );
   out.push('');
+
+  const parts = r.init.functions.filter((f) => f.kind === 'part');
+  if (parts.length) {
+    out.push(
+      'Where a data route’s init goes: single ingredients bundled the same way and measured in the same rounds.',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['Ingredient', 'Size', 'p50', 'Above the baseline'],
+        [
+          ...parts.map((p) => [
+            p.label,
+            size(p.bytes),
+            ms(p.initMs.p50, 1),
+            ms(p.initMs.p50 - r.init.baseline.initMs.p50, 1),
+          ]),
+          ...r.init.functions
+            .filter((f) => f.key === 'competitors/list')
+            .map((f) => [
+              `for comparison: \`${f.key}\` (all of it)`,
+              size(f.bytes),
+              ms(f.initMs.p50, 1),
+              ms(f.initMs.p50 - r.init.baseline.initMs.p50, 1),
+            ]),
+        ],
+        'lrrr',
+      ),
+    );
+    out.push('');
+  }
 
   // 2. Latency
   out.push('## 2. Warm latency: handler stack vs the same SQL');

@@ -45,7 +45,7 @@ export interface WhatIfRow {
 export interface InitRow {
   key: string;
   label: string;
-  kind: FunctionKind | 'baseline' | 'what-if';
+  kind: FunctionKind | 'baseline' | 'what-if' | 'part';
   bytes: number;
   runs: number;
   initMs: Summary;
