@@ -19,6 +19,11 @@ export interface JobDef {
   scheduleRateMinutes?: number;
   /** Run on every deployment that changes the function (CDK Trigger), failing the deployment if it fails. */
   runOnDeploy?: boolean;
+  /**
+   * Custom metrics (Powertools EMF, dimension `service`) that raise an alarm as soon as one is non-zero, on top of
+   * the alarm every scheduled job gets on its Lambda errors.
+   */
+  alarmOnMetrics?: { namespace: string; service: string; names: readonly string[] };
 }
 
 export const jobs = {
@@ -29,6 +34,12 @@ export const jobs = {
     timeoutSeconds: 120,
     memoryMb: 512,
     scheduleRateMinutes: 5,
+    // Vault/provider configuration failures (disabled key, AccessDenied, invalid client) and unexpected errors.
+    alarmOnMetrics: {
+      namespace: 'BrandCloud',
+      service: 'token-refresh',
+      names: ['RefreshConfigErrors', 'RefreshErrors'],
+    },
   },
   'migrate/handler': {
     summary: 'Applies migrations/ as the owner role and sets the runtime roles passwords',

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as triggers from 'aws-cdk-lib/triggers';
@@ -16,13 +17,14 @@ export interface JobTriggersProps {
 }
 
 /**
- * How the job table's functions are started: `scheduleRateMinutes` → an EventBridge rule at that rate (no
- * retries: the next run is minutes away), `runOnDeploy` → a CDK Trigger invoked synchronously during the
+ * How the job table's functions are started and watched: `scheduleRateMinutes` → an EventBridge rule at that
+ * rate (no retries: the next run is minutes away) and alarms on failed runs and on `alarmOnMetrics`; `runOnDeploy` → a CDK Trigger invoked synchronously during the
  * deployment (after the database, before the route functions), whose failure fails and rolls back the deploy.
  */
 export class JobTriggers extends Construct {
   public readonly schedules = new Map<string, events.Rule>();
   public readonly deployTriggers = new Map<string, triggers.Trigger>();
+  public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: JobTriggersProps) {
     super(scope, id);
@@ -37,6 +39,36 @@ export class JobTriggers extends Construct {
             targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
           }),
         );
+        const period = Duration.minutes(job.scheduleRateMinutes);
+        this.alarms.push(
+          new cloudwatch.Alarm(this, `${name}Errors`, {
+            alarmDescription: `functions/${key}.ts failed on two runs in a row`,
+            metric: fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+            threshold: 1,
+            evaluationPeriods: 2,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+        );
+        for (const metricName of job.alarmOnMetrics?.names ?? []) {
+          const { namespace, service } = job.alarmOnMetrics!;
+          this.alarms.push(
+            new cloudwatch.Alarm(this, `${name}${metricName}`, {
+              alarmDescription: `functions/${key}.ts reported ${metricName}`,
+              metric: new cloudwatch.Metric({
+                namespace,
+                metricName,
+                dimensionsMap: { service },
+                period,
+                statistic: cloudwatch.Stats.SUM,
+              }),
+              threshold: 1,
+              evaluationPeriods: 1,
+              comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+              treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+            }),
+          );
+        }
       }
       if (job.runOnDeploy) {
         this.deployTriggers.set(

@@ -475,6 +475,27 @@ describe('jobs', () => {
     expect(permission?.[1].Properties.Principal).toBe('events.amazonaws.com');
   });
 
+  it('alarms on failed refresh runs and on the refresh metrics the job table names', async () => {
+    const [refreshId] = functionFor(dev.json, 'token-refresh/handler');
+    const alarms = resourcesOfType(dev.json, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(
+      alarms.some(
+        (a) => a.MetricName === 'Errors' && a.Dimensions?.some((d: Json) => refTarget(d.Value) === refreshId),
+      ),
+    ).toBe(true);
+    const { jobs: table } = await import(pathToFileURL(path.join(dev.sourceRoot, 'functions/jobs.ts')).href);
+    const { REFRESH_METRICS } = await import(
+      pathToFileURL(path.join(dev.sourceRoot, 'shared/cloud-storage/scheduled-refresh.ts')).href
+    );
+    const watched = table['token-refresh/handler'].alarmOnMetrics;
+    expect(watched.names.length).toBeGreaterThan(0);
+    for (const name of watched.names) {
+      // The names must be metrics the refresh actually emits.
+      expect(Object.values(REFRESH_METRICS)).toContain(name);
+      expect(alarms.some((a) => a.MetricName === name && a.Namespace === watched.namespace)).toBe(true);
+    }
+  });
+
   it('gives the token refresh the refresher database role, the vault and the providers', () => {
     const [, fn] = functionFor(dev.json, 'token-refresh/handler');
     const env = envOf(fn);

@@ -50,7 +50,20 @@ export interface Synthesized {
   synthError?: string;
 }
 
-const RUN_DIR = path.join(os.tmpdir(), 'brand-cloud-infra-synth', `run-${process.ppid}`);
+/**
+ * One directory per test run: vitest's forks are children of one vitest process, so its pid (and start time,
+ * where /proc tells it, against pid reuse) names the run.
+ */
+function runId(): string {
+  let started = '';
+  try {
+    started = readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19] ?? '';
+  } catch {
+    // Not Linux: the pid alone.
+  }
+  return `run-${process.ppid}${started ? `-${started}` : ''}`;
+}
+const RUN_DIR = path.join(os.tmpdir(), 'brand-cloud-infra-synth', runId());
 const SNAPSHOT_DIRS = ['infra', 'functions', 'shared', 'migrations'];
 const SNAPSHOT_FILES = ['cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
 
@@ -104,13 +117,16 @@ export async function sourceSnapshot(): Promise<string> {
   return root;
 }
 
-/** Assemblies of earlier runs (finished or killed) older than an hour. */
+/** Assemblies of earlier runs whose vitest process is gone (finished or killed), or older than a day. */
 function pruneEarlierRuns(): void {
   const parent = path.dirname(RUN_DIR);
-  const hourAgo = Date.now() - 3_600_000;
+  const dayAgo = Date.now() - 86_400_000;
   for (const name of readdirSync(parent)) {
     const full = path.join(parent, name);
-    if (full !== RUN_DIR && statSync(full).mtimeMs < hourAgo) rmSync(full, { recursive: true, force: true });
+    if (full === RUN_DIR || full.startsWith(`${RUN_DIR}.`)) continue;
+    const pid = /^run-(\d+)/.exec(name)?.[1];
+    const gone = pid !== undefined && !existsSync(`/proc/${pid}`) && existsSync('/proc/self');
+    if (gone || statSync(full).mtimeMs < dayAgo) rmSync(full, { recursive: true, force: true });
   }
 }
 
