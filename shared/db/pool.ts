@@ -34,7 +34,8 @@ async function connectionConfig(role: DbRole): Promise<pg.PoolConfig> {
     database: optionalEnv('DB_NAME') ?? String(secret.dbname),
     user: String(secret.username),
     password: String(secret.password),
-    // RDS Proxy requires TLS; the Lambda Node.js runtime trusts the RDS certificate authorities.
+    // RDS Proxy requires TLS and presents a publicly trusted certificate; a direct connection to the instance
+    // (the migrate function) needs the RDS CA bundle through NODE_EXTRA_CA_CERTS.
     ssl: { rejectUnauthorized: true },
   };
 }
