@@ -5,12 +5,14 @@
  *   npm run bench                  the full run (about 5 minutes on 2 idle cores)
  *   npm run bench -- --quick       fewer iterations, for trying the bench itself (writes to a temp dir)
  *   npm run bench -- --out <dir>   write results.json and REPORT.md elsewhere
+ *   npm run bench -- --render      re-render REPORT.md (and the targets) from the existing results.json, no measuring
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Results } from './lib/results.ts';
 
 // Before any project module is loaded: the functions read these lazily, the logger at construction.
 process.env.LOG_LEVEL ??= 'WARN';
@@ -21,6 +23,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
+    render: { type: 'boolean', default: false },
   },
 });
 const quick = args.quick ?? false;
@@ -54,6 +57,21 @@ const log = (line: string) => {
   const t = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
   process.stderr.write(`[bench ${t}s] ${line}\n`);
 };
+
+if (args.render) {
+  const dir = args.out ? path.resolve(args.out) : import.meta.dirname;
+  const { renderReport } = await import('./lib/report.ts');
+  const { evaluateTargets } = await import('./lib/targets.ts');
+  const stored = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as Results;
+  const results: Results = { ...stored, targets: evaluateTargets(stored) };
+  await writeFile(path.join(dir, 'results.json'), biomeFormatted(`${JSON.stringify(results, null, 2)}\n`));
+  await writeFile(
+    path.join(dir, 'REPORT.md'),
+    renderReport(results, { quick: stored.settings.initRuns < 10 }),
+  );
+  log(`re-rendered ${path.join(dir, 'REPORT.md')} from results.json of ${stored.generatedAt}`);
+  process.exit(0);
+}
 
 const { main } = await import('./lib/main.ts');
 const outDir = args.out

@@ -89,7 +89,7 @@ const TYPICAL_DATA_ROUTE = 'competitors/list';
 const isPackage = (name: string): boolean => name.startsWith('@') || !name.includes('/');
 export const ZOD_VARIANT = "`import * as z from 'zod'`";
 export const ZOD_DEFERRED_VARIANT =
-  "`import * as z from 'zod'` + the Secrets Manager client not loaded at init (stubbed for the measurement)";
+  "`import * as z from 'zod'` + no Secrets Manager SDK (DB secret via the Parameters and Secrets extension; the client stubbed for the measurement)";
 export const ZOD_SDK_VARIANT = "`import * as z from 'zod'` + the runtime's AWS SDK (`@aws-sdk/*` external)";
 
 export async function main(options: {
@@ -396,6 +396,14 @@ export async function main(options: {
       await runScheduledRefresh(bench.kms, sandbox, profiledRows, settings.tokenLatencyMs);
     }, 12);
     const vaultCpuMs = await vaultCpuPerRow(50);
+    // One worker, no token latency: a row's own serial cost, without any queueing behind other workers.
+    const serialRows = 20;
+    await seedDueConnections(bench.superuserUrl, sandbox, serialRows, 'refresh-serial');
+    const serial = await runScheduledRefresh(bench.kms, sandbox, serialRows, 0, {
+      concurrency: 1,
+      purgeOAuthRows: false,
+    });
+    const serialMsPerRow = serial.summary.durationMs / Math.max(1, serial.summary.refreshed);
     const s = refreshRun.summary;
     const ops = refreshRun.counted.kmsOps;
     const refresh = {
@@ -423,6 +431,10 @@ export async function main(options: {
       vaultCpuMsPerRow: vaultCpuMs,
       profile: refreshProfile.buckets,
       profiledRows,
+      eventLoopUtilization: refreshRun.eventLoopUtilization,
+      serialRows,
+      serialMsPerRow,
+      serialLimitRowsPerSecond: s.concurrency / ((settings.tokenLatencyMs + serialMsPerRow) / 1000),
     };
     log(
       `  ${s.refreshed}/${settings.refreshDue} refreshed in ${s.durationMs} ms: ${refresh.rowsPerSecond.toFixed(1)} rows/s of a ${refresh.boundRowsPerSecond.toFixed(0)} rows/s bound (${(refresh.ratio * 100).toFixed(0)} %)`,

@@ -89,6 +89,8 @@ export interface RefreshRun {
   tokenCalls: number;
   /** This process's CPU per refreshed row (the sandbox and the KMS fake run in it too). */
   cpuMsPerRow: number;
+  /** Share of the pass's wall time the event loop was busy (not waiting for I/O), descheduled time included. */
+  eventLoopUtilization: number;
 }
 
 /** One scheduled pass with the token-refresh function's settings (batch 50, concurrency 8, 120 s budget). */
@@ -97,14 +99,17 @@ export async function runScheduledRefresh(
   sandbox: Sandbox,
   due: number,
   tokenLatencyMs: number,
+  options: { concurrency?: number; purgeOAuthRows?: boolean } = {},
 ): Promise<RefreshRun> {
   for (const provider of PROVIDERS) sandbox.control.configure(provider, { tokenLatencyMs });
   const tokenCallsBefore = PROVIDERS.reduce((n, p) => n + sandbox.control.tokenCalls(p, 'refresh_token'), 0);
   const budgetEnds = Date.now() + 120_000;
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const run = await counted(kms, () =>
-    refreshDueConnections({ remainingTimeMs: () => budgetEnds - Date.now() }),
+    refreshDueConnections({ remainingTimeMs: () => budgetEnds - Date.now(), ...options }),
   );
+  const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
   const tokenCalls =
     PROVIDERS.reduce((n, p) => n + sandbox.control.tokenCalls(p, 'refresh_token'), 0) - tokenCallsBefore;
@@ -122,6 +127,7 @@ export async function runScheduledRefresh(
     ratio: rowsPerSecond / boundRowsPerSecond,
     tokenCalls,
     cpuMsPerRow: (cpu.user + cpu.system) / 1000 / Math.max(1, summary.refreshed),
+    eventLoopUtilization: elu.utilization,
   };
 }
 

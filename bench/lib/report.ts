@@ -351,7 +351,9 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
   );
   out.push('');
   out.push(
-    `CPU: ${ms(f.cpuMsPerRow, 1)} of this process's CPU per refreshed row (the sandbox and the KMS fake run in it too), ` +
+    `One worker with no token latency (${f.serialRows} rows) takes ${ms(f.serialMsPerRow, 1)} per row, so ${f.concurrency} perfectly overlapped workers could reach at most ${f.serialLimitRowsPerSecond.toFixed(0)} rows/s with the ${f.tokenLatencyMs} ms token call; ` +
+      `during the measured pass the event loop was busy ${pct(f.eventLoopUtilization)} of the time. ` +
+      `CPU: ${ms(f.cpuMsPerRow, 1)} of this process's CPU per refreshed row (the sandbox and the KMS fake run in it too), ` +
       `i.e. at most ${f.cpuBoundRowsPerSecond.toFixed(0)} rows/s on one core whatever the concurrency; the vault's open + seal alone: ${ms(f.vaultCpuMsPerRow, 1)}. ` +
       `Where the CPU goes (self time, on-CPU samples of a separate ${f.profiledRows}-row pass under the sampling profiler): ` +
       `${f.profile.map((p) => `${p.name} ${pct(p.share)}`).join(', ')}.`,
@@ -405,6 +407,9 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
   );
   out.push('npm run bench -- --quick   # fewer iterations, writes to a temp dir (trying the bench itself)');
   out.push('npm run bench -- --out DIR # write the report and JSON elsewhere');
+  out.push(
+    'npm run bench -- --render  # re-render this report from results.json (after editing bench/lib/report.ts)',
+  );
   out.push('```');
   out.push('');
   out.push(

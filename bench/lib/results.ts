@@ -80,6 +80,12 @@ export interface RefreshResult {
   vaultCpuMsPerRow: number;
   profile: ProfileBucket[];
   profiledRows: number;
+  eventLoopUtilization: number;
+  /** One worker, no token latency: what a row costs besides the token endpoint's wait, without queueing. */
+  serialRows: number;
+  serialMsPerRow: number;
+  /** concurrency ÷ (token latency + serialMsPerRow): the best 8 workers can do with perfect overlap. */
+  serialLimitRowsPerSecond: number;
 }
 
 export interface TargetRow {
