@@ -403,7 +403,7 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
   out.push('');
   out.push('```sh');
   out.push(
-    'npm run bench              # full run, rewrites bench/REPORT.md and bench/results.json (~5 min on 2 idle cores)',
+    'npm run bench              # full run, rewrites bench/REPORT.md and bench/results.json (2–3 min on 2 cores, ~5 when busy)',
   );
   out.push('npm run bench -- --quick   # fewer iterations, writes to a temp dir (trying the bench itself)');
   out.push('npm run bench -- --out DIR # write the report and JSON elsewhere');

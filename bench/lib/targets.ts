@@ -250,10 +250,10 @@ export function evaluateTargets(results: Measured): TargetRow[] {
       : {
           why:
             `The bound counts only the ${r.tokenLatencyMs} ms token call. Alone (one worker, token latency 0) a row still takes ${ms(r.serialMsPerRow, 1)}: ` +
-            `${r.roundTripsPerRow.toFixed(1)} database round trips, ${kmsPerRow.toFixed(0)} KMS calls (Decrypt before the token call, GenerateDataKey after), the token request's HTTPS exchange and ${ms(r.cpuMsPerRow, 1)} of CPU ` +
-            `(${ms(r.vaultCpuMsPerRow, 1)} of it the vault's open + seal: Encryption SDK and SDK v3 KMS client). So ${r.concurrency} perfectly overlapped workers would reach ` +
+            `${r.roundTripsPerRow.toFixed(1)} database round trips, ${kmsPerRow.toFixed(0)} KMS calls (Decrypt before the token call, GenerateDataKey after), the token request's HTTPS exchange, and the CPU for all of it ` +
+            `(${ms(r.cpuMsPerRow, 1)} per row in the concurrent pass, ${ms(r.vaultCpuMsPerRow, 1)} of it the vault's open + seal: Encryption SDK and SDK v3 KMS client). So ${r.concurrency} perfectly overlapped workers would reach ` +
             `${r.serialLimitRowsPerSecond.toFixed(0)} rows/s (${pct(r.serialLimitRowsPerSecond / r.boundRowsPerSecond)} of the bound). In the pass they do not overlap perfectly: ` +
-            `all of them share one event loop, which was busy ${pct(r.eventLoopUtilization)} of the pass, so each row waited its turn for every step and took ${ms(perRowMs, 0)} per worker. ` +
+            `each row waits its turn at every step — on the one event loop all workers share (busy ${pct(r.eventLoopUtilization)} of the pass) and on PostgreSQL, which shares the second core with everything else on the machine — and took ${ms(perRowMs, 0)} per worker instead of ${ms(r.tokenLatencyMs + r.serialMsPerRow, 0)}. ` +
             `On-CPU samples of a ${r.profiledRows}-row pass: ${r.profile
               .slice(0, 8)
               .map((p) => `${p.name} ${pct(p.share)}`)
