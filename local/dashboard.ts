@@ -1,6 +1,6 @@
 import type http from 'node:http';
 
-const escape = (value: string) =>
+const escapeHtml = (value: string) =>
   value.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
@@ -13,15 +13,15 @@ const escape = (value: string) =>
  */
 export function serveLocalDashboard(url: URL, res: http.ServerResponse, apiBase: string): void {
   const q = url.searchParams;
-  const provider = escape(q.get('provider') ?? '');
+  const provider = escapeHtml(q.get('provider') ?? '');
   const body =
     q.get('cloud_connect') === 'confirm'
       ? `<p>The provider sent you back with a one-time ticket for <b>${provider}</b>. The frontend now confirms it with the
          signed-in user's token:</p>
-         <pre>curl -s -XPOST ${escape(apiBase)}/cloud-storage/connections/${provider}/confirm \\
+         <pre>curl -s -XPOST ${escapeHtml(apiBase)}/cloud-storage/connections/${provider}/confirm \\
   -H "authorization: Bearer $ACCESS_TOKEN" -H 'content-type: application/json' \\
-  -d '{"ticket":"${escape(q.get('ticket') ?? '')}"}'</pre>`
-      : `<p>Connecting <b>${provider}</b> did not complete: <code>${escape(q.get('reason') ?? 'unknown')}</code>.</p>`;
+  -d '{"ticket":"${escapeHtml(q.get('ticket') ?? '')}"}'</pre>`
+      : `<p>Connecting <b>${provider}</b> did not complete: <code>${escapeHtml(q.get('reason') ?? 'unknown')}</code>.</p>`;
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',

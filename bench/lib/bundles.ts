@@ -8,8 +8,8 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 /**
  * The esbuild options of infra/constructs/backend-function.ts (NodejsFunction `bundling`): ESM, node24, minified,
- * `module,main` main fields, the createRequire banner, external source maps without sources, AWS SDK bundled
- * (`bundleAwsSDK: true`), only `pg-native` external. Sizes are those of the `.mjs` that ships (maps excluded).
+ * `module,main` main fields, the createRequire banner, external source maps without sources, the AWS SDK
+ * left to the runtime (`bundleAwsSDK: false`: `@aws-sdk/*` and `pg-native` external). Sizes are those of the `.mjs` that ships (maps excluded).
  */
 export const ESM_REQUIRE_SHIM =
   "import { createRequire as __brandCreateRequire } from 'node:module'; const require = __brandCreateRequire(import.meta.url);";
@@ -24,7 +24,7 @@ export const CDK_BUILD_OPTIONS = {
   minify: true,
   sourcemap: 'external',
   sourcesContent: false,
-  external: ['pg-native'],
+  external: ['pg-native', '@aws-sdk/*'],
   logLevel: 'error',
   outExtension: { '.js': '.mjs' },
   absWorkingDir: REPO_ROOT,

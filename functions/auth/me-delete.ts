@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
-import { deleteMe } from '#shared/auth/users';
+import { authRoutes } from '#functions/route-table/auth';
+import { deleteAccount } from '#shared/auth/delete-account';
 import { defineHandler } from '#shared/http/handler';
 
-export const handler = defineHandler(routes['auth/me-delete'], ({ userId, accessToken }) =>
-  deleteMe(userId, accessToken!),
+export const handler = defineHandler(authRoutes['auth/me-delete'], ({ userId, accessToken }) =>
+  deleteAccount(userId, accessToken!),
 );

@@ -1,5 +1,5 @@
-import { routes } from '#functions/routes';
+import { authRoutes } from '#functions/route-table/auth';
 import { refresh } from '#shared/auth/service';
 import { defineHandler } from '#shared/http/handler';
 
-export const handler = defineHandler(routes['auth/refresh'], ({ body }) => refresh(body));
+export const handler = defineHandler(authRoutes['auth/refresh'], ({ body }) => refresh(body));

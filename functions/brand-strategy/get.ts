@@ -1,5 +1,7 @@
-import { routes } from '#functions/routes';
+import { brandRoutes } from '#functions/route-table/brand';
 import { defineHandler } from '#shared/http/handler';
 import { getBrandStrategy } from '#shared/resources/brand-strategy/service';
 
-export const handler = defineHandler(routes['brand-strategy/get'], ({ userId }) => getBrandStrategy(userId));
+export const handler = defineHandler(brandRoutes['brand-strategy/get'], ({ userId }) =>
+  getBrandStrategy(userId),
+);

@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { brandRoutes } from '#functions/route-table/brand';
 import { defineHandler } from '#shared/http/handler';
 import { putBrandStrategy } from '#shared/resources/brand-strategy/service';
 
-export const handler = defineHandler(routes['brand-strategy/put'], ({ userId, body }) =>
+export const handler = defineHandler(brandRoutes['brand-strategy/put'], ({ userId, body }) =>
   putBrandStrategy(userId, body),
 );

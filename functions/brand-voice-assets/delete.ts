@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { deleteBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 
-export const handler = defineHandler(routes['brand-voice-assets/delete'], ({ userId, params }) =>
+export const handler = defineHandler(collectionRoutes['brand-voice-assets/delete'], ({ userId, params }) =>
   deleteBrandVoiceAsset(userId, params.id),
 );

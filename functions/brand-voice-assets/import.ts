@@ -1,4 +1,4 @@
-import { routes } from '#functions/routes';
+import { cloudFileRoutes } from '#functions/route-table/cloud-files';
 import { importBrandVoiceAsset } from '#shared/cloud-storage/brand-voice-import';
 import { requestDeadline } from '#shared/cloud-storage/session';
 import { defineHandler } from '#shared/http/handler';
@@ -6,7 +6,7 @@ import { assertVaultConfigured } from '#shared/vault/token-vault';
 
 assertVaultConfigured();
 
-const route = routes['brand-voice-assets/import'];
+const route = cloudFileRoutes['brand-voice-assets/import'];
 
 export const handler = defineHandler(route, ({ userId, body, event }) =>
   importBrandVoiceAsset(userId, body, { deadline: requestDeadline(event, route) }),

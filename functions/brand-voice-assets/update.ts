@@ -1,7 +1,8 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { updateBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 
-export const handler = defineHandler(routes['brand-voice-assets/update'], ({ userId, params, body }) =>
-  updateBrandVoiceAsset(userId, params.id, body),
+export const handler = defineHandler(
+  collectionRoutes['brand-voice-assets/update'],
+  ({ userId, params, body }) => updateBrandVoiceAsset(userId, params.id, body),
 );

@@ -1,10 +1,10 @@
-import { routes } from '#functions/routes';
+import { cloudStorageRoutes } from '#functions/route-table/cloud-storage';
 import { handleCallback } from '#shared/cloud-storage/oauth';
 import { defineHandler } from '#shared/http/handler';
 import { assertVaultConfigured } from '#shared/vault/token-vault';
 
 assertVaultConfigured();
 
-export const handler = defineHandler(routes['cloud-storage/callback'], ({ params, query }) =>
+export const handler = defineHandler(cloudStorageRoutes['cloud-storage/callback'], ({ params, query }) =>
   handleCallback(params.provider, query),
 );

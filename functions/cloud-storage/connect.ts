@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { cloudStorageRoutes } from '#functions/route-table/cloud-storage';
 import { startConnect } from '#shared/cloud-storage/oauth';
 import { defineHandler } from '#shared/http/handler';
 
-export const handler = defineHandler(routes['cloud-storage/connect'], ({ userId, params }) =>
+export const handler = defineHandler(cloudStorageRoutes['cloud-storage/connect'], ({ userId, params }) =>
   startConnect(userId, params.provider),
 );

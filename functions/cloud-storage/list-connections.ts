@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { cloudStorageRoutes } from '#functions/route-table/cloud-storage';
 import { getConnections } from '#shared/cloud-storage/connections';
 import { defineHandler } from '#shared/http/handler';
 
-export const handler = defineHandler(routes['cloud-storage/list-connections'], ({ userId }) =>
+export const handler = defineHandler(cloudStorageRoutes['cloud-storage/list-connections'], ({ userId }) =>
   getConnections(userId),
 );

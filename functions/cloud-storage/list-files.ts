@@ -1,4 +1,4 @@
-import { routes } from '#functions/routes';
+import { cloudFileRoutes } from '#functions/route-table/cloud-files';
 import { listCloudFiles } from '#shared/cloud-storage/files';
 import { requestDeadline } from '#shared/cloud-storage/session';
 import { defineHandler } from '#shared/http/handler';
@@ -6,7 +6,7 @@ import { assertVaultConfigured } from '#shared/vault/token-vault';
 
 assertVaultConfigured();
 
-const route = routes['cloud-storage/list-files'];
+const route = cloudFileRoutes['cloud-storage/list-files'];
 
 export const handler = defineHandler(route, ({ userId, params, query, event }) =>
   listCloudFiles(userId, params.provider, query, { deadline: requestDeadline(event, route) }),

@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { createCompetitor } from '#shared/resources/competitors/service';
 
-export const handler = defineHandler(routes['competitors/create'], ({ userId, body }) =>
+export const handler = defineHandler(collectionRoutes['competitors/create'], ({ userId, body }) =>
   createCompetitor(userId, body),
 );

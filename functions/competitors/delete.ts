@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { deleteCompetitor } from '#shared/resources/competitors/service';
 
-export const handler = defineHandler(routes['competitors/delete'], ({ userId, params }) =>
+export const handler = defineHandler(collectionRoutes['competitors/delete'], ({ userId, params }) =>
   deleteCompetitor(userId, params.id),
 );

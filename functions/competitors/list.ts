@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { listCompetitors } from '#shared/resources/competitors/service';
 
-export const handler = defineHandler(routes['competitors/list'], ({ userId, query }) =>
+export const handler = defineHandler(collectionRoutes['competitors/list'], ({ userId, query }) =>
   listCompetitors(userId, query),
 );

@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { updateCompetitor } from '#shared/resources/competitors/service';
 
-export const handler = defineHandler(routes['competitors/update'], ({ userId, params, body }) =>
+export const handler = defineHandler(collectionRoutes['competitors/update'], ({ userId, params, body }) =>
   updateCompetitor(userId, params.id, body),
 );

@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { createContent } from '#shared/resources/content/service';
 
-export const handler = defineHandler(routes['content/create'], ({ userId, body }) =>
+export const handler = defineHandler(collectionRoutes['content/create'], ({ userId, body }) =>
   createContent(userId, body),
 );

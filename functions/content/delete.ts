@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { deleteContent } from '#shared/resources/content/service';
 
-export const handler = defineHandler(routes['content/delete'], ({ userId, params }) =>
+export const handler = defineHandler(collectionRoutes['content/delete'], ({ userId, params }) =>
   deleteContent(userId, params.id),
 );

@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { getContent } from '#shared/resources/content/service';
 
-export const handler = defineHandler(routes['content/get'], ({ userId, params }) =>
+export const handler = defineHandler(collectionRoutes['content/get'], ({ userId, params }) =>
   getContent(userId, params.id),
 );

@@ -1,5 +1,5 @@
-import { routes } from '#functions/routes';
+import { metaRoutes } from '#functions/route-table/meta';
 import { checkHealth } from '#shared/health';
 import { defineHandler } from '#shared/http/handler';
 
-export const handler = defineHandler(routes['health/get'], () => checkHealth());
+export const handler = defineHandler(metaRoutes['health/get'], () => checkHealth());

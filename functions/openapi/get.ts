@@ -1,5 +1,5 @@
-import { routes } from '#functions/routes';
+import { docsRoutes } from '#functions/route-table/docs';
 import { defineHandler } from '#shared/http/handler';
 import { openApiDocument } from '#shared/http/openapi';
 
-export const handler = defineHandler(routes['openapi/get'], async () => openApiDocument());
+export const handler = defineHandler(docsRoutes['openapi/get'], async () => openApiDocument());

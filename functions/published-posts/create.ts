@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { createPublishedPost } from '#shared/resources/published-posts/service';
 
-export const handler = defineHandler(routes['published-posts/create'], ({ userId, body }) =>
+export const handler = defineHandler(collectionRoutes['published-posts/create'], ({ userId, body }) =>
   createPublishedPost(userId, body),
 );

@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { getPublishedPost } from '#shared/resources/published-posts/service';
 
-export const handler = defineHandler(routes['published-posts/get'], ({ userId, params }) =>
+export const handler = defineHandler(collectionRoutes['published-posts/get'], ({ userId, params }) =>
   getPublishedPost(userId, params.id),
 );

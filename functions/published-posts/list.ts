@@ -1,7 +1,7 @@
-import { routes } from '#functions/routes';
+import { collectionRoutes } from '#functions/route-table/collections';
 import { defineHandler } from '#shared/http/handler';
 import { listPublishedPosts } from '#shared/resources/published-posts/service';
 
-export const handler = defineHandler(routes['published-posts/list'], ({ userId, query }) =>
+export const handler = defineHandler(collectionRoutes['published-posts/list'], ({ userId, query }) =>
   listPublishedPosts(userId, query),
 );

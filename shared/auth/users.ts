@@ -1,10 +1,6 @@
-import { DeleteUserCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { listConnections } from '#shared/cloud-storage/connections';
-import { revokeAllConnections } from '#shared/cloud-storage/revocation';
+import { type ConnectionRow, toCloudConnection } from '#shared/cloud-storage/connections';
 import { withTenant } from '#shared/db/tenant';
-import { NotFound, ServiceUnavailable } from '#shared/errors';
-import { logger } from '#shared/logger';
-import { cognito } from './cognito.ts';
+import { NotFound } from '#shared/errors';
 
 interface UserRow {
   id: string;
@@ -14,10 +10,22 @@ interface UserRow {
   created_at: string;
 }
 
+/** ISO 8601 UTC with milliseconds, as the API (and the pg type parser) writes timestamps. */
+const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** Profile and connections summary in one statement (one round trip inside the tenant transaction). */
 export async function getMe(userId: string) {
   return withTenant(userId, async (tx) => {
-    const { rows } = await tx.query<UserRow>(
-      'select id, email, name, organization_name, created_at from users where id = $1',
+    const { rows } = await tx.query<UserRow & { connections: ConnectionRow[] }>(
+      `select u.id, u.email, u.name, u.organization_name, u.created_at,
+              coalesce((select json_agg(json_build_object(
+                         'provider', t.provider, 'status', t.status, 'provider_user_id', t.provider_user_id,
+                         'provider_email', t.provider_email, 'scopes', t.scopes,
+                         'connected_at', ${iso('t.connected_at')}, 'token_expires_at', ${iso('t.token_expires_at')},
+                         'last_refreshed_at', ${iso('t.last_refreshed_at')}, 'last_error', t.last_error)
+                         order by t.provider)
+                          from user_cloud_storage_tokens t), '[]'::json) as connections
+         from users u where u.id = $1`,
       [userId],
     );
     const user = rows[0];
@@ -28,29 +36,7 @@ export async function getMe(userId: string) {
       name: user.name,
       organizationName: user.organization_name,
       createdAt: user.created_at,
-      connections: await listConnections(tx),
+      connections: user.connections.map(toCloudConnection),
     };
-  });
-}
-
-/**
- * Deletes the account: provider tokens are revoked where the provider allows it, the Cognito user is deleted
- * (so no new tokens can be issued), then every row of the user goes through the ON DELETE CASCADE of `users`,
- * audit log included. A retry after a partial failure finishes the job.
- */
-export async function deleteMe(userId: string, accessToken: string): Promise<void> {
-  await revokeAllConnections(userId);
-  try {
-    await cognito().send(new DeleteUserCommand({ AccessToken: accessToken }));
-  } catch (error) {
-    const name = (error as { name?: string }).name ?? '';
-    // Already deleted by an earlier, interrupted attempt: carry on with the rows.
-    if (!/UserNotFound|NotAuthorized/.test(name)) {
-      logger.error('Cognito user deletion failed', { errorName: name });
-      throw new ServiceUnavailable('The identity service is unavailable.');
-    }
-  }
-  await withTenant(userId, async (tx) => {
-    await tx.query('delete from users where id = $1', [userId]);
   });
 }

@@ -1,16 +1,24 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
-let client: SecretsManagerClient | undefined;
+let client: Promise<SecretsManagerClient> | undefined;
 const cache = new Map<string, Promise<Record<string, unknown>>>();
 
-/** A JSON secret from Secrets Manager, fetched once per container and cached (a failed fetch is retried). */
+/**
+ * A JSON secret from Secrets Manager, fetched once per container and cached (a failed fetch is retried).
+ * The SDK is imported on first use, not at module load: it is a large module graph, and functions that run
+ * with a connection string (locally, in tests) never need it, so it stays out of their cold start.
+ */
 export function getJsonSecret(secretId: string): Promise<Record<string, unknown>> {
   let pending = cache.get(secretId);
   if (!pending) {
-    client ??= new SecretsManagerClient({});
-    pending = client
-      .send(new GetSecretValueCommand({ SecretId: secretId }))
-      .then((out) => JSON.parse(out.SecretString ?? '{}') as Record<string, unknown>);
+    client ??= import('@aws-sdk/client-secrets-manager').then(
+      ({ SecretsManagerClient }) => new SecretsManagerClient({}),
+    );
+    pending = client.then(async (sm) => {
+      const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+      const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
+      return JSON.parse(out.SecretString ?? '{}') as Record<string, unknown>;
+    });
     pending.catch(() => cache.delete(secretId));
     cache.set(secretId, pending);
   }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { brandVoiceCategory } from '#shared/resources/brand-voice-assets/schemas';
 import { label } from '#shared/resources/fields';
 import { providerName } from './schemas.ts';

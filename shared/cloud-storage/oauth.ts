@@ -56,21 +56,10 @@ export async function startConnect(
   const expiresAt = new Date(Date.now() + OAUTH_TTL_MS);
   const redirect = redirectUri(provider);
   const stateHash = await sha256(state);
-  await withTenant(userId, async (tx) => {
-    await insertOAuthState(tx, {
-      userId,
-      provider,
-      stateHash,
-      codeVerifier,
-      redirectUri: redirect,
-      expiresAt,
-    });
-    await recordAudit(tx, {
-      action: 'cloud_storage.connect_started',
-      resourceType: 'cloud_connection',
-      resourceId: provider,
-    });
-  });
+  // Stored and audited (cloud_storage.connect_started) in one statement.
+  await withTenant(userId, (tx) =>
+    insertOAuthState(tx, { userId, provider, stateHash, codeVerifier, redirectUri: redirect, expiresAt }),
+  );
   const settings = OAUTH_SETTINGS[provider];
   const url = new URL(providerEndpoints()[provider].authorizeUrl);
   url.search = new URLSearchParams({

@@ -35,11 +35,15 @@ export async function insertOAuthState(
     expiresAt: Date;
   },
 ): Promise<void> {
-  // The user's stale attempts go first; the table never grows with abandoned flows.
+  // One statement: the user's stale attempts go (the table never grows with abandoned flows), the new attempt
+  // is stored and audited.
   await tx.query(
-    `with gone as (delete from oauth_states where user_id = $1 and expires_at <= now())
-     insert into oauth_states (state_hash, user_id, provider, code_verifier, redirect_uri, expires_at)
-     values ($2, $1, $3, $4, $5, $6)`,
+    `with gone as (delete from oauth_states where user_id = $1 and expires_at <= now()),
+          attempt as (
+            insert into oauth_states (state_hash, user_id, provider, code_verifier, redirect_uri, expires_at)
+            values ($2, $1, $3, $4, $5, $6) returning provider)
+     insert into audit_log (user_id, action, resource_type, resource_id)
+     select $1, 'cloud_storage.connect_started', 'cloud_connection', provider from attempt`,
     [row.userId, row.stateHash, row.provider, row.codeVerifier, row.redirectUri, row.expiresAt],
   );
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROVIDERS } from '#shared/providers/types';
 
 export const providerName = z.enum(PROVIDERS);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDef } from '#functions/route-types';
 import { routeEntries } from '#functions/routes';
 import { problemDetails } from './schemas.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Field shapes shared by the resource schemas. Each one is at least as strict as the column it lands in, so a

@@ -12,7 +12,7 @@ import {
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROVIDERS, type Provider } from '#shared/providers/types';
 import { VaultError } from './errors.ts';
 import { loadVaultKeys, type VaultKey, type VaultKeys } from './keys.ts';

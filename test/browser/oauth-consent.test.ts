@@ -22,14 +22,24 @@ describe('OAuth consent in a real headless browser', () => {
     // A stand-in frontend that just shows where the browser landed.
     frontend = http.createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(`<!doctype html><title>dashboard</title><p id="landed">${req.url?.startsWith('/dashboard') ? 'dashboard' : 'other'}</p>`);
+      res.end(
+        `<!doctype html><title>dashboard</title><p id="landed">${req.url?.startsWith('/dashboard') ? 'dashboard' : 'other'}</p>`,
+      );
     });
     await new Promise<void>((r) => frontend.listen(0, '127.0.0.1', r));
     process.env.FRONTEND_URL = `http://127.0.0.1:${(frontend.address() as AddressInfo).port}`;
     stack = await startTestStack();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -42,9 +52,13 @@ describe('OAuth consent in a real headless browser', () => {
   for (const provider of ['google_drive', 'onedrive', 'dropbox'] as const) {
     it(`connects ${provider} through the consent page`, async () => {
       const user = await stack.createUser();
-      const connect = await stack.api<{ authorizationUrl: string }>('GET', `/cloud-storage/connect/${provider}`, {
-        token: user.accessToken,
-      });
+      const connect = await stack.api<{ authorizationUrl: string }>(
+        'GET',
+        `/cloud-storage/connect/${provider}`,
+        {
+          token: user.accessToken,
+        },
+      );
       expect(connect.status).toBe(200);
 
       // The sandbox's certificate is made at start-up; the browser profile is throwaway.
@@ -73,7 +87,9 @@ describe('OAuth consent in a real headless browser', () => {
 
   it('Deny brings the browser back to the frontend with access_denied', async () => {
     const user = await stack.createUser();
-    const connect = await stack.api<{ authorizationUrl: string }>('GET', '/cloud-storage/connect/dropbox', { token: user.accessToken });
+    const connect = await stack.api<{ authorizationUrl: string }>('GET', '/cloud-storage/connect/dropbox', {
+      token: user.accessToken,
+    });
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
     await page.goto(connect.body.authorizationUrl);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pageQuery } from '#shared/http/schemas';
 import { entityId, timestamp } from '../fields.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pageQuery } from '#shared/http/schemas';
 import { entityId, label, NON_EMPTY, nonEmpty, stringList, text, timestamp } from '../fields.ts';
 

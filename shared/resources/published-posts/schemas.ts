@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pageQuery } from '#shared/http/schemas';
 import { channel } from '../content-calendar/schemas.ts';
 import { entityId, isoDateTime, jsonObject, NON_EMPTY, nonEmpty, timestamp, webUrl } from '../fields.ts';
