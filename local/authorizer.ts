@@ -41,6 +41,9 @@ export async function createLocalAuthorizer(options: AuthorizerOptions): Promise
           .flat()
           .filter((v): v is string => typeof v === 'string');
         if (!audiences.includes(options.clientId)) throw new Error('Audience not allowed');
+        // API Gateway's authorizer refuses ID tokens through the required scope (they carry none); checking
+        // token_use as well makes the local gateway refuse them for the same reason and by name.
+        if (payload.token_use !== 'access') throw new Error('Not an access token');
         const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
         if (!options.requiredScopes.every((s) => scopes.includes(s))) throw new Error('Missing scope');
       },

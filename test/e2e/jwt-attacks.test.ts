@@ -37,6 +37,7 @@ describe('JWT authorizer and middleware refuse forged and misused tokens', () =>
       'unknown kid': sign({}, { kid: 'not-a-known-key' }),
       'signed by another key, same kid': signRs256(access, header, otherKey()),
       'missing scope': sign({ scope: 'openid' }),
+      'access shape with token_use id': sign({ token_use: 'id' }),
       garbage: 'not.a.jwt',
     };
   }
@@ -70,19 +71,27 @@ describe('JWT authorizer and middleware refuse forged and misused tokens', () =>
     expect((await api('GET', '/auth/me', { token: user.accessToken })).status).toBe(200);
   });
 
-  it('refuses, in the middleware, a token that passes the authorizer but is not an access token', async () => {
-    // API Gateway's authorizer checks signature, issuer, audience/client_id and scopes, not token_use:
-    // the function's middleware is the layer that refuses this one, before any handler code runs.
-    const { api, createUser } = stack();
+  it('the function middleware itself also refuses a non-access token, should an authorizer let one through', async () => {
+    // In AWS the authorizer's audience check alone would pass an ID token; the scope requirement and this
+    // middleware check are the two layers that refuse it. Here the handler is invoked directly, as Lambda would.
+    const { createUser } = stack();
     const user = await createUser();
-    const access = decodePart(user.accessToken, 1);
-    const forged = signRs256(
-      { ...access, token_use: 'id' },
-      decodePart(user.accessToken, 0),
-      cognitoLocalPrivateKey,
+    const { handler } = await import('#functions/auth/me-delete');
+    const claims = { ...decodePart(user.accessToken, 1), token_use: 'id' };
+    const res = await handler(
+      {
+        version: '2.0',
+        routeKey: 'DELETE /auth/me',
+        rawPath: '/auth/me',
+        rawQueryString: '',
+        headers: {},
+        isBase64Encoded: false,
+        requestContext: { requestId: crypto.randomUUID(), authorizer: { jwt: { claims, scopes: null } } },
+      } as never,
+      { awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 10_000 } as never,
     );
-    expect((await api('DELETE', '/auth/me', { token: forged })).status).toBe(401);
-    expect((await api('GET', '/auth/me', { token: user.accessToken })).status).toBe(200);
+    expect(res.statusCode).toBe(401);
+    expect((await stack().api('GET', '/auth/me', { token: user.accessToken })).status).toBe(200);
   });
 
   it('refuses a missing or malformed Authorization header and a token in the URL', async () => {
