@@ -189,18 +189,20 @@ export async function main(options: {
   const ingredients = [
     {
       key: 'part:zod',
-      label: "zod alone, imported as the project does (`import { z } from 'zod'`)",
-      source: "import { z } from 'zod';\nexport const handler = async () => z.string();\n",
+      label: "zod alone, imported as the project does (`import * as z from 'zod'`)",
+      source: "import * as z from 'zod';\nexport const handler = async () => z.string();\n",
     },
     {
       key: 'part:route-table',
-      label: 'the route table alone (`#functions/routes`: every route’s zod schemas, built at import)',
+      label:
+        'one route area alone (`#functions/route-table/collections`: its routes’ zod schemas, built at import)',
       source:
-        "import { routes } from '#functions/routes';\nexport const handler = async () => Object.keys(routes).length;\n",
+        "import { collectionRoutes } from '#functions/route-table/collections';\nexport const handler = async () => Object.keys(collectionRoutes).length;\n",
     },
     {
       key: 'part:secrets-manager',
-      label: 'the Secrets Manager client alone (bundled, as shipped)',
+      label:
+        'the Secrets Manager client alone, if it were loaded at import (the project loads it on first use)',
       source:
         "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const handler = async () => SecretsManagerClient.name;\n",
     },

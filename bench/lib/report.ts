@@ -67,7 +67,7 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
   out.push(
     `Each function bundled with the CDK's esbuild options (infra/constructs/backend-function.ts: ESM, \`target node24\`, ` +
       '`platform node`, minified, `mainFields module,main`, the createRequire banner, external source maps without ' +
-      'sources, the AWS SDK bundled as `bundleAwsSDK: true` does, only `pg-native` external). Size is the `.mjs` that ' +
+      'sources, the AWS SDK left to the runtime as `bundleAwsSDK: false` does: `@aws-sdk/*` and `pg-native` external). Size is the `.mjs` that ' +
       `ships (1 KB = 1024 bytes); gzip is for reference. Built in ${r.bundles.buildSeconds.toFixed(1)} s. Empty-handler baseline: ${size(r.bundles.baselineBytes)}.`,
   );
   out.push('');

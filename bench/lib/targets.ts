@@ -93,7 +93,7 @@ function initFix(results: Measured, whatIfInits: Measured['init']['functions']):
   const routeTableOnly = above('part:route-table') - above('part:zod');
   if (routeTableOnly >= 0.25 * above(TYPICAL)) {
     parts.push(
-      `Building every route’s schemas costs ${ms(routeTableOnly, 0)} more: each function imports the merged functions/routes.ts for its own RouteDef; a per-route module would build only its own.`,
+      `Building the route area’s schemas costs ${ms(routeTableOnly, 0)} more; a module per route would build only its own.`,
     );
   }
   return parts.join(' ');
@@ -122,7 +122,7 @@ export function evaluateTargets(results: Measured): TargetRow[] {
             `A typical data route is ${size(typical.bytes)}: ${topContributors(results, TYPICAL)}. ` +
             "`import { z } from 'zod'` (shared/**/schemas.ts, shared/vault/token-vault.ts) binds zod's namespace object, which " +
             're-exports every locale and the JSON-schema converters, so esbuild has to keep all of it; and the CDK bundles the ' +
-            'AWS SDK (`bundleAwsSDK: true`), so the Secrets Manager client that fetches the DB secret brings @smithy/* and ' +
+            'AWS SDK (when bundled), so the Secrets Manager client that fetches the DB secret brings @smithy/* and ' +
             `the credential providers. ${biggestData.key} (${size(biggestData.bytes)}) also carries ` +
             (chains.length
               ? chains
@@ -186,7 +186,7 @@ export function evaluateTargets(results: Measured): TargetRow[] {
                 .map((p) => `${p.label} ${ms(p.initMs.p50 - baseline.initMs.p50, 0)}`)
                 .join('; ')}; ` +
               `the whole of ${TYPICAL} ${ms((results.init.functions.find((f) => f.key === TYPICAL)?.initMs.p50 ?? Number.NaN) - baseline.initMs.p50, 0)}. ` +
-              'Every function imports the merged functions/routes.ts for its own RouteDef, so each builds every route’s schemas at import (the route-table line minus the zod line).',
+              'Each function imports only its own route area (functions/route-table/<area>.ts), so it builds that area’s schemas at import (the route-area line minus the zod line).',
             fix: initFix(results, whatIfInits),
           }),
     });
