@@ -241,7 +241,9 @@ export function defineHandler<R extends RouteDef>(
     } catch (error) {
       // First request of a user without a row (created directly in Cognito, or deleted): provision it from
       // Cognito (401 for a deleted user) and run the handler again. The failed attempt was rolled back.
-      if (!(error instanceof UserNotProvisioned) || !parsed.accessToken) throw error;
+      if (!(error instanceof UserNotProvisioned)) throw error;
+      // Without the caller's token there is nobody to provision (a user deleted while a public step ran).
+      if (!parsed.accessToken) throw new Unauthorized();
       await provisionUser(error.userId, parsed.accessToken);
       result = await run();
     }
