@@ -77,5 +77,13 @@ export function getPool(role: DbRole = 'app'): Promise<pg.Pool> {
 export async function closePools(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
-  await Promise.allSettled(all.map(async (p) => (await p).end()));
+  await Promise.allSettled(
+    all.map(async (p) => {
+      const pool = await p;
+      // pool.end() resolves before the sockets are gone; a server stopping right after is not worth a warning.
+      pool.removeAllListeners('error');
+      pool.on('error', () => undefined);
+      await pool.end();
+    }),
+  );
 }
