@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { runNodeForJson } from './child-json.ts';
 import { type Summary, summarize } from './stats.ts';
 
 const HARNESS = path.join(import.meta.dirname, '..', 'init-harness.mjs');
@@ -45,30 +45,7 @@ export interface InitRun {
 }
 
 function runOnce(bundleFile: string, env: NodeJS.ProcessEnv): Promise<InitRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HARNESS, bundleFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line) {
-        reject(
-          new Error(
-            `init of ${bundleFile} failed (exit ${code}): ${err.trim().split('\n').slice(0, 3).join(' | ')}`,
-          ),
-        );
-        return;
-      }
-      resolve(JSON.parse(line) as InitRun);
-    });
-  });
+  return runNodeForJson<InitRun>(`init of ${bundleFile}`, [HARNESS, bundleFile], { env });
 }
 
 export interface InitResult {

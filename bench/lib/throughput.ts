@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './bundles.ts';
+import { runNodeForJson } from './child-json.ts';
 
 export interface LoadTenant {
   token: string;
@@ -36,32 +36,12 @@ export function runLoad(
   durationSeconds: number,
 ): Promise<LoadResult> {
   const plan = JSON.stringify({ url, connections, durationSeconds, tenants });
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'load-client.ts')],
-      {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, BENCH_LOAD_PLAN: plan },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line) {
-        reject(new Error(`load client failed (exit ${code}): ${err.trim().slice(0, 500)}`));
-        return;
-      }
-      resolve(JSON.parse(line) as LoadResult);
-    });
-  });
+  return runNodeForJson<LoadResult>(
+    'load client',
+    ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'load-client.ts')],
+    {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, BENCH_LOAD_PLAN: plan },
+    },
+  );
 }
