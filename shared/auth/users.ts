@@ -1,4 +1,4 @@
-import { type ConnectionRow, toCloudConnection } from '#shared/cloud-storage/connections';
+import { CONNECTIONS_JSON, type ConnectionRow, toCloudConnection } from '#shared/cloud-storage/connections';
 import { withTenant } from '#shared/db/tenant';
 import { NotFound } from '#shared/errors';
 
@@ -10,21 +10,11 @@ interface UserRow {
   created_at: string;
 }
 
-/** ISO 8601 UTC with milliseconds, as the API (and the pg type parser) writes timestamps. */
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
 /** Profile and connections summary in one statement (one round trip inside the tenant transaction). */
 export async function getMe(userId: string) {
   return withTenant(userId, async (tx) => {
     const { rows } = await tx.query<UserRow & { connections: ConnectionRow[] }>(
-      `select u.id, u.email, u.name, u.organization_name, u.created_at,
-              coalesce((select json_agg(json_build_object(
-                         'provider', t.provider, 'status', t.status, 'provider_user_id', t.provider_user_id,
-                         'provider_email', t.provider_email, 'scopes', t.scopes,
-                         'connected_at', ${iso('t.connected_at')}, 'token_expires_at', ${iso('t.token_expires_at')},
-                         'last_refreshed_at', ${iso('t.last_refreshed_at')}, 'last_error', t.last_error)
-                         order by t.provider)
-                          from user_cloud_storage_tokens t), '[]'::json) as connections
+      `select u.id, u.email, u.name, u.organization_name, u.created_at, ${CONNECTIONS_JSON} as connections
          from users u where u.id = $1`,
       [userId],
     );

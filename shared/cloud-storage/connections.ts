@@ -30,12 +30,26 @@ export function toCloudConnection(row: ConnectionRow): CloudConnection {
   };
 }
 
-/** The caller's connections (never the ciphertext), in a stable provider order. */
+/** ISO 8601 UTC with milliseconds, as the API (and the pg type parser) writes timestamps. */
+const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The tenant's connections (never the ciphertext) as one JSON array of ConnectionRow, in provider order: a
+ * scalar subquery, so `/auth/me` can read them in the same statement as the profile.
+ */
+export const CONNECTIONS_JSON = `coalesce((select json_agg(json_build_object(
+    'provider', t.provider, 'status', t.status, 'provider_user_id', t.provider_user_id,
+    'provider_email', t.provider_email, 'scopes', t.scopes, 'connected_at', ${iso('t.connected_at')},
+    'token_expires_at', ${iso('t.token_expires_at')}, 'last_refreshed_at', ${iso('t.last_refreshed_at')},
+    'last_error', t.last_error) order by t.provider)
+  from user_cloud_storage_tokens t), '[]'::json)`;
+
+/** The caller's connections, never tokens. */
 export async function listConnections(tx: Tx): Promise<CloudConnection[]> {
-  const { rows } = await tx.query<ConnectionRow>(
-    `select ${CONNECTION_COLUMNS} from user_cloud_storage_tokens order by provider`,
+  const { rows } = await tx.query<{ connections: ConnectionRow[] }>(
+    `select ${CONNECTIONS_JSON} as connections`,
   );
-  return rows.map(toCloudConnection);
+  return rows[0]!.connections.map(toCloudConnection);
 }
 
 export async function getConnections(userId: string): Promise<{ connections: CloudConnection[] }> {
