@@ -1,4 +1,4 @@
-import type { Capability } from './route-types.ts';
+import type { Capability } from '#shared/http/route';
 
 /**
  * The non-HTTP functions: what the route table is for HTTP routes, this table is for scheduled and deploy-time

@@ -4,6 +4,8 @@
  * generated from it. The key is the entry file under functions/ (without `.ts`) whose `handler` serves the
  * route. Entries are grouped by area in functions/route-table/ and merged here; no route is listed elsewhere.
  */
+
+import type { RouteDef } from '#shared/http/route';
 import { auditRoutes } from './route-table/audit.ts';
 import { authRoutes } from './route-table/auth.ts';
 import { brandRoutes } from './route-table/brand.ts';
@@ -12,7 +14,6 @@ import { cloudStorageRoutes } from './route-table/cloud-storage.ts';
 import { collectionRoutes } from './route-table/collections.ts';
 import { docsRoutes } from './route-table/docs.ts';
 import { metaRoutes } from './route-table/meta.ts';
-import type { RouteDef } from './route-types.ts';
 
 export const routes = {
   ...metaRoutes,
@@ -26,7 +27,6 @@ export const routes = {
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteKey = keyof typeof routes;
-export type { Capability, HttpMethod, RouteDef } from './route-types.ts';
 
 export const routeEntries = (): Array<[RouteKey, RouteDef]> =>
   Object.entries(routes) as Array<[RouteKey, RouteDef]>;

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
-import type { RouteDef } from '#functions/route-types';
 import { routeEntries } from '#functions/routes';
 import { HttpProblem, PayloadTooLarge, Unauthorized } from '#shared/errors';
 import { type HttpEvent, type HttpResult, problemResponse } from '#shared/http/handler';
+import type { RouteDef } from '#shared/http/route';
 import { logger } from '#shared/logger';
 
 /** Verifies a bearer token exactly as the API Gateway JWT authorizer would and returns its claims. */

@@ -54,6 +54,17 @@ export class Unauthorized extends HttpProblem {
   }
 }
 
+/**
+ * The token is valid but its user has no row yet (created directly in Cognito) or no longer has one (deleted).
+ * Where a handler is composed with first-use provisioning (`provisionOnFirstUse` in shared/auth), the row is
+ * created from Cognito and the handler runs again; anywhere else the caller is not a valid user: a 401.
+ */
+export class UserNotProvisioned extends Unauthorized {
+  constructor(readonly userId: string) {
+    super();
+  }
+}
+
 export class NotFound extends HttpProblem {
   constructor(what = 'Resource') {
     super(404, 'not-found', 'Not found', { detail: `${what} was not found.` });

@@ -1,5 +1,5 @@
+import { defineHandler } from '#functions/define-handler';
 import { authRoutes } from '#functions/route-table/auth';
 import { refresh } from '#shared/auth/service';
-import { defineHandler } from '#shared/http/handler';
 
 export const handler = defineHandler(authRoutes['auth/refresh'], ({ body }) => refresh(body));

@@ -1,5 +1,5 @@
+import { defineHandler } from '#functions/define-handler';
 import { authRoutes } from '#functions/route-table/auth';
 import { register } from '#shared/auth/service';
-import { defineHandler } from '#shared/http/handler';
 
 export const handler = defineHandler(authRoutes['auth/register'], ({ body }) => register(body));

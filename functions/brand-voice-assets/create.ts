@@ -1,5 +1,5 @@
+import { defineHandler } from '#functions/define-handler';
 import { collectionRoutes } from '#functions/route-table/collections';
-import { defineHandler } from '#shared/http/handler';
 import { createBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 
 export const handler = defineHandler(collectionRoutes['brand-voice-assets/create'], ({ userId, body }) =>

@@ -1,5 +1,5 @@
+import { defineHandler } from '#functions/define-handler';
 import { collectionRoutes } from '#functions/route-table/collections';
-import { defineHandler } from '#shared/http/handler';
 import { deleteContent } from '#shared/resources/content/service';
 
 export const handler = defineHandler(collectionRoutes['content/delete'], ({ userId, params }) =>

@@ -1,5 +1,5 @@
+import { defineHandler } from '#functions/define-handler';
 import { metaRoutes } from '#functions/route-table/meta';
 import { checkHealth } from '#shared/health';
-import { defineHandler } from '#shared/http/handler';
 
 export const handler = defineHandler(metaRoutes['health/get'], () => checkHealth());

@@ -1,5 +1,12 @@
+import { defineHandler } from '#functions/define-handler';
 import { docsRoutes } from '#functions/route-table/docs';
-import { defineHandler } from '#shared/http/handler';
+import { routes } from '#functions/routes';
 import { openApiDocument } from '#shared/http/openapi';
 
-export const handler = defineHandler(docsRoutes['openapi/get'], async () => openApiDocument());
+/** Built on the first request and kept for the container's life: the route table cannot change. */
+let document: ReturnType<typeof openApiDocument> | undefined;
+
+export const handler = defineHandler(docsRoutes['openapi/get'], async () => {
+  document ??= openApiDocument(routes);
+  return document;
+});

@@ -1,5 +1,5 @@
+import { defineHandler } from '#functions/define-handler';
 import { collectionRoutes } from '#functions/route-table/collections';
-import { defineHandler } from '#shared/http/handler';
 import { createPublishedPost } from '#shared/resources/published-posts/service';
 
 export const handler = defineHandler(collectionRoutes['published-posts/create'], ({ userId, body }) =>

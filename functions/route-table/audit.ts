@@ -1,6 +1,6 @@
+import type { RouteDef } from '#shared/http/route';
 import { page } from '#shared/http/schemas';
 import { auditEvent, auditLogQuery } from '#shared/resources/audit-log/schemas';
-import type { RouteDef } from '../route-types.ts';
 
 export const auditRoutes = {
   'audit-log/list': {

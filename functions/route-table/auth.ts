@@ -8,7 +8,7 @@ import {
   registerBody,
   registerResponse,
 } from '#shared/auth/schemas';
-import type { RouteDef } from '../route-types.ts';
+import type { RouteDef } from '#shared/http/route';
 
 const tag = 'auth';
 

@@ -1,3 +1,4 @@
+import type { RouteDef } from '#shared/http/route';
 import { page } from '#shared/http/schemas';
 import {
   brandAssets,
@@ -6,7 +7,6 @@ import {
   brandStrategyHistoryQuery,
   brandStrategyPut,
 } from '#shared/resources/brand-strategy/schemas';
-import type { RouteDef } from '../route-types.ts';
 
 const db = ['db'] as const;
 

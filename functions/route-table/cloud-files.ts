@@ -1,7 +1,7 @@
 import { brandVoiceImportBody, filesPage, listFilesQuery } from '#shared/cloud-storage/file-schemas';
 import { providerParams } from '#shared/cloud-storage/schemas';
+import type { RouteDef } from '#shared/http/route';
 import { brandVoiceAsset } from '#shared/resources/brand-voice-assets/schemas';
-import type { RouteDef } from '../route-types.ts';
 
 /** Files in the user's connected storage, read through their own connection with refresh on use. */
 const tokenFunction = ['db', 'vault', 'providers'] as const;

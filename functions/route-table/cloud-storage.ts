@@ -6,7 +6,7 @@ import {
   connectResponse,
   providerParams,
 } from '#shared/cloud-storage/schemas';
-import type { RouteDef } from '../route-types.ts';
+import type { RouteDef } from '#shared/http/route';
 
 const tag = 'cloud-storage';
 

@@ -1,3 +1,4 @@
+import type { RouteDef } from '#shared/http/route';
 import { page } from '#shared/http/schemas';
 import {
   brandVoiceAsset,
@@ -30,7 +31,6 @@ import {
   publishedPostListQuery,
   publishedPostPatch,
 } from '#shared/resources/published-posts/schemas';
-import type { RouteDef } from '../route-types.ts';
 
 const db = ['db'] as const;
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { RouteDef } from '../route-types.ts';
+import type { RouteDef } from '#shared/http/route';
 
 export const docsRoutes = {
   'openapi/get': {

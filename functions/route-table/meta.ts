@@ -1,5 +1,5 @@
+import type { RouteDef } from '#shared/http/route';
 import { healthResponse } from '#shared/http/schemas';
-import type { RouteDef } from '../route-types.ts';
 
 export const metaRoutes = {
   'health/get': {

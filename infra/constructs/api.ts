@@ -6,7 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { HttpMethod, RouteDef } from '#functions/routes';
+import type { HttpMethod, RouteDef } from '#shared/http/route';
 import { API_AUTHORIZATION_SCOPES, type Auth } from './auth.ts';
 
 export interface ApiProps {

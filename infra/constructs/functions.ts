@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { JobDef } from '#functions/jobs';
-import type { RouteDef } from '#functions/routes';
+import type { RouteDef } from '#shared/http/route';
 import type { Auth } from './auth.ts';
 import { BackendFunction } from './backend-function.ts';
 import type { Database } from './database.ts';

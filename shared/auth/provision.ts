@@ -1,6 +1,7 @@
 import { recordAudit } from '#shared/audit';
 import { mapDbError } from '#shared/db/errors';
 import { withTenant } from '#shared/db/tenant';
+import { UserNotProvisioned } from '#shared/errors';
 import { getCognitoProfile } from './cognito-user.ts';
 
 /** Creates the user's row if missing (idempotent); called at registration. */
@@ -34,4 +35,24 @@ export async function createUserRow(
 export async function provisionUser(userId: string, accessToken: string): Promise<void> {
   const profile = await getCognitoProfile(accessToken);
   await createUserRow(userId, profile);
+}
+
+/**
+ * Composes first-use provisioning around a handler: when the caller's row is missing (`UserNotProvisioned`,
+ * thrown by `withTenant`), the row is provisioned from Cognito with the caller's own token (401 for a deleted
+ * user) and the handler runs once more; the failed attempt was rolled back. Without a token (a public step)
+ * there is nobody to provision, and `UserNotProvisioned` stays what it is: a 401.
+ */
+export function provisionOnFirstUse<I extends { accessToken: string | undefined }, T>(
+  fn: (input: I) => Promise<T>,
+): (input: I) => Promise<T> {
+  return async (input) => {
+    try {
+      return await fn(input);
+    } catch (error) {
+      if (!(error instanceof UserNotProvisioned) || !input.accessToken) throw error;
+      await provisionUser(error.userId, input.accessToken);
+      return fn(input);
+    }
+  };
 }

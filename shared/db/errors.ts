@@ -34,7 +34,7 @@ export function isDbUnavailable(error: unknown): boolean {
  * database (SQL, values) reaches the client. Unknown errors are rethrown and end up as a generic 500.
  */
 export function mapDbError(error: unknown, constraints: Record<string, HttpProblem> = {}): never {
-  if (error instanceof HttpProblem || (error as Error)?.name === 'UserNotProvisioned') throw error;
+  if (error instanceof HttpProblem) throw error;
   const e = error as PgError;
   if (e?.constraint && constraints[e.constraint]) throw constraints[e.constraint];
   if (isDbUnavailable(error)) {

@@ -1,25 +1,14 @@
 import type pg from 'pg';
 import { dbSettings } from '#shared/config';
-import { Unauthorized } from '#shared/errors';
+import { Unauthorized, UserNotProvisioned } from '#shared/errors';
 
-/**
- * The token is valid but the user has no row yet (created directly in Cognito), or no longer has one (deleted).
- * The HTTP layer answers it by provisioning the row from Cognito, which fails with 401 for a deleted user.
- */
-export class UserNotProvisioned extends Error {
-  constructor(readonly userId: string) {
-    super('User is not provisioned');
-    this.name = 'UserNotProvisioned';
-  }
-}
+import { mapDbError } from './errors.ts';
+import { type DbRole, getPool } from './pool.ts';
 
 export interface TenantOptions {
   /** Skip the users-row check (only for creating that row). */
   allowUnprovisioned?: boolean;
 }
-
-import { mapDbError } from './errors.ts';
-import { type DbRole, getPool } from './pool.ts';
 
 /** The only handle repositories get: a client inside an open transaction. */
 export type Tx = Pick<pg.PoolClient, 'query'>;

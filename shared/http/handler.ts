@@ -1,9 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import type { RouteDef } from '#functions/route-types';
-import { provisionUser } from '#shared/auth/provision';
-import { UserNotProvisioned } from '#shared/db/tenant';
 import {
   BadRequest,
   type FieldError,
@@ -15,6 +12,7 @@ import {
 } from '#shared/errors';
 import { logger, redact } from '#shared/logger';
 import { HttpResponse } from './response.ts';
+import type { RouteDef } from './route.ts';
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i;
@@ -214,39 +212,27 @@ function toResult(route: RouteDef, result: unknown, requestId: string): HttpResu
   };
 }
 
+/** What a route's handler is: typed, validated input in, the route's result out. */
+export type RouteHandler<R extends RouteDef> = (input: HandlerInput<R>) => Promise<unknown>;
+
 /**
  * The one middy stack for HTTP functions: request scope → authentication → input parsing → handler, with the
  * problem+json error handler last. The handler receives typed, validated input and returns its result.
+ * Functions compose it in functions/define-handler.ts; nothing here knows which routes exist.
  */
-export function defineHandler<R extends RouteDef>(
-  route: R,
-  fn: (input: HandlerInput<R>) => Promise<unknown>,
-) {
+export function httpHandler<R extends RouteDef>(route: R, fn: RouteHandler<R>) {
   const core = async (event: HttpEvent): Promise<HttpResult> => {
     const parsed = inputs.get(event)!;
-    const run = () =>
-      fn({
-        userId: parsed.userId as HandlerInput<R>['userId'],
-        claims: parsed.claims,
-        accessToken: parsed.accessToken,
-        body: parsed.body as HandlerInput<R>['body'],
-        query: parsed.query as HandlerInput<R>['query'],
-        params: parsed.params as HandlerInput<R>['params'],
-        requestId: parsed.requestId,
-        event,
-      });
-    let result: unknown;
-    try {
-      result = await run();
-    } catch (error) {
-      // First request of a user without a row (created directly in Cognito, or deleted): provision it from
-      // Cognito (401 for a deleted user) and run the handler again. The failed attempt was rolled back.
-      if (!(error instanceof UserNotProvisioned)) throw error;
-      // Without the caller's token there is nobody to provision (a user deleted while a public step ran).
-      if (!parsed.accessToken) throw new Unauthorized();
-      await provisionUser(error.userId, parsed.accessToken);
-      result = await run();
-    }
+    const result = await fn({
+      userId: parsed.userId as HandlerInput<R>['userId'],
+      claims: parsed.claims,
+      accessToken: parsed.accessToken,
+      body: parsed.body as HandlerInput<R>['body'],
+      query: parsed.query as HandlerInput<R>['query'],
+      params: parsed.params as HandlerInput<R>['params'],
+      requestId: parsed.requestId,
+      event,
+    });
     return toResult(route, result, parsed.requestId);
   };
   const handOver: middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> = {

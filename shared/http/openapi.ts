@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import type { RouteDef } from '#functions/route-types';
-import { routeEntries } from '#functions/routes';
+import type { RouteDef } from './route.ts';
 import { problemDetails } from './schemas.ts';
 
 /**
@@ -172,7 +171,9 @@ function operation(components: Components, key: string, def: RouteDef): Json {
   };
 }
 
-export function buildOpenApiDocument(entries: Array<[string, RouteDef]>): Json {
+/** The document of a route table (keyed by entry file, as `functions/routes.ts`). Nothing is listed by hand. */
+export function openApiDocument(routes: Readonly<Record<string, RouteDef>>): Json {
+  const entries = Object.entries(routes);
   const components = new Components();
   components.schemas.Problem = components.add(problemDetails, 'output', 'Problem');
   const paths: Record<string, Record<string, Json>> = {};
@@ -204,12 +205,4 @@ export function buildOpenApiDocument(entries: Array<[string, RouteDef]>): Json {
       },
     },
   };
-}
-
-let cached: Json | undefined;
-
-/** The document for this deployment's route table, built once per container. */
-export function openApiDocument(): Json {
-  cached ??= buildOpenApiDocument(routeEntries());
-  return cached;
 }

@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { RouteDef } from '#functions/route-types';
+import { defineHandler } from '#functions/define-handler';
 import { createGateway, listen } from '#local/gateway';
 import { freePort } from '#local/ports';
 import { type EmbeddedCluster, prepareDatabase, startEmbeddedPostgres } from '#local/postgres';
 import { closePools } from '#shared/db/pool';
 import { withTenant } from '#shared/db/tenant';
-import { defineHandler } from '#shared/http/handler';
+import type { RouteDef } from '#shared/http/route';
 import { insertUsers, withClient } from '../support/db.ts';
 
 const USER = '0d0d0d0d-0000-4000-8000-00000000000d';

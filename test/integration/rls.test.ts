@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closePools, getPool } from '#shared/db/pool';
-import { UserNotProvisioned, withTenant } from '#shared/db/tenant';
+import { withTenant } from '#shared/db/tenant';
+import { UserNotProvisioned } from '#shared/errors';
 import { insertUsers, useTestDatabase, withClient } from '../support/db.ts';
 
 const A = '0a0a0a0a-0000-4000-8000-00000000000a';

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '#functions/openapi/get';
-import type { RouteDef } from '#functions/route-types';
-import { routeEntries } from '#functions/routes';
-import { buildOpenApiDocument, openApiDocument } from '#shared/http/openapi';
+import { routeEntries, routes } from '#functions/routes';
+import { openApiDocument } from '#shared/http/openapi';
+import type { RouteDef } from '#shared/http/route';
 
 // biome-ignore lint/suspicious/noExplicitAny: walking an untyped JSON document
 type Doc = any;
-const doc: Doc = openApiDocument();
+const doc: Doc = openApiDocument(routes);
 const entries = routeEntries() as Array<[string, RouteDef]>;
 
 function refs(value: unknown, out: string[] = []): string[] {
@@ -104,7 +104,7 @@ describe('OpenAPI document', () => {
       status: 202,
       response: z.object({ spinning: z.boolean() }),
     };
-    const built: Doc = buildOpenApiDocument([...entries, ['widgets/spin', extra]]);
+    const built: Doc = openApiDocument({ ...routes, 'widgets/spin': extra });
     const op = built.paths['/widgets/{widgetId}/spin'].post;
     expect(op.parameters).toEqual([
       expect.objectContaining({ name: 'widgetId', in: 'path', required: true }),

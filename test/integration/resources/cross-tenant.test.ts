@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { RouteDef } from '#functions/route-types';
 import { routeEntries } from '#functions/routes';
+import type { RouteDef } from '#shared/http/route';
 import { putBrandStrategy } from '#shared/resources/brand-strategy/service';
 import { insertUsers, useTestDatabase } from '../../support/db.ts';
 import { call, resourceFactories, rowJson, snapshotUser } from './helpers.ts';

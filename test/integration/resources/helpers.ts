@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { inject } from 'vitest';
-import type { RouteDef } from '#functions/route-types';
 import { type RouteKey, routes } from '#functions/routes';
 import type { HttpEvent, HttpResult } from '#shared/http/handler';
+import type { RouteDef } from '#shared/http/route';
 import { createBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 import { createCompetitor } from '#shared/resources/competitors/service';
 import { createContent } from '#shared/resources/content/service';

@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auditRoutes } from '#functions/route-table/audit';
 import { brandRoutes } from '#functions/route-table/brand';
 import { collectionRoutes } from '#functions/route-table/collections';
-import type { RouteDef } from '#functions/route-types';
+import type { RouteDef } from '#shared/http/route';
 import { putBrandStrategy } from '#shared/resources/brand-strategy/service';
 import { createContent } from '#shared/resources/content/service';
 import { insertUsers, useTestDatabase } from '../../support/db.ts';
