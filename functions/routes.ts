@@ -13,6 +13,7 @@ import { cloudFileRoutes } from './route-table/cloud-files.ts';
 import { cloudStorageRoutes } from './route-table/cloud-storage.ts';
 import { collectionRoutes } from './route-table/collections.ts';
 import { docsRoutes } from './route-table/docs.ts';
+import { eventRoutes } from './route-table/events.ts';
 import { metaRoutes } from './route-table/meta.ts';
 
 export const routes = {
@@ -24,6 +25,7 @@ export const routes = {
   ...brandRoutes,
   ...collectionRoutes,
   ...auditRoutes,
+  ...eventRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteKey = keyof typeof routes;
