@@ -1,5 +1,5 @@
 import { eventsPage, eventsQuery } from '#shared/events/schemas';
-import type { RouteDef } from '../route-types.ts';
+import type { RouteDef } from '#shared/http/route';
 
 export const eventRoutes = {
   'events/list': {
