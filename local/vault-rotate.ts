@@ -14,9 +14,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { clientTxRunner, rotateTokenKeys } from '#shared/cloud-storage/key-rotation';
 import { optionalEnv } from '#shared/config';
 import { closePools } from '#shared/db/pool';
-import { clientTxRunner, rotateTokenKeys } from '#shared/vault/rotate';
 import { freePort } from './ports.ts';
 import { prepareDatabase, startEmbeddedPostgres } from './postgres.ts';
 

@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
 import { cloudFileRoutes } from '#functions/route-table/cloud-files';
 import { importBrandVoiceAsset } from '#shared/cloud-storage/brand-voice-import';
-import { requestDeadline } from '#shared/cloud-storage/session';
+import { requestDeadline } from '#shared/cloud-storage/provider-session';
 import { assertVaultConfigured } from '#shared/vault/token-vault';
 
 assertVaultConfigured();

@@ -1,6 +1,6 @@
 import { defineHandler } from '#functions/define-handler';
 import { cloudStorageRoutes } from '#functions/route-table/cloud-storage';
-import { disconnect } from '#shared/cloud-storage/oauth';
+import { disconnect } from '#shared/cloud-storage/oauth/disconnect';
 import { assertVaultConfigured } from '#shared/vault/token-vault';
 
 assertVaultConfigured();

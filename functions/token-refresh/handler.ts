@@ -1,11 +1,8 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import {
-  addRefreshMetrics,
-  REFRESH_METRICS,
-  refreshDueConnections,
-} from '#shared/cloud-storage/scheduled-refresh';
+import { refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { logger } from '#shared/logger';
+import { addRefreshMetrics, REFRESH_METRICS } from './metrics.ts';
 
 // A pass holds one refresher connection per concurrent refresh (8); Lambda's default pool of 1 would serialise
 // it. Read when the pool is created, on first use.

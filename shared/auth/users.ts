@@ -1,4 +1,5 @@
-import { CONNECTIONS_JSON, type ConnectionRow, toCloudConnection } from '#shared/cloud-storage/connections';
+import { type ConnectionRow, connectionsJson } from '#shared/cloud-storage/connection-store';
+import { toCloudConnection } from '#shared/cloud-storage/connections';
 import { withTenant } from '#shared/db/tenant';
 import { NotFound } from '#shared/errors';
 
@@ -14,7 +15,7 @@ interface UserRow {
 export async function getMe(userId: string) {
   return withTenant(userId, async (tx) => {
     const { rows } = await tx.query<UserRow & { connections: ConnectionRow[] }>(
-      `select u.id, u.email, u.name, u.organization_name, u.created_at, ${CONNECTIONS_JSON} as connections
+      `select u.id, u.email, u.name, u.organization_name, u.created_at, ${connectionsJson('u.id')} as connections
          from users u where u.id = $1`,
       [userId],
     );

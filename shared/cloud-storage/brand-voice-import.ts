@@ -1,7 +1,7 @@
 import { recordAudit } from '#shared/audit';
 import { withTenant } from '#shared/db/tenant';
 import { BadRequest } from '#shared/errors';
-import { isValidItemId } from '#shared/providers/files';
+import { isValidItemId } from '#shared/providers/file-content';
 import {
   type BrandVoiceAsset,
   brandVoiceAssetCreate,
@@ -9,8 +9,8 @@ import {
 } from '#shared/resources/brand-voice-assets/schemas';
 import { insertBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 import type { BrandVoiceImportBody } from './file-schemas.ts';
-import { fileProblem, invalidId } from './files.ts';
-import { type SessionOptions, withProviderSession } from './session.ts';
+import { fileProblem, invalidId } from './problems.ts';
+import { type SessionOptions, withProviderSession } from './provider-session.ts';
 
 /** Shortens to at most `max` UTF-16 units without splitting a surrogate pair. */
 function clip(value: string, max: number): string {

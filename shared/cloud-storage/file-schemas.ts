@@ -1,21 +1,8 @@
 import * as z from 'zod';
+import { cloudFile } from '#shared/providers/types';
 import { brandVoiceCategory } from '#shared/resources/brand-voice-assets/schemas';
 import { label } from '#shared/resources/fields';
 import { providerName } from './schemas.ts';
-
-/** A file or folder in the user's connected storage, the same shape for every provider. */
-export const cloudFile = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    isFolder: z.boolean(),
-    mimeType: z.string().nullable(),
-    size: z.number().int().nullable(),
-    modifiedAt: z.string().nullable(),
-    webUrl: z.string().nullable(),
-    parentId: z.string().nullable(),
-  })
-  .meta({ id: 'CloudFile' });
 
 /** Ids are checked per provider by the service (their alphabets differ); here only their size. */
 export const listFilesQuery = z.strictObject({

@@ -1,9 +1,8 @@
-import { BadGateway, BadRequest, NotFound, PayloadTooLarge } from '#shared/errors';
-import { ProviderError } from '#shared/providers/errors';
-import { FileContentError, isValidItemId, PageTokenError } from '#shared/providers/files';
+import { isValidItemId } from '#shared/providers/file-content';
 import type { Provider } from '#shared/providers/types';
 import type { FilesPage, ListFilesQuery } from './file-schemas.ts';
-import { type SessionOptions, withProviderSession } from './session.ts';
+import { fileProblem, invalidId, invalidPageToken } from './problems.ts';
+import { type SessionOptions, withProviderSession } from './provider-session.ts';
 
 /**
  * Our page token wraps the provider's continuation (Drive page token, Graph nextLink, Dropbox cursor) with the
@@ -15,13 +14,6 @@ interface PageTokenEnvelope {
   f: string | null;
   t: string;
 }
-
-const invalidId = (path: 'folderId' | 'fileId') =>
-  new BadRequest(`The ${path} is not a valid id for this provider.`, [{ path, message: 'Invalid id' }]);
-const invalidPageToken = () =>
-  new BadRequest('The page token is invalid or has expired.', [
-    { path: 'pageToken', message: 'Invalid page token' },
-  ]);
 
 export function encodePageToken(provider: Provider, folderId: string | undefined, token: string): string {
   const envelope: PageTokenEnvelope = { v: 1, p: provider, f: folderId ?? null, t: token };
@@ -49,40 +41,6 @@ export function decodePageToken(provider: Provider, folderId: string | undefined
   return envelope.t;
 }
 
-/**
- * Words the failures the session leaves to its caller: what was not found, which parameter was wrong, a file
- * that cannot be imported. Everything else is already a problem.
- */
-export function fileProblem(error: unknown, context: { what: 'Folder' | 'File'; paging?: boolean }): never {
-  if (error instanceof PageTokenError) throw invalidPageToken();
-  if (error instanceof FileContentError) {
-    if (error.reason === 'too_large')
-      throw new PayloadTooLarge('The file is larger than 1 MiB, the limit for imported text.');
-    if (error.reason === 'not_a_file')
-      throw new BadRequest('The fileId refers to a folder, not a file.', [
-        { path: 'fileId', message: 'Not a file' },
-      ]);
-    throw new BadRequest('Only UTF-8 text files and Google Docs can be imported; this file is not text.', [
-      { path: 'fileId', message: 'Not a text file' },
-    ]);
-  }
-  if (error instanceof ProviderError) {
-    if (error.kind === 'not_found') throw new NotFound(context.what);
-    if (error.code === 'not_folder')
-      throw new BadRequest('The folderId refers to a file, not a folder.', [
-        { path: 'folderId', message: 'Not a folder' },
-      ]);
-    if (error.code === 'not_file')
-      throw new BadRequest('The fileId refers to a folder, not a file.', [
-        { path: 'fileId', message: 'Not a file' },
-      ]);
-    // The provider refused the continuation (expired cursor, reset listing).
-    if (context.paging && error.kind === 'access') throw invalidPageToken();
-    throw new BadGateway('The storage provider refused the request.');
-  }
-  throw error;
-}
-
 /** One page of a folder's children (the root when no folderId is given). */
 export async function listCloudFiles(
   userId: string,
@@ -106,5 +64,3 @@ export async function listCloudFiles(
     nextPageToken: page.nextPageToken ? encodePageToken(provider, query.folderId, page.nextPageToken) : null,
   };
 }
-
-export { invalidId };

@@ -1,48 +1,29 @@
-import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { dbSettings } from '#shared/config';
 import { withRefresher } from '#shared/db/tenant';
 import { logger } from '#shared/logger';
 import { PROVIDERS, type Provider } from '#shared/providers/types';
-import { allowSlowRefresh, lockConnection, type RefreshOutcome, refreshLockedConnection } from './refresh.ts';
-
-/**
- * The single definition of "due", used both to claim rows and to re-check a row once its lock is held:
- * - active only: a `needs_reauth` connection waits for the user to reconnect, never for us;
- * - not before `next_refresh_at` (the backoff a transient failure set);
- * - an access token expiring within 15 minutes (or of unknown expiry) on a connection used in the last 24 hours,
- *   so the next use finds a fresh token without waiting for a provider;
- * - or a refresh token not exercised for 7 days, which keeps Microsoft's 90-day sliding window and Google's
- *   inactivity rule from lapsing on connections nobody is using right now.
- * `now()` is the transaction's start: one consistent instant per statement pair.
- */
-export const DUE_PREDICATE = `status = 'active'
-  and (next_refresh_at is null or next_refresh_at <= now())
-  and (
-    ((token_expires_at is null or token_expires_at <= now() + interval '15 minutes')
-      and last_used_at >= now() - interval '24 hours')
-    or coalesce(last_refreshed_at, connected_at) <= now() - interval '7 days'
-  )`;
-
-// Connections about to be used first, then the idle ones (their refresh tokens have weeks of slack): when the
-// time budget cuts a run short, what is left for the next run is what can wait.
-const CLAIM_SQL = `select id, user_id, provider
-     from user_cloud_storage_tokens
-    where ${DUE_PREDICATE}
-      and not (id = any($1::uuid[]))
-      and not (provider = any($2::text[]))
-    order by (last_used_at >= now() - interval '24 hours') is not true, token_expires_at nulls first, id
-    limit $3
-    for update skip locked`;
-
-const RECHECK_SQL = `select ${DUE_PREDICATE} as due from user_cloud_storage_tokens where user_id = $1 and provider = $2`;
+import {
+  allowSlowRefresh,
+  claimDueConnections,
+  countDueByProvider,
+  type DueClaim,
+  isStillDue,
+  lockConnection,
+  purgeExpiredOAuthRows,
+} from './connection-store.ts';
+import {
+  type RefreshOutcome,
+  refreshLockedConnection,
+  type VaultFailureReason,
+  vaultErrorCode,
+} from './refresh-core.ts';
 
 /** Vault failures that concern the key or KMS itself, not one row: every further row would fail the same way. */
-const KEY_LEVEL_VAULT_CODES = new Set([
-  'vault_key-unusable',
-  'vault_kms-unavailable',
-  'vault_configuration',
-  'vault_error',
+const KEY_LEVEL_VAULT_FAILURES = new Set<VaultFailureReason>([
+  'key-unusable',
+  'kms-unavailable',
+  'configuration',
+  'error',
 ]);
 
 export interface ScheduledRefreshOptions {
@@ -69,7 +50,7 @@ export interface OutcomeCounts {
   rotated: number;
   needsReauth: number;
   transient: number;
-  /** Our side is broken (vault/KMS key, client credentials): tokens kept, operator alarm. */
+  /** Our side is broken (vault/KMS key, client credentials): tokens kept, operator alarm. Vault included. */
   config: number;
   /** Claimed, then found locked by another refresh or no longer due once locked: someone else did it. */
   skipped: number;
@@ -96,11 +77,7 @@ export interface ScheduledRefreshSummary extends OutcomeCounts {
   durationMs: number;
 }
 
-interface Claim {
-  id: string;
-  user_id: string;
-  provider: Provider;
-}
+type Claim = DueClaim;
 
 type RowResult = RefreshOutcome | { kind: 'skipped'; reason: 'locked' | 'not_due' } | { kind: 'error' };
 
@@ -119,6 +96,7 @@ const COUNTER: Record<RowResult['kind'], keyof OutcomeCounts> = {
   needs_reauth: 'needsReauth',
   transient: 'transient',
   config: 'config',
+  vault: 'config',
   skipped: 'skipped',
   error: 'errors',
 };
@@ -136,18 +114,15 @@ async function refreshClaimed(claim: Claim): Promise<RowResult> {
     await allowSlowRefresh(tx);
     const row = await lockConnection(tx, claim.user_id, claim.provider, { skipLocked: true });
     if (!row) return { kind: 'skipped', reason: 'locked' } as const;
-    const { rows } = await tx.query<{ due: boolean }>(RECHECK_SQL, [claim.user_id, claim.provider]);
-    if (!rows[0]?.due) return { kind: 'skipped', reason: 'not_due' } as const;
+    if (!(await isStillDue(tx, claim.user_id, claim.provider)))
+      return { kind: 'skipped', reason: 'not_due' } as const;
     return refreshLockedConnection(tx, row);
   });
 }
 
 async function purgeOAuthRows(): Promise<number> {
   try {
-    return await withRefresher(async (tx) => {
-      const { rows } = await tx.query<{ n: number }>('select purge_expired_oauth_rows() as n');
-      return rows[0]?.n ?? 0;
-    });
+    return await withRefresher((tx) => purgeExpiredOAuthRows(tx));
   } catch (error) {
     // Housekeeping: never a reason to skip refreshing.
     logger.error('Purging expired OAuth rows failed', { error: (error as Error).message });
@@ -206,10 +181,9 @@ export async function refreshDueConnections(
 
   const claimBatch = async (): Promise<void> => {
     try {
-      const rows = await withRefresher(async (tx) => {
-        const result = await tx.query<Claim>(CLAIM_SQL, [taken, [...paused], batchSize]);
-        return result.rows;
-      });
+      const rows = await withRefresher((tx) =>
+        claimDueConnections(tx, { excludeIds: taken, pausedProviders: [...paused], limit: batchSize }),
+      );
       batches += rows.length > 0 ? 1 : 0;
       claimed += rows.length;
       for (const row of rows) taken.push(row.id);
@@ -250,17 +224,26 @@ export async function refreshDueConnections(
       byProvider[claim.provider].rotated += 1;
     }
     if (result.kind === 'config') {
+      // The provider refuses our client: its other rows would fail the same way, the other providers' not.
       configCodes.add(result.code);
-      if (KEY_LEVEL_VAULT_CODES.has(result.code)) stop ??= 'vault';
-      else if (!result.code.startsWith('vault_')) paused.add(claim.provider);
+      paused.add(claim.provider);
     }
-    if (result.kind === 'needs_reauth' || result.kind === 'transient' || result.kind === 'config') {
+    if (result.kind === 'vault') {
+      configCodes.add(vaultErrorCode(result.reason));
+      if (KEY_LEVEL_VAULT_FAILURES.has(result.reason)) stop ??= 'vault';
+    }
+    if (
+      result.kind === 'needs_reauth' ||
+      result.kind === 'transient' ||
+      result.kind === 'config' ||
+      result.kind === 'vault'
+    ) {
       logger.warn('Scheduled refresh failed for a connection', {
         userId: claim.user_id,
         provider: claim.provider,
         outcome: result.kind,
         // Not `code`: the log redaction treats a key named `code` as an OAuth authorization code.
-        errorCode: result.code,
+        errorCode: result.kind === 'vault' ? vaultErrorCode(result.reason) : result.code,
       });
     }
   };
@@ -305,39 +288,10 @@ export async function refreshDueConnections(
   return summary;
 }
 
-/** Metric names, one per outcome; the alarms watch RefreshConfigErrors and RefreshErrors. */
-export const REFRESH_METRICS = {
-  refreshed: 'TokensRefreshed',
-  transient: 'RefreshFailedTransient',
-  needsReauth: 'RefreshNeedsReauth',
-  skipped: 'RefreshSkipped',
-  config: 'RefreshConfigErrors',
-  errors: 'RefreshErrors',
-  deferred: 'RefreshDeferred',
-  duration: 'RefreshDurationMs',
-} as const;
-
-/** Adds one run's counts to Powertools Metrics (every metric every run, zeros included, so alarms see data). */
-export function addRefreshMetrics(
-  metrics: Pick<Metrics, 'addMetric'>,
-  summary: ScheduledRefreshSummary,
-): void {
-  metrics.addMetric(REFRESH_METRICS.refreshed, MetricUnit.Count, summary.refreshed);
-  metrics.addMetric(REFRESH_METRICS.transient, MetricUnit.Count, summary.transient);
-  metrics.addMetric(REFRESH_METRICS.needsReauth, MetricUnit.Count, summary.needsReauth);
-  metrics.addMetric(REFRESH_METRICS.skipped, MetricUnit.Count, summary.skipped);
-  metrics.addMetric(REFRESH_METRICS.config, MetricUnit.Count, summary.config);
-  metrics.addMetric(REFRESH_METRICS.errors, MetricUnit.Count, summary.errors);
-  metrics.addMetric(REFRESH_METRICS.deferred, MetricUnit.Count, summary.deferred);
-  metrics.addMetric(REFRESH_METRICS.duration, MetricUnit.Milliseconds, summary.durationMs);
-}
-
 /** How many connections are due right now, per provider (`npm run refresh -- --dry-run`). */
 export async function countDueConnections(): Promise<Record<Provider, number>> {
   return withRefresher(async (tx) => {
-    const { rows } = await tx.query<{ provider: Provider; n: number }>(
-      `select provider, count(*)::int as n from user_cloud_storage_tokens where ${DUE_PREDICATE} group by provider`,
-    );
+    const rows = await countDueByProvider(tx);
     const counts = Object.fromEntries(PROVIDERS.map((p) => [p, 0])) as Record<Provider, number>;
     for (const row of rows) counts[row.provider] = row.n;
     return counts;

@@ -1,12 +1,9 @@
 import { dropboxClient } from './adapters/sdk-setup.ts';
 import { providerEndpoints } from './config.ts';
 import { ProviderError } from './errors.ts';
-import { type ProviderAccount, providerFiles } from './files.ts';
+import { providerFiles } from './files.ts';
 import { sdkError } from './sdk-errors.ts';
-import type { Provider } from './types.ts';
-
-export type { ProviderAccount };
-export { sdkError };
+import type { Provider, ProviderAccount } from './types.ts';
 
 /** Reads who the tokens belong to, with the provider's own SDK. */
 export async function readAccount(provider: Provider, accessToken: string): Promise<ProviderAccount> {

@@ -7,7 +7,7 @@ import {
   looksLikeText,
   mimeTypeFromName,
 } from './file-content.ts';
-import type { CloudFile, ProviderFiles, ProviderFilesOptions } from './files.ts';
+import type { CloudFile, ProviderFiles, ProviderFilesOptions } from './types.ts';
 
 type Entry = files.FileMetadataReference | files.FolderMetadataReference | files.DeletedMetadataReference;
 

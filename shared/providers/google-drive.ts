@@ -2,7 +2,7 @@ import type { drive_v3 } from '@googleapis/drive';
 import { googleAuth, googleDriveClient } from './adapters/sdk-setup.ts';
 import { providerEndpoints } from './config.ts';
 import { decodeText, FileContentError, isValidItemId, looksLikeText, readLimited } from './file-content.ts';
-import type { CloudFile, ProviderFiles, ProviderFilesOptions } from './files.ts';
+import type { CloudFile, ProviderFiles, ProviderFilesOptions } from './types.ts';
 
 const FOLDER = 'application/vnd.google-apps.folder';
 const GOOGLE_APPS = 'application/vnd.google-apps.';

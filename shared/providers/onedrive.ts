@@ -10,7 +10,7 @@ import {
   PageTokenError,
   readLimited,
 } from './file-content.ts';
-import type { CloudFile, ProviderFiles, ProviderFilesOptions } from './files.ts';
+import type { CloudFile, ProviderFiles, ProviderFilesOptions } from './types.ts';
 
 interface DriveItem {
   id: string;

@@ -1,5 +1,6 @@
 import { intEnv } from '#shared/config';
-import { clientCredentials, providerEndpoints } from './config.ts';
+import type { TokenSet } from '#shared/vault/token-vault';
+import { clientCredentials, OAUTH_SETTINGS, providerEndpoints } from './config.ts';
 import { classifyTokenError, ProviderError, parseRetryAfter } from './errors.ts';
 import type { Provider } from './types.ts';
 
@@ -75,4 +76,24 @@ export function exchangeAuthorizationCode(
 
 export function refreshAccessToken(provider: Provider, refreshToken: string): Promise<TokenResponse> {
   return tokenRequest(provider, { grant_type: 'refresh_token', refresh_token: refreshToken });
+}
+
+/** The scopes a token response granted. Providers that omit `scope` granted what was asked (RFC 6749 §5.1). */
+export function grantedScopes(provider: Provider, token: TokenResponse): string[] {
+  return (token.scope ?? OAUTH_SETTINGS[provider].scopes.join(' ')).split(/[\s,]+/).filter(Boolean);
+}
+
+/**
+ * The token set to seal from a token response. A response without a refresh token keeps the previous one (a
+ * refresh that does not rotate, or a re-consent without `prompt=consent`).
+ */
+export function toTokenSet(token: TokenResponse, previousRefreshToken?: string): TokenSet {
+  const refreshToken = token.refreshToken ?? previousRefreshToken;
+  return {
+    accessToken: token.accessToken,
+    ...(refreshToken ? { refreshToken } : {}),
+    tokenType: token.tokenType,
+    ...(token.scope ? { scope: token.scope } : {}),
+    ...(token.expiresIn ? { expiresAt: new Date(Date.now() + token.expiresIn * 1000).toISOString() } : {}),
+  };
 }

@@ -1,3 +1,11 @@
+import * as z from 'zod';
+
+/**
+ * The provider vocabulary shared by the provider modules, the connection code and the tests: which providers
+ * exist, where they live, and the one files interface the three SDK modules implement. Nothing here imports a
+ * provider module, so there is no import circle between them and `files.ts`.
+ */
+
 /** The cloud-storage providers a user can connect, as they appear in URLs and in the database. */
 export const PROVIDERS = ['google_drive', 'onedrive', 'dropbox'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -49,3 +57,64 @@ export const REAL_ENDPOINTS: ProviderEndpoints = {
     contentBaseUrl: 'https://content.dropboxapi.com',
   },
 };
+
+/** A file or folder in the user's connected storage, the same shape for every provider. */
+export const cloudFile = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    isFolder: z.boolean(),
+    mimeType: z.string().nullable(),
+    size: z.number().int().nullable(),
+    modifiedAt: z.string().nullable(),
+    webUrl: z.string().nullable(),
+    parentId: z.string().nullable(),
+  })
+  .meta({ id: 'CloudFile' });
+export type CloudFile = z.output<typeof cloudFile>;
+
+export interface ProviderAccount {
+  /** The provider's stable account key: Google `sub`, Microsoft `id` (oid), Dropbox `account_id`. */
+  id: string;
+  email: string | null;
+}
+
+export interface ListFolderRequest {
+  /** Absent: the root of the drive. */
+  folderId?: string | undefined;
+  /** The provider's own continuation (Drive page token, Graph nextLink, Dropbox cursor). */
+  pageToken?: string | undefined;
+  pageSize: number;
+}
+
+export interface FolderPage {
+  files: CloudFile[];
+  /** The provider's own continuation, or null on the last page. */
+  nextPageToken: string | null;
+}
+
+export interface TextFile {
+  file: CloudFile;
+  /** UTF-8 text without a byte-order mark. */
+  text: string;
+  /** The media type of `text` (a Google Doc's export type, not the Doc's own type). */
+  mimeType: string | null;
+  bytes: number;
+}
+
+/**
+ * One interface over Google Drive, OneDrive and Dropbox, implemented with each provider's SDK. Methods throw
+ * the SDK's errors as they are (the session classifies them, refreshes and retries), FileContentError for
+ * files that cannot be read as text, and PageTokenError for continuations that are not the provider's.
+ */
+export interface ProviderFiles {
+  listFolder(request: ListFolderRequest): Promise<FolderPage>;
+  /** A file's content as text: folders, binary and non-UTF-8 files and files over `maxBytes` are refused. */
+  readTextFile(fileId: string, maxBytes: number): Promise<TextFile>;
+  readAccount(): Promise<ProviderAccount>;
+}
+
+export interface ProviderFilesOptions {
+  /** Bounds every request of this client (one attempt of the session). */
+  timeoutMs?: number;
+}

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PROVIDERS, type Provider } from '#shared/providers/types';
+import { type CloudFile, PROVIDERS, type Provider } from '#shared/providers/types';
 import { connectProvider, storedConnection } from '../support/connect.ts';
 import { type ApiResponse, type TestUser, useTestStack } from '../support/stack.ts';
 
 // Retries without waiting: the backoff itself is unit-tested; here only the number of attempts matters.
 process.env.PROVIDER_RETRY_BASE_MS = '0';
 
-interface CloudFile {
-  id: string;
-  name: string;
-  isFolder: boolean;
-  mimeType: string | null;
-  size: number | null;
-  modifiedAt: string | null;
-  webUrl: string | null;
-  parentId: string | null;
-}
 interface FilesPage {
   files: CloudFile[];
   nextPageToken: string | null;

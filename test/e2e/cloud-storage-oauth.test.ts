@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { insertPendingConnection, sha256 } from '#shared/cloud-storage/repository';
+import { insertPendingConnection } from '#shared/cloud-storage/connection-store';
+import { sha256 } from '#shared/cloud-storage/oauth/one-time';
 import { withTenant } from '#shared/db/tenant';
 import { PROVIDERS, type Provider } from '#shared/providers/types';
 import { tokenVault } from '#shared/vault/token-vault';

@@ -486,7 +486,7 @@ describe('jobs', () => {
     ).toBe(true);
     const { jobs: table } = await import(pathToFileURL(path.join(dev.sourceRoot, 'functions/jobs.ts')).href);
     const { REFRESH_METRICS } = await import(
-      pathToFileURL(path.join(dev.sourceRoot, 'shared/cloud-storage/scheduled-refresh.ts')).href
+      pathToFileURL(path.join(dev.sourceRoot, 'functions/token-refresh/metrics.ts')).href
     );
     const watched = table['token-refresh/handler'].alarmOnMetrics;
     expect(watched.names.length).toBeGreaterThan(0);
@@ -495,6 +495,34 @@ describe('jobs', () => {
       expect(Object.values(REFRESH_METRICS)).toContain(name);
       expect(alarms.some((a) => a.MetricName === name && a.Namespace === watched.namespace)).toBe(true);
     }
+  });
+
+  it('ships the token refresh without the Drive, Graph and Dropbox SDKs (the file functions do ship them)', () => {
+    // Packages of the file SDKs, and strings only their code contains (class names, API method names).
+    const sdkPackages =
+      /node_modules\/(@googleapis\/drive|googleapis-common|@microsoft\/microsoft-graph-client|dropbox|google-auth-library|gaxios)\//;
+    const sdkMarkers = [
+      'DropboxResponseError',
+      'filesListFolder',
+      'GraphClientError',
+      'drive_v3',
+      'googleapis-common',
+    ];
+    const shipped = (key: string) => {
+      const [, fn] = functionFor(dev.json, key);
+      const asset = path.join(dev.dir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+      const code = readFileSync(path.join(asset, 'index.mjs'), 'utf8');
+      return {
+        packages: bundleSources(dev, fn).filter((source) => sdkPackages.test(source)),
+        markers: sdkMarkers.filter((marker) => code.includes(marker)),
+      };
+    };
+
+    expect(shipped('token-refresh/handler')).toEqual({ packages: [], markers: [] });
+    // The same search finds them where they belong: the search itself works on a shipped bundle.
+    const files = shipped('cloud-storage/list-files');
+    expect(files.packages.length).toBeGreaterThan(0);
+    expect(files.markers).toEqual(sdkMarkers);
   });
 
   it('gives the token refresh the refresher database role, the vault and the providers', () => {

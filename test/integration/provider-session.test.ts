@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Sandbox, startSandbox, trustSandboxCertificate } from '#local/sandbox/index';
-import { withProviderSession } from '#shared/cloud-storage/session';
+import { withProviderSession } from '#shared/cloud-storage/provider-session';
 import { BadGateway } from '#shared/errors';
 import type { Provider } from '#shared/providers/types';
 import { resetVaultForTests, tokenVault } from '#shared/vault/token-vault';

@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '#local/sandbox/index';
-import {
-  allowSlowRefresh,
-  expiresSoon,
-  lockConnection,
-  refreshLockedConnection,
-} from '#shared/cloud-storage/refresh';
+import { allowSlowRefresh, lockConnection } from '#shared/cloud-storage/connection-store';
+import { expiresSoon, refreshLockedConnection } from '#shared/cloud-storage/refresh-core';
 import { countDueConnections, refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { withTenant } from '#shared/db/tenant';
 import { PROVIDERS, type Provider } from '#shared/providers/types';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { rotateTokenKeys } from '#shared/cloud-storage/key-rotation';
 import type { Provider } from '#shared/providers/types';
-import { rotateTokenKeys } from '#shared/vault/rotate';
 import { resetVaultForTests, type TokenSet, tokenVault, VaultError } from '#shared/vault/token-vault';
 import { insertUsers, useTestDatabase } from '../support/db.ts';
 import { type FakeKms, startFakeKms } from '../support/fake-kms.ts';

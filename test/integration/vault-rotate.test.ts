@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { clientTxRunner, rotateTokenKeys, type TxRunner } from '#shared/cloud-storage/key-rotation';
 import { type Tx, withRefresher } from '#shared/db/tenant';
 import type { Provider } from '#shared/providers/types';
-import { clientTxRunner, rotateTokenKeys, type TxRunner } from '#shared/vault/rotate';
 import { resetVaultForTests, type TokenSet, tokenVault } from '#shared/vault/token-vault';
 import { insertUsers, useTestDatabase } from '../support/db.ts';
 import { insertConnection, insertPending, readSealedRows, superuserUrl } from '../support/vault-rows.ts';

@@ -2,18 +2,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodePageToken, encodePageToken } from '#shared/cloud-storage/files';
-import { retryDelayMs } from '#shared/cloud-storage/session';
+import { retryDelayMs } from '#shared/cloud-storage/provider-session';
 import { dropboxFetch } from '#shared/providers/adapters/sdk-setup';
 import { providerEndpoints } from '#shared/providers/config';
 import type { ProviderError } from '#shared/providers/errors';
-import { mimeTypeFromName } from '#shared/providers/file-content';
 import {
   decodeText,
   FileContentError,
   isValidItemId,
   looksLikeText,
+  mimeTypeFromName,
   readLimited,
-} from '#shared/providers/files';
+} from '#shared/providers/file-content';
 import { assertGraphLink } from '#shared/providers/onedrive';
 import { classifyApiError } from '#shared/providers/sdk-errors';
 import { REAL_ENDPOINTS } from '#shared/providers/types';

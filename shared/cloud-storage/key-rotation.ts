@@ -1,18 +1,18 @@
 import { type Tx, withRefresher } from '#shared/db/tenant';
 import { logger } from '#shared/logger';
-import type { Provider } from '#shared/providers/types';
-import { tokenVault, VaultError, type VaultErrorReason } from './token-vault.ts';
+import { tokenVault, VaultError, type VaultErrorReason } from '#shared/vault/token-vault';
+import { countRowsOnOldKey, lockRowsOnOldKey, resealRow, type SealedTable } from './connection-store.ts';
+
+/**
+ * Key rotation of stored provider tokens: the rows on an old key version are opened with their own key and
+ * sealed again under the vault's current one. The vault only seals and opens; the rows come from the
+ * connection store.
+ */
 
 /** Runs `fn` in one transaction on some connection; commits when it resolves, rolls back when it throws. */
 export type TxRunner = <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
 
-export type SealedTable = 'user_cloud_storage_tokens' | 'pending_cloud_connections';
-
-// Identifiers are constants here, never input: they are interpolated into SQL.
-const TABLES: Record<SealedTable, { id: string; idType: string }> = {
-  user_cloud_storage_tokens: { id: 'id', idType: 'uuid[]' },
-  pending_cloud_connections: { id: 'ticket_hash', idType: 'bytea[]' },
-};
+export type { SealedTable };
 
 export interface RotateOptions {
   /** Rows per transaction (default 50). Each row costs one KMS Decrypt and one GenerateDataKey. */
@@ -65,14 +65,6 @@ const ROW_FAILURES = new Set<VaultErrorReason>([
   'invalid-input',
 ]);
 
-interface SealedRow {
-  id: string | Buffer;
-  user_id: string;
-  provider: Provider;
-  tokens_ciphertext: Buffer;
-  key_version: number;
-}
-
 async function rotateBatch(
   tx: Tx,
   table: SealedTable,
@@ -80,17 +72,7 @@ async function rotateBatch(
   limit: number,
   skip: Array<string | Buffer>,
 ): Promise<{ seen: number; rotated: number; failedIds: Array<string | Buffer> }> {
-  const { id, idType } = TABLES[table];
-  // SKIP LOCKED: rows a concurrent refresh (or a second rotate process) holds are left for later, so several
-  // rotate processes can run side by side and none waits on a live refresh.
-  const { rows } = await tx.query<SealedRow>(
-    `select ${id} as id, user_id, provider, tokens_ciphertext, key_version
-       from ${table}
-      where key_version <> $1 and not (${id} = any($3::${idType}))
-      limit $2
-      for update skip locked`,
-    [current, limit, skip],
-  );
+  const rows = await lockRowsOnOldKey(tx, table, { currentVersion: current, limit, skipIds: skip });
   let rotated = 0;
   const failedIds: Array<string | Buffer> = [];
   for (const row of rows) {
@@ -98,27 +80,20 @@ async function rotateBatch(
     let sealed: Awaited<ReturnType<typeof tokenVault.seal>>;
     try {
       // Plaintext lives only in this scope's memory between open and seal: never logged, never written.
-      sealed = await tokenVault.seal(
-        await tokenVault.open({ ciphertext: row.tokens_ciphertext, keyVersion: row.key_version }, ctx),
-        ctx,
-      );
+      sealed = await tokenVault.seal(await tokenVault.open(row.sealed, ctx), ctx);
     } catch (error) {
       if (!(error instanceof VaultError) || !ROW_FAILURES.has(error.reason)) throw error;
       logger.error('Token vault rotation: row cannot be opened, left on its old key version', {
         table,
         userId: row.user_id,
         provider: row.provider,
-        keyVersion: row.key_version,
+        keyVersion: row.sealed.keyVersion,
         reason: error.reason,
       });
       failedIds.push(row.id);
       continue;
     }
-    await tx.query(`update ${table} set tokens_ciphertext = $1, key_version = $2 where ${id} = $3`, [
-      sealed.ciphertext,
-      sealed.keyVersion,
-      row.id,
-    ]);
+    await resealRow(tx, table, row, sealed);
     rotated += 1;
   }
   return { seen: rows.length, rotated, failedIds };
@@ -151,13 +126,7 @@ async function rotateTable(
       failed: batch.failedIds.length,
     });
   }
-  report.remaining = await run(async (tx) => {
-    const { rows } = await tx.query<{ n: number }>(
-      `select count(*)::int as n from ${table} where key_version <> $1`,
-      [current],
-    );
-    return rows[0]?.n ?? 0;
-  });
+  report.remaining = await run((tx) => countRowsOnOldKey(tx, table, current));
   return report;
 }
 

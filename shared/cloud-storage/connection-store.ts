@@ -1,0 +1,506 @@
+import type { QueryConfig } from 'pg';
+import type { Tx } from '#shared/db/tenant';
+import type { Provider } from '#shared/providers/types';
+import type { SealedTokens } from '#shared/vault/token-vault';
+import type { CloudConnection } from './schemas.ts';
+
+/**
+ * The connection store: every statement on `oauth_states`, `pending_cloud_connections` and
+ * `user_cloud_storage_tokens`, and nothing else. Rows carry their tokens as `sealed` (ciphertext and key version,
+ * never plaintext). Every statement about one user's rows names `user_id` explicitly, even where row-level
+ * security already limits the transaction to that user: RLS is the second wall, not the only one. The
+ * cross-tenant statements (the refresh claim, key rotation, the one-time state and ticket look-ups) return
+ * `user_id` so that the caller acts for exactly that user.
+ */
+
+// ---- Rows ----------------------------------------------------------------------------------------------
+
+/** What the API may show of a connection (no token material), as stored. */
+export interface ConnectionRow {
+  provider: CloudConnection['provider'];
+  status: CloudConnection['status'];
+  provider_user_id: string;
+  provider_email: string | null;
+  scopes: string[];
+  connected_at: string;
+  token_expires_at: string | null;
+  last_refreshed_at: string | null;
+  last_error: string | null;
+}
+
+/** A connection with its sealed tokens and its refresh bookkeeping. */
+export interface StoredConnection extends ConnectionRow {
+  user_id: string;
+  sealed: SealedTokens;
+  last_used_at: string | null;
+  refresh_failure_count: number;
+  next_refresh_at: string | null;
+}
+
+export interface PendingConnection {
+  user_id: string;
+  provider: Provider;
+  sealed: SealedTokens;
+  token_expires_at: string | null;
+  scopes: string[];
+  provider_user_id: string;
+  provider_email: string | null;
+  expires_at: string;
+}
+
+export interface ConsumedState {
+  user_id: string;
+  provider: Provider;
+  code_verifier: string;
+  redirect_uri: string;
+  expired: boolean;
+}
+
+export interface ConnectionMeta {
+  scopes: string[];
+  providerUserId: string;
+  providerEmail: string | null;
+  tokenExpiresAt: string | null;
+}
+
+type Sealed<T> = Omit<T, 'sealed'> & { tokens_ciphertext: Buffer; key_version: number };
+
+function withSealed<T extends { sealed: SealedTokens }>(row: Sealed<T>): T {
+  const { tokens_ciphertext, key_version, ...rest } = row;
+  return { ...rest, sealed: { ciphertext: tokens_ciphertext, keyVersion: key_version } } as unknown as T;
+}
+
+const CONNECTION_COLUMNS =
+  'provider, status, provider_user_id, provider_email, scopes, connected_at, token_expires_at, last_refreshed_at, last_error';
+const STORED_COLUMNS = `${CONNECTION_COLUMNS}, user_id, tokens_ciphertext, key_version, last_used_at,
+  refresh_failure_count, next_refresh_at`;
+
+/** ISO 8601 UTC with milliseconds, as the API (and the pg type parser) writes timestamps. */
+const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+// ---- OAuth attempts ------------------------------------------------------------------------------------
+
+export async function insertOAuthState(
+  tx: Tx,
+  row: {
+    userId: string;
+    provider: Provider;
+    stateHash: Buffer;
+    codeVerifier: string;
+    redirectUri: string;
+    expiresAt: Date;
+  },
+): Promise<void> {
+  // One statement: the user's stale attempts go (the table never grows with abandoned flows), the new attempt
+  // is stored and audited.
+  await tx.query(
+    `with gone as (delete from oauth_states where user_id = $1 and expires_at <= now()),
+          attempt as (
+            insert into oauth_states (state_hash, user_id, provider, code_verifier, redirect_uri, expires_at)
+            values ($2, $1, $3, $4, $5, $6) returning provider)
+     insert into audit_log (user_id, action, resource_type, resource_id)
+     select $1, 'cloud_storage.connect_started', 'cloud_connection', provider from attempt`,
+    [row.userId, row.stateHash, row.provider, row.codeVerifier, row.redirectUri, row.expiresAt],
+  );
+}
+
+/**
+ * Deletes and returns the attempt with this state hash (single use, atomic). Runs without a tenant: the
+ * provider's redirect carries no bearer, so the row's `user_id` is what names the user from here on.
+ */
+export async function consumeOAuthState(tx: Tx, stateHash: Buffer): Promise<ConsumedState | undefined> {
+  const { rows } = await tx.query<ConsumedState>('select * from consume_oauth_state($1)', [stateHash]);
+  return rows[0];
+}
+
+/** Deletes expired OAuth attempts and unconfirmed connections of every user (refresher role); how many. */
+export async function purgeExpiredOAuthRows(tx: Tx): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>('select purge_expired_oauth_rows() as n');
+  return rows[0]?.n ?? 0;
+}
+
+// ---- Pending connections -------------------------------------------------------------------------------
+
+export async function insertPendingConnection(
+  tx: Tx,
+  row: {
+    userId: string;
+    provider: Provider;
+    ticketHash: Buffer;
+    sealed: SealedTokens;
+    meta: ConnectionMeta;
+    expiresAt: Date;
+  },
+): Promise<void> {
+  await tx.query(
+    `with gone as (delete from pending_cloud_connections where user_id = $1 and expires_at <= now())
+     insert into pending_cloud_connections
+       (ticket_hash, user_id, provider, tokens_ciphertext, key_version, token_expires_at, scopes,
+        provider_user_id, provider_email, expires_at)
+     values ($2, $1, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      row.userId,
+      row.ticketHash,
+      row.provider,
+      row.sealed.ciphertext,
+      row.sealed.keyVersion,
+      row.meta.tokenExpiresAt,
+      row.meta.scopes,
+      row.meta.providerUserId,
+      row.meta.providerEmail,
+      row.expiresAt,
+    ],
+  );
+}
+
+/**
+ * Deletes and returns the pending connection with this ticket hash, whoever it belongs to: the caller compares
+ * its `user_id` with the signed-in user (a ticket of another user is discarded, not kept for its owner).
+ */
+export async function claimPendingConnection(
+  tx: Tx,
+  ticketHash: Buffer,
+): Promise<PendingConnection | undefined> {
+  const { rows } = await tx.query<Sealed<PendingConnection>>(
+    `select user_id, provider, tokens_ciphertext, key_version, token_expires_at, scopes, provider_user_id,
+            provider_email, expires_at
+       from claim_pending_connection($1)`,
+    [ticketHash],
+  );
+  return rows[0] && withSealed<PendingConnection>(rows[0]);
+}
+
+// ---- Connections: the API's view -----------------------------------------------------------------------
+
+/**
+ * The user's connections (never the ciphertext) as one JSON array of ConnectionRow, in provider order: a scalar
+ * subquery, so `/auth/me` can read them in the same statement as the profile. `userId` is the SQL expression
+ * that names the user (a parameter such as `$1`, or a column of the outer query).
+ */
+export const connectionsJson = (userId: string) => `coalesce((select json_agg(json_build_object(
+    'provider', t.provider, 'status', t.status, 'provider_user_id', t.provider_user_id,
+    'provider_email', t.provider_email, 'scopes', t.scopes, 'connected_at', ${iso('t.connected_at')},
+    'token_expires_at', ${iso('t.token_expires_at')}, 'last_refreshed_at', ${iso('t.last_refreshed_at')},
+    'last_error', t.last_error) order by t.provider)
+  from user_cloud_storage_tokens t where t.user_id = ${userId}), '[]'::json)`;
+
+export async function listConnectionRows(tx: Tx, userId: string): Promise<ConnectionRow[]> {
+  const { rows } = await tx.query<{ connections: ConnectionRow[] }>(
+    `select ${connectionsJson('$1')} as connections`,
+    [userId],
+  );
+  return rows[0]!.connections;
+}
+
+// ---- Connections: one user's ---------------------------------------------------------------------------
+
+export async function findConnection(
+  tx: Tx,
+  userId: string,
+  provider: Provider,
+  options: { forUpdate?: boolean } = {},
+): Promise<StoredConnection | undefined> {
+  const { rows } = await tx.query<Sealed<StoredConnection>>(
+    `select ${STORED_COLUMNS} from user_cloud_storage_tokens
+      where user_id = $1 and provider = $2 ${options.forUpdate ? 'for update' : ''}`,
+    [userId, provider],
+  );
+  return rows[0] && withSealed<StoredConnection>(rows[0]);
+}
+
+export async function listStoredConnections(tx: Tx, userId: string): Promise<StoredConnection[]> {
+  const { rows } = await tx.query<Sealed<StoredConnection>>(
+    `select ${STORED_COLUMNS} from user_cloud_storage_tokens where user_id = $1 order by provider`,
+    [userId],
+  );
+  return rows.map((row) => withSealed<StoredConnection>(row));
+}
+
+/** Activates (or replaces) the user's connection for a provider: status active, failure state cleared. */
+export async function upsertConnection(
+  tx: Tx,
+  row: { userId: string; provider: Provider; sealed: SealedTokens; meta: ConnectionMeta },
+): Promise<ConnectionRow> {
+  const { rows } = await tx.query<ConnectionRow>(
+    `insert into user_cloud_storage_tokens
+       (user_id, provider, status, tokens_ciphertext, key_version, token_expires_at, scopes,
+        provider_user_id, provider_email, connected_at, last_refreshed_at, refresh_failure_count, next_refresh_at, last_error)
+     values ($1, $2, 'active', $3, $4, $5, $6, $7, $8, now(), null, 0, null, null)
+     on conflict (user_id, provider) do update set
+       status = 'active', tokens_ciphertext = excluded.tokens_ciphertext, key_version = excluded.key_version,
+       token_expires_at = excluded.token_expires_at, scopes = excluded.scopes,
+       provider_user_id = excluded.provider_user_id, provider_email = excluded.provider_email,
+       connected_at = now(), last_refreshed_at = null, refresh_failure_count = 0, next_refresh_at = null,
+       last_error = null, updated_at = now()
+     returning ${CONNECTION_COLUMNS}`,
+    [
+      row.userId,
+      row.provider,
+      row.sealed.ciphertext,
+      row.sealed.keyVersion,
+      row.meta.tokenExpiresAt,
+      row.meta.scopes,
+      row.meta.providerUserId,
+      row.meta.providerEmail,
+    ],
+  );
+  return rows[0]!;
+}
+
+export async function deleteConnection(tx: Tx, userId: string, provider: Provider): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    'delete from user_cloud_storage_tokens where user_id = $1 and provider = $2',
+    [userId, provider],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** What a request needs of its connection before calling the provider. */
+export interface ConnectionForUse {
+  status: 'active' | 'needs_reauth';
+  token_expires_at: string | null;
+  last_refreshed_at: string | null;
+  sealed: SealedTokens;
+}
+
+/**
+ * The connection, and last_used_at recorded at most once a minute in the same round trip (the due predicate
+ * reads it). The touch skips a row that is locked (a refresh in progress) rather than wait for it: it is
+ * bookkeeping, not worth a queue.
+ */
+export async function readConnectionForUse(
+  tx: Tx,
+  userId: string,
+  provider: Provider,
+): Promise<ConnectionForUse | undefined> {
+  const { rows } = await tx.query<Sealed<ConnectionForUse>>(
+    `with touched as (
+       update user_cloud_storage_tokens t set last_used_at = now()
+        where t.id in (select id from user_cloud_storage_tokens
+                        where user_id = $1 and provider = $2
+                          and (last_used_at is null or last_used_at < now() - interval '1 minute')
+                          for update skip locked)
+       returning 1)
+     select status, token_expires_at, last_refreshed_at, tokens_ciphertext, key_version
+       from user_cloud_storage_tokens where user_id = $1 and provider = $2`,
+    [userId, provider],
+  );
+  return rows[0] && withSealed<ConnectionForUse>(rows[0]);
+}
+
+// ---- Refresh: lock, re-check, outcome ------------------------------------------------------------------
+
+/** Client-side bound of a lock wait: just above allowSlowRefresh's lock_timeout. */
+const LOCK_WAIT_MS = 16_000;
+
+/**
+ * The lock-holding transaction waits for a provider call (token endpoint timeout 8 s), so its own limits are
+ * raised for this transaction only: concurrent callers queue on the row lock instead of timing out.
+ */
+export async function allowSlowRefresh(tx: Tx): Promise<void> {
+  // statement_timeout 20 s covers the lock wait (lock_timeout 15 s) plus the provider call.
+  await tx.query(
+    `select set_config('statement_timeout', '20s', true), set_config('lock_timeout', '15s', true),
+            set_config('idle_in_transaction_session_timeout', '30s', true)`,
+  );
+}
+
+/**
+ * Locks a connection row for refresh. Works for both roles: the application role sees only the tenant's rows
+ * (RLS), the refresher role sees every tenant's. `skipLocked` is for the scheduled job.
+ */
+export async function lockConnection(
+  tx: Tx,
+  userId: string,
+  provider: Provider,
+  options: { skipLocked?: boolean } = {},
+): Promise<StoredConnection | undefined> {
+  const { rows } = await tx.query<Sealed<StoredConnection>>({
+    text: `select ${STORED_COLUMNS}
+       from user_cloud_storage_tokens
+      where user_id = $1 and provider = $2
+      for update ${options.skipLocked ? 'skip locked' : ''}`,
+    values: [userId, provider],
+    // The pool's client-side read timeout (statement timeout + 1 s) would end a wait for the row lock that
+    // allowSlowRefresh permits; waiting is the point here (the server-side lock_timeout still bounds it).
+    query_timeout: LOCK_WAIT_MS,
+  } as QueryConfig);
+  return rows[0] && withSealed<StoredConnection>(rows[0]);
+}
+
+/** A refresh succeeded: new sealed tokens (a rotated refresh token among them), failure state cleared. */
+export async function recordRefreshed(
+  tx: Tx,
+  row: { userId: string; provider: Provider; sealed: SealedTokens; tokenExpiresAt: string | null },
+): Promise<void> {
+  await tx.query(
+    `update user_cloud_storage_tokens
+        set tokens_ciphertext = $3, key_version = $4, token_expires_at = $5, last_refreshed_at = now(),
+            refresh_failure_count = 0, next_refresh_at = null, last_error = null, status = 'active', updated_at = now()
+      where user_id = $1 and provider = $2`,
+    [row.userId, row.provider, row.sealed.ciphertext, row.sealed.keyVersion, row.tokenExpiresAt],
+  );
+}
+
+/** The grant is dead: no more refresh attempts until the user reconnects. */
+export async function recordNeedsReauth(
+  tx: Tx,
+  userId: string,
+  provider: Provider,
+  errorCode: string,
+): Promise<void> {
+  await tx.query(
+    `update user_cloud_storage_tokens
+        set status = 'needs_reauth', last_error = $3, next_refresh_at = null, updated_at = now()
+      where user_id = $1 and provider = $2`,
+    [userId, provider, errorCode],
+  );
+}
+
+/** A transient failure: failure count and the next attempt's time (the backoff). */
+export async function recordTransientFailure(
+  tx: Tx,
+  row: { userId: string; provider: Provider; failureCount: number; nextRefreshAt: string; errorCode: string },
+): Promise<void> {
+  await tx.query(
+    `update user_cloud_storage_tokens
+        set refresh_failure_count = $3, next_refresh_at = $4, last_error = $5, updated_at = now()
+      where user_id = $1 and provider = $2`,
+    [row.userId, row.provider, row.failureCount, row.nextRefreshAt, row.errorCode],
+  );
+}
+
+/** Our side failed (client credentials, vault): the tokens are kept, the code is shown to the operator. */
+export async function recordLastError(
+  tx: Tx,
+  userId: string,
+  provider: Provider,
+  errorCode: string,
+): Promise<void> {
+  await tx.query(
+    `update user_cloud_storage_tokens set last_error = $3, updated_at = now() where user_id = $1 and provider = $2`,
+    [userId, provider, errorCode],
+  );
+}
+
+// ---- Scheduled refresh: the due predicate and the claim ------------------------------------------------
+
+/**
+ * The single definition of "due", used both to claim rows and to re-check a row once its lock is held:
+ * - active only: a `needs_reauth` connection waits for the user to reconnect, never for us;
+ * - not before `next_refresh_at` (the backoff a transient failure set);
+ * - an access token expiring within 15 minutes (or of unknown expiry) on a connection used in the last 24 hours,
+ *   so the next use finds a fresh token without waiting for a provider;
+ * - or a refresh token not exercised for 7 days, which keeps Microsoft's 90-day sliding window and Google's
+ *   inactivity rule from lapsing on connections nobody is using right now.
+ * `now()` is the transaction's start: one consistent instant per statement pair.
+ */
+export const DUE_PREDICATE = `status = 'active'
+  and (next_refresh_at is null or next_refresh_at <= now())
+  and (
+    ((token_expires_at is null or token_expires_at <= now() + interval '15 minutes')
+      and last_used_at >= now() - interval '24 hours')
+    or coalesce(last_refreshed_at, connected_at) <= now() - interval '7 days'
+  )`;
+
+export interface DueClaim {
+  id: string;
+  user_id: string;
+  provider: Provider;
+}
+
+/**
+ * Up to `limit` due rows that nobody is refreshing right now (SKIP LOCKED; the claim's locks last only for its
+ * own short transaction). Connections about to be used first, then the idle ones (their refresh tokens have
+ * weeks of slack): when the time budget cuts a run short, what is left for the next run is what can wait.
+ */
+export async function claimDueConnections(
+  tx: Tx,
+  options: { excludeIds: readonly string[]; pausedProviders: readonly Provider[]; limit: number },
+): Promise<DueClaim[]> {
+  const { rows } = await tx.query<DueClaim>(
+    `select id, user_id, provider
+       from user_cloud_storage_tokens
+      where ${DUE_PREDICATE}
+        and not (id = any($1::uuid[]))
+        and not (provider = any($2::text[]))
+      order by (last_used_at >= now() - interval '24 hours') is not true, token_expires_at nulls first, id
+      limit $3
+      for update skip locked`,
+    [options.excludeIds, options.pausedProviders, options.limit],
+  );
+  return rows;
+}
+
+/** Whether a (locked) row is still due: another refresh may have committed between the claim and the lock. */
+export async function isStillDue(tx: Tx, userId: string, provider: Provider): Promise<boolean> {
+  const { rows } = await tx.query<{ due: boolean }>(
+    `select ${DUE_PREDICATE} as due from user_cloud_storage_tokens where user_id = $1 and provider = $2`,
+    [userId, provider],
+  );
+  return rows[0]?.due === true;
+}
+
+/** How many connections are due right now, per provider (refresher role, every user). */
+export async function countDueByProvider(tx: Tx): Promise<Array<{ provider: Provider; n: number }>> {
+  const { rows } = await tx.query<{ provider: Provider; n: number }>(
+    `select provider, count(*)::int as n from user_cloud_storage_tokens where ${DUE_PREDICATE} group by provider`,
+  );
+  return rows;
+}
+
+// ---- Key rotation batches ------------------------------------------------------------------------------
+
+export type SealedTable = 'user_cloud_storage_tokens' | 'pending_cloud_connections';
+
+// Identifiers are constants here, never input: they are interpolated into SQL.
+const SEALED_TABLES: Record<SealedTable, { id: string; idType: string }> = {
+  user_cloud_storage_tokens: { id: 'id', idType: 'uuid[]' },
+  pending_cloud_connections: { id: 'ticket_hash', idType: 'bytea[]' },
+};
+
+export interface SealedRow {
+  id: string | Buffer;
+  user_id: string;
+  provider: Provider;
+  sealed: SealedTokens;
+}
+
+/**
+ * Up to `limit` rows of `table` not sealed under `currentVersion`, locked, skipping `skipIds` (rows that failed
+ * earlier in the run). SKIP LOCKED: rows a concurrent refresh (or a second rotate process) holds are left for
+ * later, so several rotate processes can run side by side and none waits on a live refresh.
+ */
+export async function lockRowsOnOldKey(
+  tx: Tx,
+  table: SealedTable,
+  options: { currentVersion: number; limit: number; skipIds: ReadonlyArray<string | Buffer> },
+): Promise<SealedRow[]> {
+  const { id, idType } = SEALED_TABLES[table];
+  const { rows } = await tx.query<Sealed<SealedRow>>(
+    `select ${id} as id, user_id, provider, tokens_ciphertext, key_version
+       from ${table}
+      where key_version <> $1 and not (${id} = any($3::${idType}))
+      limit $2
+      for update skip locked`,
+    [options.currentVersion, options.limit, options.skipIds],
+  );
+  return rows.map((row) => withSealed<SealedRow>(row));
+}
+
+/** Replaces one row's ciphertext (same tokens, sealed under another key version). */
+export async function resealRow(tx: Tx, table: SealedTable, row: SealedRow, sealed: SealedTokens) {
+  const { id } = SEALED_TABLES[table];
+  await tx.query(
+    `update ${table} set tokens_ciphertext = $1, key_version = $2 where ${id} = $3 and user_id = $4`,
+    [sealed.ciphertext, sealed.keyVersion, row.id, row.user_id],
+  );
+}
+
+export async function countRowsOnOldKey(tx: Tx, table: SealedTable, currentVersion: number): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `select count(*)::int as n from ${table} where key_version <> $1`,
+    [currentVersion],
+  );
+  return rows[0]?.n ?? 0;
+}

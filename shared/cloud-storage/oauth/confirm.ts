@@ -1,0 +1,80 @@
+import { recordAudit } from '#shared/audit';
+import { withoutTenant, withTenant } from '#shared/db/tenant';
+import { NotFound } from '#shared/errors';
+import { logger } from '#shared/logger';
+import type { Provider } from '#shared/providers/types';
+import { tokenVault } from '#shared/vault/token-vault';
+import { claimPendingConnection, findConnection, upsertConnection } from '../connection-store.ts';
+import { toCloudConnection } from '../connections.ts';
+import { revokeQuietly } from '../revocation.ts';
+import type { CloudConnection } from '../schemas.ts';
+import { sha256 } from './one-time.ts';
+
+/**
+ * Activates a pending connection, only for the user who started the flow (RFC 9700 §4.7: a victim lured into
+ * completing an attacker's authorization URL cannot link their drive into the attacker's account). A ticket of
+ * another user, of another provider, expired or already used → 404, and the pending tokens are discarded and
+ * revoked where the provider allows it.
+ */
+export async function confirmConnection(
+  userId: string,
+  provider: Provider,
+  ticket: string,
+): Promise<CloudConnection> {
+  const pending = await withoutTenant(async (tx) => claimPendingConnection(tx, await sha256(ticket)));
+  if (!pending) throw new NotFound('Pending connection');
+  const valid =
+    pending.user_id === userId &&
+    pending.provider === provider &&
+    Date.parse(pending.expires_at) > Date.now();
+  if (!valid) {
+    try {
+      const tokens = await tokenVault.open(pending.sealed, {
+        userId: pending.user_id,
+        provider: pending.provider,
+      });
+      await revokeQuietly(pending.provider, tokens);
+    } catch (error) {
+      logger.warn('Could not revoke discarded pending connection', {
+        provider: pending.provider,
+        error: (error as Error).name,
+      });
+    }
+    throw new NotFound('Pending connection');
+  }
+  let sealed = pending.sealed;
+  return withTenant(userId, async (tx) => {
+    const previous = await findConnection(tx, userId, provider, { forUpdate: true });
+    if (previous) {
+      // Re-consent without a refresh token (Google omits it unless prompt=consent) keeps the previous one.
+      const fresh = await tokenVault.open(sealed, { userId, provider });
+      if (!fresh.refreshToken) {
+        const old = await tokenVault.open(previous.sealed, { userId, provider });
+        if (old.refreshToken)
+          sealed = await tokenVault.seal({ ...fresh, refreshToken: old.refreshToken }, { userId, provider });
+      }
+    }
+    const row = await upsertConnection(tx, {
+      userId,
+      provider,
+      sealed,
+      meta: {
+        scopes: pending.scopes,
+        providerUserId: pending.provider_user_id,
+        providerEmail: pending.provider_email,
+        tokenExpiresAt: pending.token_expires_at,
+      },
+    });
+    await recordAudit(tx, {
+      action: 'cloud_storage.connected',
+      resourceType: 'cloud_connection',
+      resourceId: provider,
+      metadata: {
+        accountId: pending.provider_user_id,
+        scopes: pending.scopes,
+        reconnected: Boolean(previous),
+      },
+    });
+    return toCloudConnection(row);
+  });
+}

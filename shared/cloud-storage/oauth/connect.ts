@@ -1,0 +1,41 @@
+import { withTenant } from '#shared/db/tenant';
+import { clientCredentials, OAUTH_SETTINGS, providerEndpoints, redirectUri } from '#shared/providers/config';
+import type { Provider } from '#shared/providers/types';
+import { insertOAuthState } from '../connection-store.ts';
+import { providerNotConfigured } from '../problems.ts';
+import { base64url, OAUTH_TTL_MS, randomToken, sha256 } from './one-time.ts';
+
+/**
+ * Starts an authorization: a 256-bit state (stored hashed, single use, 10 minutes, bound to user and
+ * provider) and a PKCE S256 challenge from a fresh verifier, with the provider's offline-access parameters.
+ */
+export async function startConnect(
+  userId: string,
+  provider: Provider,
+): Promise<{ authorizationUrl: string; expiresAt: string }> {
+  const credentials = await clientCredentials(provider);
+  if (!credentials) throw providerNotConfigured(provider);
+  const state = randomToken();
+  const codeVerifier = randomToken();
+  const codeChallenge = base64url(await sha256(codeVerifier));
+  const expiresAt = new Date(Date.now() + OAUTH_TTL_MS);
+  const redirect = redirectUri(provider);
+  const stateHash = await sha256(state);
+  // Stored and audited (cloud_storage.connect_started) in one statement.
+  await withTenant(userId, (tx) =>
+    insertOAuthState(tx, { userId, provider, stateHash, codeVerifier, redirectUri: redirect, expiresAt }),
+  );
+  const settings = OAUTH_SETTINGS[provider];
+  const url = new URL(providerEndpoints()[provider].authorizeUrl);
+  url.search = new URLSearchParams({
+    client_id: credentials.clientId,
+    response_type: 'code',
+    redirect_uri: redirect,
+    scope: settings.scopes.join(' '),
+    state,
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256',
+    ...settings.authorizeParams,
+  }).toString();
+  return { authorizationUrl: url.toString(), expiresAt: expiresAt.toISOString() };
+}

@@ -1,0 +1,30 @@
+import { recordAudit } from '#shared/audit';
+import { withTenant } from '#shared/db/tenant';
+import { HttpProblem } from '#shared/errors';
+import { logger } from '#shared/logger';
+import type { Provider } from '#shared/providers/types';
+import { tokenVault } from '#shared/vault/token-vault';
+import { deleteConnection, findConnection } from '../connection-store.ts';
+import { connectionNotFound } from '../problems.ts';
+import { revokeQuietly } from '../revocation.ts';
+
+/** Disconnect: revoke at the provider where possible, then delete the tokens. 404 when not connected. */
+export async function disconnect(userId: string, provider: Provider): Promise<void> {
+  const row = await withTenant(userId, (tx) => findConnection(tx, userId, provider));
+  if (!row) throw connectionNotFound();
+  try {
+    const tokens = await tokenVault.open(row.sealed, { userId, provider });
+    await revokeQuietly(provider, tokens);
+  } catch (error) {
+    if (error instanceof HttpProblem) throw error;
+    logger.warn('Could not open tokens for revocation', { provider, error: (error as Error).name });
+  }
+  await withTenant(userId, async (tx) => {
+    if (!(await deleteConnection(tx, userId, provider))) throw connectionNotFound();
+    await recordAudit(tx, {
+      action: 'cloud_storage.disconnected',
+      resourceType: 'cloud_connection',
+      resourceId: provider,
+    });
+  });
+}

@@ -1,0 +1,142 @@
+import {
+  BadGateway,
+  BadRequest,
+  Conflict,
+  type HttpProblem,
+  NotFound,
+  PayloadTooLarge,
+  ServiceUnavailable,
+  TooManyRequests,
+} from '#shared/errors';
+import { ProviderError } from '#shared/providers/errors';
+import { FileContentError, PageTokenError } from '#shared/providers/file-content';
+import type { Provider } from '#shared/providers/types';
+
+/**
+ * Every outcome of the connection code as the HTTP problem a client sees, in one place and in our own words
+ * (provider text never reaches a client): refresh outcomes, provider failures, vault failures, file refusals.
+ * Each provider is named one way everywhere.
+ */
+
+export const PROVIDER_NAMES: Record<Provider, string> = {
+  google_drive: 'Google Drive',
+  onedrive: 'OneDrive',
+  dropbox: 'Dropbox',
+};
+
+/** Retry-After when the provider throttles without saying for how long (Drive's 403 rate-limit reasons). */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+export const connectionNotFound = () => new NotFound('Connection');
+
+export const reauthRequired = (provider: Provider) =>
+  new Conflict(
+    `The ${PROVIDER_NAMES[provider]} connection has to be authorised again: reconnect it to continue.`,
+    'reauth-required',
+  );
+
+export const providerNotConfigured = (provider: Provider) =>
+  new ServiceUnavailable(
+    `${PROVIDER_NAMES[provider]} is not configured on this server.`,
+    60,
+    'provider-not-configured',
+  );
+
+const rateLimited = (provider: Provider, retryAfterSeconds: number | undefined) =>
+  new TooManyRequests(
+    `${PROVIDER_NAMES[provider]} is limiting requests. Try again later.`,
+    retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+  );
+
+/** The vault could not open or seal a connection's tokens (KMS down, key disabled): nothing was changed. */
+export const vaultUnavailable = () =>
+  new ServiceUnavailable('Stored credentials could not be read. Try again later.', 5);
+
+/** A refresh on use that did not produce a usable token. */
+export type RefreshFailure =
+  | { kind: 'needs_reauth' }
+  | { kind: 'transient'; rateLimited: boolean; retryAfterSeconds?: number }
+  | { kind: 'config' }
+  | { kind: 'vault' };
+
+export function refreshProblem(outcome: RefreshFailure, provider: Provider): HttpProblem {
+  const name = PROVIDER_NAMES[provider];
+  switch (outcome.kind) {
+    case 'needs_reauth':
+      return reauthRequired(provider);
+    case 'transient':
+      return outcome.rateLimited
+        ? rateLimited(provider, outcome.retryAfterSeconds)
+        : new BadGateway(`${name} could not renew the connection's access.`);
+    case 'config':
+      return new BadGateway(`The connection to ${name} could not be renewed.`);
+    case 'vault':
+      return vaultUnavailable();
+  }
+}
+
+/**
+ * A provider API failure the session could not absorb, as a problem; `not_found` and `access` are left to the
+ * caller (undefined), who knows what was asked for (see fileProblem).
+ */
+export function providerProblem(error: ProviderError, provider: Provider): HttpProblem | undefined {
+  const name = PROVIDER_NAMES[provider];
+  switch (error.kind) {
+    case 'reauth':
+      return reauthRequired(provider);
+    case 'rate_limited':
+      return rateLimited(provider, error.retryAfterSeconds);
+    case 'transient':
+      return new BadGateway(`${name} did not answer successfully. Try again later.`);
+    case 'expired_token':
+      return new BadGateway(`${name} refused the connection's renewed access.`);
+    case 'config':
+      return error.code === 'not_configured'
+        ? providerNotConfigured(provider)
+        : new BadGateway(`The connection to ${name} is misconfigured.`);
+    default:
+      return undefined;
+  }
+}
+
+export const invalidId = (path: 'folderId' | 'fileId') =>
+  new BadRequest(`The ${path} is not a valid id for this provider.`, [{ path, message: 'Invalid id' }]);
+
+export const invalidPageToken = () =>
+  new BadRequest('The page token is invalid or has expired.', [
+    { path: 'pageToken', message: 'Invalid page token' },
+  ]);
+
+/**
+ * Words the failures the session leaves to its caller: what was not found, which parameter was wrong, a file
+ * that cannot be imported. Everything else is already a problem and passes through.
+ */
+export function fileProblem(error: unknown, context: { what: 'Folder' | 'File'; paging?: boolean }): never {
+  if (error instanceof PageTokenError) throw invalidPageToken();
+  if (error instanceof FileContentError) {
+    if (error.reason === 'too_large')
+      throw new PayloadTooLarge('The file is larger than 1 MiB, the limit for imported text.');
+    if (error.reason === 'not_a_file')
+      throw new BadRequest('The fileId refers to a folder, not a file.', [
+        { path: 'fileId', message: 'Not a file' },
+      ]);
+    throw new BadRequest('Only UTF-8 text files and Google Docs can be imported; this file is not text.', [
+      { path: 'fileId', message: 'Not a text file' },
+    ]);
+  }
+  if (error instanceof ProviderError) {
+    if (error.kind === 'not_found') throw new NotFound(context.what);
+    if (error.code === 'not_folder')
+      throw new BadRequest('The folderId refers to a file, not a folder.', [
+        { path: 'folderId', message: 'Not a folder' },
+      ]);
+    if (error.code === 'not_file')
+      throw new BadRequest('The fileId refers to a folder, not a file.', [
+        { path: 'fileId', message: 'Not a file' },
+      ]);
+    // The provider refused the continuation (expired cursor, reset listing).
+    if (context.paging && error.kind === 'access') throw invalidPageToken();
+    throw new BadGateway('The storage provider refused the request.');
+  }
+  throw error;
+}

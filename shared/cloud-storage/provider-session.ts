@@ -1,0 +1,127 @@
+import { optionalEnv } from '#shared/config';
+import { HttpProblem } from '#shared/errors';
+import { logger } from '#shared/logger';
+import { FileContentError, PageTokenError } from '#shared/providers/file-content';
+import { providerFiles } from '#shared/providers/files';
+import { classifyApiError } from '#shared/providers/sdk-errors';
+import type { Provider, ProviderFiles } from '#shared/providers/types';
+import { VaultError } from '#shared/vault/token-vault';
+import { providerProblem, vaultUnavailable } from './problems.ts';
+import { accessTokenForUse, markConnectionNeedsReauth, renewRejectedToken } from './refresh-on-use.ts';
+
+/**
+ * The provider session: a files client of the user's connection, and the one retry policy around its calls.
+ * - the access token comes from refresh on use (refresh-on-use.ts);
+ * - a 401 from the provider renews the token once (under the row lock) and retries the call;
+ * - 5xx, timeouts and network failures are retried at most twice with capped exponential backoff and full
+ *   jitter, inside the request's deadline; then 502. 429 (and Drive's 403 rate-limit reasons) → 429 with
+ *   Retry-After. The SDKs themselves never retry, so this is the one layer that does.
+ * Problems are worded in problems.ts; provider text never reaches the client.
+ */
+
+const MAX_RETRIES = 2;
+const RETRY_BASE_MS = 200;
+const RETRY_CAP_MS = 2_000;
+/** One attempt never gets more than this, nor is one started with less than the minimum left. */
+const MAX_ATTEMPT_MS = 10_000;
+const MIN_ATTEMPT_MS = 1_000;
+/** Kept free at the end of the function's time for the database write and the response. */
+const RESPONSE_RESERVE_MS = 1_500;
+/** Default function timeout (infra ROUTE_DEFAULTS) when a route states none. */
+const DEFAULT_TIMEOUT_SECONDS = 10;
+
+export interface SessionOptions {
+  /** Epoch ms by which the whole call must be over (see requestDeadline). */
+  deadline?: number;
+  /** Base delay of the retry backoff; PROVIDER_RETRY_BASE_MS, else 200 ms. 0 makes retries immediate (tests). */
+  retryBaseMs?: number;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The deadline of an HTTP request: when API Gateway received it plus the function's timeout, minus a reserve. */
+export function requestDeadline(
+  event: { requestContext?: { timeEpoch?: number } },
+  route: { timeoutSeconds?: number },
+): number {
+  const start = event.requestContext?.timeEpoch ?? Date.now();
+  return start + (route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 - RESPONSE_RESERVE_MS;
+}
+
+/** Capped exponential backoff with full jitter: a random delay in [0, min(cap, base · 2^attempt)). */
+export function retryDelayMs(attempt: number, baseMs: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(RETRY_CAP_MS, baseMs * 2 ** attempt));
+}
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function retryBase(options: SessionOptions): number {
+  if (options.retryBaseMs !== undefined) return options.retryBaseMs;
+  const fromEnv = optionalEnv('PROVIDER_RETRY_BASE_MS');
+  const value = fromEnv === undefined ? Number.NaN : Number(fromEnv);
+  return Number.isFinite(value) && value >= 0 ? value : RETRY_BASE_MS;
+}
+
+/**
+ * Runs `fn` with a files client of the user's connection to `provider`, refreshing and retrying as described
+ * above. Errors that are not provider failures (FileContentError, PageTokenError, problems) pass through
+ * untouched; provider `not_found` and `access` failures are thrown as ProviderError for the caller to word.
+ */
+export async function withProviderSession<T>(
+  userId: string,
+  provider: Provider,
+  fn: (files: ProviderFiles) => Promise<T>,
+  options: SessionOptions = {},
+): Promise<T> {
+  const deadline = options.deadline ?? Date.now() + DEFAULT_TIMEOUT_SECONDS * 1000 - RESPONSE_RESERVE_MS;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? sleepFor;
+  try {
+    let accessToken = await accessTokenForUse(userId, provider);
+
+    let retries = 0;
+    let refreshedAfter401 = false;
+    for (;;) {
+      const timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(MAX_ATTEMPT_MS, deadline - Date.now()));
+      try {
+        return await fn(providerFiles(provider, accessToken, { timeoutMs }));
+      } catch (raw) {
+        if (raw instanceof FileContentError || raw instanceof PageTokenError || raw instanceof HttpProblem)
+          throw raw;
+        const error = classifyApiError(raw);
+        if (!error) throw raw;
+        logger.warn('Provider call failed', {
+          provider,
+          kind: error.kind,
+          errorCode: error.code,
+          status: error.options.status,
+          retries,
+        });
+        if (error.kind === 'expired_token' && !refreshedAfter401) {
+          refreshedAfter401 = true;
+          accessToken = await renewRejectedToken(userId, provider, accessToken);
+          continue;
+        }
+        if (error.kind === 'transient' && retries < MAX_RETRIES) {
+          const delay = Math.max(
+            retryDelayMs(retries, retryBase(options), random),
+            (error.retryAfterSeconds ?? 0) * 1000,
+          );
+          if (Date.now() + delay + MIN_ATTEMPT_MS <= deadline) {
+            retries += 1;
+            await sleep(delay);
+            continue;
+          }
+        }
+        if (error.kind === 'reauth') await markConnectionNeedsReauth(userId, provider, error.code);
+        throw providerProblem(error, provider) ?? error;
+      }
+    }
+  } catch (error) {
+    if (error instanceof VaultError) {
+      logger.error('Token vault failure on use', { provider, reason: error.reason });
+      throw vaultUnavailable();
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,154 @@
+import { recordAudit } from '#shared/audit';
+import type { Tx } from '#shared/db/tenant';
+import { logger } from '#shared/logger';
+import { ProviderError } from '#shared/providers/errors';
+import { refreshAccessToken, toTokenSet } from '#shared/providers/token-client';
+import type { Provider } from '#shared/providers/types';
+import { type TokenSet, tokenVault, VaultError, type VaultErrorReason } from '#shared/vault/token-vault';
+import {
+  recordLastError,
+  recordNeedsReauth,
+  recordRefreshed,
+  recordTransientFailure,
+  type StoredConnection,
+} from './connection-store.ts';
+
+/**
+ * The refresh core shared by refresh on use and the scheduled refresh: one locked row in, one provider token
+ * call, the outcome written in the caller's transaction. It knows the token client, the vault and the store,
+ * and nothing of the provider file SDKs or the OAuth flow (so the token-refresh function bundles neither).
+ */
+
+/** Refresh on use when the access token expires within this margin. */
+export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+
+/** Transient failures push `next_refresh_at` back: capped exponential backoff with full jitter. */
+export function backoffSeconds(failureCount: number, random: () => number = Math.random): number {
+  const cap = 60 * 60; // one hour
+  const base = 30;
+  const ceiling = Math.min(cap, base * 2 ** Math.min(failureCount, 16));
+  return Math.max(1, Math.round(random() * ceiling));
+}
+
+export const expiresSoon = (expiresAt: string | null | undefined, marginMs = REFRESH_MARGIN_MS): boolean =>
+  !expiresAt || Date.parse(expiresAt) - Date.now() <= marginMs;
+
+/** Why the vault failed, or `error` for something that was not a VaultError at all. */
+export type VaultFailureReason = VaultErrorReason | 'error';
+
+export type RefreshOutcome =
+  | { kind: 'refreshed'; tokens: TokenSet; rotated: boolean }
+  | { kind: 'needs_reauth'; code: string }
+  | {
+      kind: 'transient';
+      code: string;
+      retryAfterSeconds?: number;
+      nextRefreshAt: string;
+      /** The token endpoint throttled (429) rather than failed. */
+      rateLimited: boolean;
+    }
+  /** The provider rejected our client (invalid_client, not configured): tokens kept, operator alarm. */
+  | { kind: 'config'; code: string }
+  /** The vault could not open the stored tokens: tokens kept, operator alarm. */
+  | { kind: 'vault'; reason: VaultFailureReason };
+
+/** The `last_error` a vault failure leaves on the row, for the operator (the API shows it as `lastError`). */
+export const vaultErrorCode = (reason: VaultFailureReason): string => `vault_${reason}`;
+
+/** Sets the tenant context for the audit insert (the refresher role works across tenants). */
+async function auditFor(
+  tx: Tx,
+  userId: string,
+  action: string,
+  provider: Provider,
+  metadata: Record<string, unknown>,
+) {
+  await tx.query("select set_config('app.user_id', $1, true)", [userId]);
+  await recordAudit(tx, { action, resourceType: 'cloud_connection', resourceId: provider, metadata });
+}
+
+/**
+ * Refreshes one locked connection row and writes the outcome in the same transaction:
+ * - success: new sealed token set (a rotated refresh token replaces the old one in the same write; a response
+ *   without one keeps the old one), expiry, last_refreshed_at, failure count reset;
+ * - invalid_grant / unauthorized_client: status needs_reauth, last_error code, audit event, no more attempts;
+ * - 429 / 5xx / timeouts: stays active, failure count + 1, next_refresh_at pushed back with jitter;
+ * - our own misconfiguration (invalid_client) or a vault that cannot open the tokens: kept as is with
+ *   last_error, for the operator.
+ * The caller commits. The shared classification is the one the file APIs use.
+ */
+export async function refreshLockedConnection(
+  tx: Tx,
+  row: StoredConnection,
+  /** The row's tokens when the caller has already opened them (refresh on use compares them first). */
+  opened?: TokenSet,
+): Promise<RefreshOutcome> {
+  const userId = row.user_id;
+  const provider = row.provider;
+  let current: TokenSet;
+  try {
+    current = opened ?? (await tokenVault.open(row.sealed, { userId, provider }));
+  } catch (error) {
+    const reason: VaultFailureReason = error instanceof VaultError ? error.reason : 'error';
+    logger.error('Token vault failure during refresh', { provider, errorCode: vaultErrorCode(reason) });
+    await recordLastError(tx, userId, provider, vaultErrorCode(reason));
+    return { kind: 'vault', reason };
+  }
+  if (!current.refreshToken) {
+    await markNeedsReauth(tx, row, 'no_refresh_token');
+    return { kind: 'needs_reauth', code: 'no_refresh_token' };
+  }
+  try {
+    const response = await refreshAccessToken(provider, current.refreshToken);
+    const tokens = toTokenSet(response, current.refreshToken);
+    const sealed = await tokenVault.seal(tokens, { userId, provider });
+    await recordRefreshed(tx, { userId, provider, sealed, tokenExpiresAt: tokens.expiresAt ?? null });
+    return {
+      kind: 'refreshed',
+      tokens,
+      rotated: Boolean(response.refreshToken && response.refreshToken !== current.refreshToken),
+    };
+  } catch (error) {
+    const failure = error instanceof ProviderError ? error : new ProviderError('transient', 'unexpected');
+    if (failure.kind === 'reauth') {
+      await markNeedsReauth(tx, row, failure.code);
+      return { kind: 'needs_reauth', code: failure.code };
+    }
+    if (failure.kind === 'config') {
+      logger.error('Provider rejected our client credentials', { provider, errorCode: failure.code });
+      await recordLastError(tx, userId, provider, failure.code);
+      return { kind: 'config', code: failure.code };
+    }
+    const failureCount = row.refresh_failure_count + 1;
+    const delay = Math.max(backoffSeconds(failureCount), failure.retryAfterSeconds ?? 0);
+    const nextRefreshAt = new Date(Date.now() + delay * 1000).toISOString();
+    await recordTransientFailure(tx, {
+      userId,
+      provider,
+      failureCount,
+      nextRefreshAt,
+      errorCode: failure.code,
+    });
+    return {
+      kind: 'transient',
+      code: failure.code,
+      nextRefreshAt,
+      rateLimited: failure.kind === 'rate_limited',
+      ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }),
+    };
+  }
+}
+
+/** The grant is dead: no more refresh attempts until the user reconnects; audited. The caller commits. */
+export async function markNeedsReauth(
+  tx: Tx,
+  row: Pick<StoredConnection, 'user_id' | 'provider'>,
+  code: string,
+): Promise<void> {
+  await recordNeedsReauth(tx, row.user_id, row.provider, code);
+  // `errorCode`, not `code`: the redaction treats a key named `code` as an OAuth authorization code.
+  await auditFor(tx, row.user_id, 'cloud_storage.refresh_failed', row.provider, {
+    reason: 'needs_reauth',
+    errorCode: code,
+  });
+}
