@@ -7,7 +7,7 @@ import { providerEndpoints } from '../config.ts';
 /**
  * How each SDK is pointed at the configured endpoints (the real hosts in AWS, the loopback sandbox in tests) and
  * kept from retrying or refreshing on its own: retries and refreshes happen in exactly one place, the provider
- * session (shared/cloud-storage/session.ts), under the connection's row lock.
+ * session (shared/cloud-storage/provider-session.ts), under the connection's row lock.
  */
 
 const DEFAULT_TIMEOUT_MS = 15_000;
