@@ -107,14 +107,10 @@ export class BrandStack extends Stack {
     const scheduled: BackendFunction[] = jobs.filter(([, job]) => !job.runOnDeploy).map(([, , fn]) => fn);
     this.jobs = new JobTriggers(this, 'Jobs', {
       jobs,
-      runAfter: [
-        this.database.instance,
-        this.database.appSecret,
-        this.database.refresherSecret,
-        ...this.network.endpoints,
-      ],
+      runAfter: [...this.database.migrationPrerequisites(), ...this.network.endpoints],
       runBefore: [...this.functions.routes.values(), ...scheduled],
     });
+    for (const trigger of this.jobs.deployTriggers.values()) this.database.runAfterMigrations(trigger);
 
     this.outputs();
     this.suppressions(stage);

@@ -1,8 +1,8 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnResource, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { StageConfig } from '../stage.ts';
 
 export interface DatabaseProps {
@@ -78,7 +78,8 @@ export class Database extends Construct {
     this.proxy = this.instance.addProxy('Proxy', {
       vpc: props.vpc,
       vpcSubnets: props.databaseSubnets,
-      secrets: [this.ownerSecret, this.appSecret, this.refresherSecret],
+      // The runtime roles only: the owner connects straight to the instance (migrations), never through the proxy.
+      secrets: [this.appSecret, this.refresherSecret],
       requireTLS: true,
       iamAuth: false,
       // A request that cannot get a connection soon answers 503 well before API Gateway's 30 s limit.
@@ -89,6 +90,8 @@ export class Database extends Construct {
     this.instance.addRotationSingleUser({
       automaticallyAfter: ROTATION_PERIOD,
       vpcSubnets: props.rotationSubnets,
+      // Not while the stack is being created: the migrate Trigger logs in with this password at that moment.
+      rotateImmediatelyOnUpdate: false,
     });
     for (const [name, secret] of [
       ['AppSecretRotation', this.appSecret],
@@ -107,6 +110,46 @@ export class Database extends Construct {
     }
   }
 
+  /**
+   * What the deploy-time migrations need and nothing more: the instance, its security group (with the rule that
+   * admits the migrate function) and the three secrets with their attachments (host and port filled in). Not the
+   * proxy and not the rotation schedules: those need the roles the migrations create (see `runAfterMigrations`).
+   */
+  public migrationPrerequisites(): IConstruct[] {
+    return [
+      this.instance.node.defaultChild as rds.CfnDBInstance,
+      ...this.instance.connections.securityGroups,
+      ...[this.ownerSecret, this.appSecret, this.refresherSecret].flatMap(secretResources),
+    ];
+  }
+
+  /**
+   * Makes the proxy and the three rotation schedules wait for the migrations (`migrations`, the Trigger): the
+   * proxy logs in as brand_app / brand_refresher, and a rotation of their secrets logs in as the role, and those
+   * roles (and their passwords) exist only once the migrations ran. On the first deploy that ordering is the
+   * difference between a working stack and a proxy target that never becomes available.
+   */
+  public runAfterMigrations(migrations: IConstruct): void {
+    for (const resource of [...this.proxyResources(), ...this.rotationSchedules()]) {
+      resource.node.addDependency(migrations);
+    }
+  }
+
+  /** The proxy and its target group (its role and security group may come earlier). */
+  public proxyResources(): CfnResource[] {
+    return this.proxy.node
+      .findAll()
+      .filter((c): c is CfnResource => c instanceof rds.CfnDBProxy || c instanceof rds.CfnDBProxyTargetGroup);
+  }
+
+  public rotationSchedules(): secretsmanager.CfnRotationSchedule[] {
+    return this.node
+      .findAll()
+      .filter(
+        (c): c is secretsmanager.CfnRotationSchedule => c instanceof secretsmanager.CfnRotationSchedule,
+      );
+  }
+
   /** Lets `peer` reach the proxy (the functions: brand_app and brand_refresher). */
   public allowProxyFrom(peer: ec2.IConnectable): void {
     this.proxy.connections.allowFrom(peer, ec2.Port.tcp(POSTGRES_PORT), 'PostgreSQL through RDS Proxy');
@@ -122,4 +165,14 @@ export class Database extends Construct {
     // the functions override the host with the proxy endpoint (DB_HOST).
     return new rds.DatabaseSecret(this, id, { username, dbname: DATABASE_NAME }).attach(this.instance);
   }
+}
+
+/** The secret and its target attachment as resources (not their rotation schedules or resource policies). */
+function secretResources(secret: secretsmanager.ISecret): CfnResource[] {
+  const attachment = secret.node.defaultChild;
+  const owner = secret.node.scope;
+  if (!(attachment instanceof secretsmanager.CfnSecretTargetAttachment) || !owner) {
+    throw new Error(`${secret.node.path} is not an attached secret`);
+  }
+  return [attachment, owner.node.defaultChild as secretsmanager.CfnSecret];
 }

@@ -16,11 +16,12 @@ const DATA_ROUTE_MAX_BYTES = 300 * 1024;
 const PROVIDER_ROUTE_MAX_BYTES = 1.5 * 1024 * 1024;
 
 /**
- * The packages a bundle may import from the nodejs24.x runtime (BUNDLE_EXTERNALS): AWS SDK v3 clients and the
- * DynamoDB marshalling utility the AWS Encryption SDK's keystore imports statically. All of them are part of the
- * SDK the runtime ships. A new bare import of a package the runtime does not have would fail at cold start.
+ * The packages a bundle may import from the nodejs24.x runtime (BUNDLE_EXTERNALS): AWS SDK v3 packages the
+ * runtime ships (clients, the lib-* helpers, the S3 presigners, the DynamoDB marshalling utility that the AWS
+ * Encryption SDK's keystore imports statically). Anything else left external would fail at cold start.
  */
-const RUNTIME_PROVIDED = /^@aws-sdk\/(client-[a-z0-9-]+|util-dynamodb)$/;
+const RUNTIME_PROVIDED =
+  /^@aws-sdk\/(client-[a-z0-9-]+|lib-[a-z0-9-]+|util-dynamodb|s3-request-presigner|s3-presigned-post)$/;
 
 let dev: Synthesized;
 beforeAll(async () => {

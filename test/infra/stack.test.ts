@@ -79,6 +79,33 @@ function integratedFunctionId(json: Json, route: Json): string {
   return refTarget(integration.Properties.IntegrationUri)!;
 }
 
+/** Every resource `id` waits for: DependsOn, Ref and Fn::GetAtt, transitively. */
+function dependencyClosure(json: Json, id: string): Set<string> {
+  const direct = (resourceId: string): string[] => {
+    const resource = json.Resources[resourceId];
+    const found = new Set<string>(asArray<string>(resource.DependsOn));
+    const walk = (value: Json): void => {
+      if (Array.isArray(value)) value.forEach(walk);
+      else if (value && typeof value === 'object') {
+        const target = refTarget(value);
+        if (target && json.Resources[target]) found.add(target);
+        Object.values(value).forEach(walk);
+      }
+    };
+    walk(resource.Properties);
+    return [...found];
+  };
+  const seen = new Set<string>();
+  const queue = direct(id);
+  while (queue.length > 0) {
+    const next = queue.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    queue.push(...direct(next));
+  }
+  return seen;
+}
+
 describe('API routes generated from the route table', () => {
   it('has exactly one API route per route-table entry and nothing else', () => {
     const keys = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Route')
@@ -379,13 +406,20 @@ describe('database', () => {
     }
   });
 
-  it('is reached through RDS Proxy with TLS required, password auth from the three role secrets', () => {
+  it('is reached through RDS Proxy with TLS required, password auth from the two runtime role secrets', () => {
     dev.template.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
     const [, proxy] = resourcesOfType(dev.json, 'AWS::RDS::DBProxy')[0]!;
-    expect(proxy.Properties.Auth).toHaveLength(3);
+    expect(proxy.Properties.Auth).toHaveLength(2);
     for (const auth of proxy.Properties.Auth) {
       expect(auth).toMatchObject({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' });
     }
+    // The owner (migrations only) connects straight to the instance; the proxy has no use for its password.
+    expect(proxy.Properties.Auth.map((a: Json) => refTarget(a.SecretArn)).sort()).toEqual(
+      resourcesOfType(dev.json, 'AWS::SecretsManager::SecretTargetAttachment')
+        .map(([id]) => id)
+        .filter((id) => id.startsWith('DatabaseAppSecret') || id.startsWith('DatabaseRefresherSecret'))
+        .sort(),
+    );
   });
 });
 
@@ -557,6 +591,81 @@ describe('jobs', () => {
     for (const name of ['DB_OWNER_SECRET_ARN', 'DB_SECRET_ARN', 'REFRESHER_DB_SECRET_ARN', 'DB_NAME']) {
       expect(env[name], name).toBeDefined();
     }
+  });
+
+  describe.each(['dev', 'prod'] as const)('%s: first-deploy ordering', (stage) => {
+    const json = () => (stage === 'dev' ? dev : prod).json;
+    const trigger = () => resourcesOfType(json(), 'Custom::Trigger')[0]!;
+    const ofType = (type: string) => resourcesOfType(json(), type).map(([id]) => id);
+
+    it('the migrate Trigger waits for the instance, its security group, the secrets and the endpoints only', () => {
+      const [, t] = trigger();
+      const types = new Set(asArray<string>(t.DependsOn).map((id) => json().Resources[id].Type));
+      expect([...types].sort()).toEqual(
+        [
+          'AWS::EC2::SecurityGroup',
+          'AWS::EC2::SecurityGroupIngress',
+          'AWS::EC2::VPCEndpoint',
+          'AWS::RDS::DBInstance',
+          'AWS::SecretsManager::Secret',
+          'AWS::SecretsManager::SecretTargetAttachment',
+        ].sort(),
+      );
+      const direct = new Set(asArray<string>(t.DependsOn));
+      for (const id of [
+        ...ofType('AWS::RDS::DBInstance'),
+        ...ofType('AWS::SecretsManager::SecretTargetAttachment'),
+        ...ofType('AWS::EC2::VPCEndpoint'),
+      ]) {
+        expect(direct.has(id), id).toBe(true);
+      }
+      // The instance's security group with the rule admitting the migrate function.
+      const [instanceId, instance] = resourcesOfType(json(), 'AWS::RDS::DBInstance')[0]!;
+      const instanceSg = refTarget(instance.Properties.VPCSecurityGroups[0])!;
+      expect(direct.has(instanceSg), `${instanceId} security group`).toBe(true);
+      const migrationRule = resourcesOfType(json(), 'AWS::EC2::SecurityGroupIngress').find(
+        ([, r]) =>
+          refTarget(r.Properties.GroupId) === instanceSg &&
+          String(refTarget(r.Properties.SourceSecurityGroupId)).startsWith('FunctionsMigrationClients'),
+      );
+      expect(migrationRule && direct.has(migrationRule[0])).toBe(true);
+    });
+
+    it('the migrate Trigger does not wait, even indirectly, for the proxy or a rotation schedule', () => {
+      const [triggerId] = trigger();
+      const reached = dependencyClosure(json(), triggerId);
+      for (const type of [
+        'AWS::RDS::DBProxy',
+        'AWS::RDS::DBProxyTargetGroup',
+        'AWS::SecretsManager::RotationSchedule',
+        'AWS::Serverless::Application',
+      ]) {
+        expect(
+          [...reached].filter((id) => json().Resources[id].Type === type),
+          type,
+        ).toEqual([]);
+      }
+    });
+
+    it('the proxy, its target group and all three rotation schedules wait for the Trigger', () => {
+      const [triggerId] = trigger();
+      const waiting = [
+        ...ofType('AWS::RDS::DBProxy'),
+        ...ofType('AWS::RDS::DBProxyTargetGroup'),
+        ...ofType('AWS::SecretsManager::RotationSchedule'),
+      ];
+      expect(waiting).toHaveLength(5);
+      for (const id of waiting) expect(asArray(json().Resources[id].DependsOn), id).toContain(triggerId);
+    });
+
+    it('rotates no secret while the stack is created (the first rotation waits a full period)', () => {
+      const schedules = resourcesOfType(json(), 'AWS::SecretsManager::RotationSchedule');
+      expect(schedules).toHaveLength(3);
+      for (const [id, schedule] of schedules) {
+        expect(schedule.Properties.RotateImmediatelyOnUpdate, id).toBe(false);
+        expect(schedule.Properties.RotationRules.ScheduleExpression, id).toBe('rate(30 days)');
+      }
+    });
   });
 
   it('bundles every migration file with the migrate function', () => {
