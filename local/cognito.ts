@@ -12,7 +12,7 @@ import {
   DescribeUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { PASSWORD_POLICY } from '#shared/auth/password-policy';
-import { freePortFor } from './ports.ts';
+import { rememberedPort } from './ports.ts';
 
 export interface LocalCognito {
   /** What the functions use as COGNITO_ENDPOINT (the auto-confirm front of cognito-local). */
@@ -21,6 +21,10 @@ export interface LocalCognito {
   clientId: string;
   issuer: string;
   jwksUri: string;
+  /** cognito-local itself (the admin API, without the auto-confirm front). */
+  upstream: string;
+  /** cognito-local's pid while it runs. */
+  pid: number | undefined;
   stop: () => Promise<void>;
 }
 
@@ -90,14 +94,27 @@ export async function startLocalCognito(
   dir: string,
   options: { autoConfirm?: boolean } = {},
 ): Promise<LocalCognito> {
-  await mkdir(dir, { recursive: true });
-  const port = await freePortFor(path.join(dir, 'port'));
+  await mkdir(path.join(dir, '.cognito'), { recursive: true });
+  // The port of the first start is remembered and reused when free; the issuer in the tokens is pinned to
+  // it in cognito-local's config, so tokens issued earlier stay valid even when this run needs another port.
+  const { port, first } = await rememberedPort(path.join(dir, 'port'));
+  const configFile = path.join(dir, '.cognito', 'config.json');
+  const config = existsSync(configFile)
+    ? (JSON.parse(await readFile(configFile, 'utf8')) as { TokenConfig?: { IssuerDomain?: string } })
+    : {};
+  if (!config.TokenConfig?.IssuerDomain) {
+    config.TokenConfig = { ...config.TokenConfig, IssuerDomain: `http://127.0.0.1:${first}` };
+    await writeFile(configFile, JSON.stringify(config, null, 2));
+  }
+  const issuerDomain = config.TokenConfig.IssuerDomain!;
   const require = createRequire(import.meta.url);
   const entry = path.join(path.dirname(require.resolve('cognito-local/package.json')), 'lib/bin/start.js');
-  const child = spawn(process.execPath, [entry], {
+  // parent-guard.cjs ends cognito-local when this process goes away, however it goes (kill -9 included).
+  const guard = new URL('./parent-guard.cjs', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--require', guard, entry], {
     cwd: dir,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), DEBUG: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['pipe', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -161,21 +178,23 @@ export async function startLocalCognito(
     await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
     endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
   }
-  const issuer = `${upstream}/${ids.userPoolId}`;
   return {
     endpoint,
     ...ids,
-    issuer,
-    jwksUri: `${issuer}/.well-known/jwks.json`,
+    issuer: `${issuerDomain}/${ids.userPoolId}`,
+    jwksUri: `${upstream}/${ids.userPoolId}/.well-known/jwks.json`,
+    upstream,
+    pid: child.pid,
     stop: async () => {
       proxy?.closeAllConnections();
       await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
       admin.destroy();
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;
       }
+      child.stdin?.destroy();
     },
   };
 }

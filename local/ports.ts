@@ -34,3 +34,25 @@ export async function freePortFor(file: string): Promise<number> {
   await writeFile(file, String(port));
   return port;
 }
+
+/**
+ * The port first chosen for `file`, reused whenever it is free; when it is taken, a free one for this run only
+ * (the file keeps the first, so nothing that depends on it is rewritten behind the user's back).
+ */
+export async function rememberedPort(file: string): Promise<{ port: number; first: number }> {
+  if (existsSync(file)) {
+    const first = Number(await readFile(file, 'utf8'));
+    if (Number.isInteger(first) && first > 0) {
+      const port = (await tryListen(first)) === first ? first : await freePort();
+      return { port, first };
+    }
+  }
+  const port = await freePort();
+  await writeFile(file, String(port));
+  return { port, first: port };
+}
+
+/** Whether `port` on 127.0.0.1 can be listened on right now. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return (await tryListen(port)) === port;
+}

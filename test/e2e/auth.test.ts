@@ -183,7 +183,7 @@ describe('auth contract', () => {
       await import('@aws-sdk/client-cognito-identity-provider');
     // Straight to cognito-local's own port, bypassing our register handler.
     const direct = new CognitoIdentityProviderClient({
-      endpoint: cognito.issuer.replace(/\/[^/]+$/, ''),
+      endpoint: cognito.upstream,
       region: 'local',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
