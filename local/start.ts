@@ -21,6 +21,7 @@ const refreshEveryMs = Number(process.env.LOCAL_REFRESH_INTERVAL_MS ?? 5 * 60 * 
 const stateDir = path.resolve(process.env.LOCAL_STATE_DIR ?? '.local');
 const port = Number(process.env.PORT ?? 3000);
 const databaseUrl = process.env.DATABASE_URL;
+const databaseName = process.env.DATABASE_NAME ?? 'brand';
 
 /** One line on stderr, exit status 1: what went wrong and what to do. */
 function fail(message: string): never {
@@ -35,7 +36,7 @@ let run: RunStateHandle;
 try {
   run = await acquireRunState(
     stateDir,
-    { command: 'start', port, database: databaseUrl ? 'database-url' : 'embedded', databaseName: 'brand' },
+    { command: 'start', port, database: databaseUrl ? 'database-url' : 'embedded', databaseName },
     (line) => console.error(line),
   );
 } catch (error) {
@@ -61,6 +62,14 @@ async function stopAll(code: number): Promise<never> {
     stopping = true;
     // Whatever happens, be gone within 3 s (the children get SIGKILL from the reaper after that).
     setTimeout(() => {
+      for (const child of run.state.children) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      reaper.stdin?.end('done\n');
       run.release();
       process.exit(code);
     }, 2_500).unref();
@@ -100,6 +109,7 @@ try {
     stateDir,
     port,
     ...(databaseUrl ? { databaseUrl } : {}),
+    database: databaseName,
     providers: process.env.PROVIDERS === 'sandbox' ? 'sandbox' : 'real',
     onChild: (child) => {
       const signal = child.name === 'postgres' ? 'SIGINT' : 'SIGTERM';
@@ -129,7 +139,7 @@ run.update({
 });
 
 const localDb = stack.postgres
-  ? `postgres://brand_owner:brand_owner_local@127.0.0.1:${stack.postgres.port}/brand`
+  ? `postgres://brand_owner:brand_owner_local@127.0.0.1:${stack.postgres.port}/${databaseName}`
   : undefined;
 const banner = [
   '',
