@@ -110,7 +110,8 @@ async function startParts(
 
   let sandbox: Sandbox | undefined;
   if ((options.providers ?? 'real') === 'sandbox') {
-    sandbox = await startSandbox({ caFile: path.join(options.stateDir, 'sandbox-ca.pem') });
+    // Tokens and the CA persist under <state>/sandbox, so connections and a trusted CA survive restarts.
+    sandbox = await startSandbox({ stateDir: path.join(options.stateDir, 'sandbox') });
     started.push(sandbox.stop);
     trustSandboxCertificate(sandbox.caPem);
     process.env.PROVIDER_ENDPOINTS = JSON.stringify(sandbox.endpoints);

@@ -3,9 +3,11 @@
  * and Dropbox (OAuth, API v2 RPC and content) on one https server, so the real SDKs run unmodified against
  * them in tests and under `PROVIDERS=sandbox npm start`. Nothing leaves 127.0.0.1.
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Provider, ProviderEndpoints } from '#shared/providers/types';
 import { PROVIDERS } from '#shared/providers/types';
 import { DROPBOX_PATHS, dropboxRoutes } from './dropbox.ts';
@@ -18,7 +20,10 @@ import {
   type ApiCallRecord,
   type ApiFailure,
   DEFAULT_CLIENTS,
+  exportTokens,
   type IssuedTokens,
+  importTokens,
+  type PersistedTokens,
   type ProviderBehaviour,
   type RevocationRecord,
   type SandboxAccount,
@@ -28,7 +33,7 @@ import {
   type TokenRequestRecord,
   type TokenStatus,
 } from './state.ts';
-import { createSandboxCertificate, trustSandboxCertificate } from './tls.ts';
+import { createSandboxCertificate, persistentSandboxCertificate, trustSandboxCertificate } from './tls.ts';
 
 export { DEFAULT_ACCOUNTS, DEFAULT_CLIENTS } from './state.ts';
 export type {
@@ -60,6 +65,11 @@ export interface SandboxOptions {
   accounts?: Partial<Record<Provider, SandboxAccount>>;
   /** Also write the CA certificate here, e.g. for `NODE_EXTRA_CA_CERTS` of child processes. */
   caFile?: string;
+  /**
+   * Keep the issued tokens (`tokens.json`) and the certificate authority (`ca.pem`, `ca-key.pem`) here across
+   * restarts (`npm start` passes `.local/sandbox`); without it both live only as long as the process.
+   */
+  stateDir?: string;
 }
 
 export interface ConsentOptions {
@@ -188,7 +198,10 @@ function request(
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const certificate = await createSandboxCertificate();
+  if (options.stateDir) await mkdir(options.stateDir, { recursive: true });
+  const certificate = options.stateDir
+    ? await persistentSandboxCertificate(options.stateDir)
+    : await createSandboxCertificate();
   const clients = Object.fromEntries(
     PROVIDERS.map((p) => [p, { ...DEFAULT_CLIENTS[p], ...(options.clients?.[p] ?? {}) }]),
   ) as Record<Provider, SandboxClient>;
@@ -200,6 +213,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   };
   applyInitialAccounts();
+
+  // Issued tokens survive a restart: loaded here, written (atomically, when they changed) after every request.
+  const tokensFile = options.stateDir ? path.join(options.stateDir, 'tokens.json') : undefined;
+  let savedJson = '';
+  if (tokensFile && existsSync(tokensFile)) {
+    try {
+      savedJson = readFileSync(tokensFile, 'utf8');
+      importTokens(state, JSON.parse(savedJson) as PersistedTokens);
+    } catch {
+      savedJson = ''; // unreadable: start afresh (connections then need re-consent, as before)
+    }
+  }
+  const persist = () => {
+    if (!tokensFile) return;
+    const json = JSON.stringify(exportTokens(state));
+    if (json === savedJson) return;
+    const tmp = `${tokensFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, json, { mode: 0o600 });
+    renameSync(tmp, tokensFile);
+    savedJson = json;
+  };
 
   let origin = '';
   const routes: Route[] = [
@@ -234,6 +268,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           const methods = Array.isArray(route.method) ? route.method : [route.method];
           if (!methods.includes(method)) continue;
           await route.handler(ctx, match);
+          persist();
           return;
         }
         if (pathMatched) return sendText(res, 405, 'Method Not Allowed');
@@ -354,6 +389,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     control,
     stop: () =>
       new Promise<void>((resolve) => {
+        persist();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

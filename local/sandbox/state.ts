@@ -406,3 +406,54 @@ export class SandboxState {
     return entry.failure;
   }
 }
+
+/**
+ * What a sandbox remembers across restarts of `PROVIDERS=sandbox npm start` (written under `.local/`): the
+ * grants and the access and refresh tokens issued on them, and which accounts already granted offline access.
+ * Pending consents, codes, counters, failures and overrides are per run.
+ */
+export interface PersistedTokens {
+  version: 1;
+  grants: Grant[];
+  accessTokens: Array<{ token: string; grantId: string; expiresAt: number; revoked: boolean }>;
+  refreshTokens: Array<{ token: string; grantId: string; revoked: boolean }>;
+  offlineConsents: string[];
+}
+
+export function exportTokens(state: SandboxState): PersistedTokens {
+  const grants = new Map<string, Grant>();
+  for (const r of [...state.accessTokens.values(), ...state.refreshTokens.values()])
+    grants.set(r.grant.id, r.grant);
+  return {
+    version: 1,
+    grants: [...grants.values()],
+    accessTokens: [...state.accessTokens.values()].map((r) => ({
+      token: r.token,
+      grantId: r.grant.id,
+      expiresAt: r.expiresAt,
+      revoked: r.revoked,
+    })),
+    refreshTokens: [...state.refreshTokens.values()].map((r) => ({
+      token: r.token,
+      grantId: r.grant.id,
+      revoked: r.revoked,
+    })),
+    offlineConsents: [...state.offlineConsents],
+  };
+}
+
+/** Loads what `exportTokens` wrote (tokens of unknown grants are dropped; nothing else is touched). */
+export function importTokens(state: SandboxState, saved: PersistedTokens): void {
+  if (saved?.version !== 1) return;
+  const grants = new Map(saved.grants.map((g) => [g.id, { ...g }]));
+  for (const r of saved.accessTokens) {
+    const grant = grants.get(r.grantId);
+    if (grant)
+      state.accessTokens.set(r.token, { token: r.token, grant, expiresAt: r.expiresAt, revoked: r.revoked });
+  }
+  for (const r of saved.refreshTokens) {
+    const grant = grants.get(r.grantId);
+    if (grant) state.refreshTokens.set(r.token, { token: r.token, grant, revoked: r.revoked });
+  }
+  for (const key of saved.offlineConsents) state.offlineConsents.add(key);
+}

@@ -1,3 +1,6 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import tls from 'node:tls';
 import { generate } from 'selfsigned';
 
@@ -15,20 +18,26 @@ export interface SandboxCertificate {
  * that refuse a CA certificate as a server certificate, and `NODE_EXTRA_CA_CERTS`. EC keys generate in
  * milliseconds.
  */
-export async function createSandboxCertificate(): Promise<SandboxCertificate> {
+export async function createSandboxCertificate(existingCa?: {
+  certPem: string;
+  keyPem: string;
+}): Promise<SandboxCertificate & { caKeyPem: string }> {
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(notBeforeDate.getTime() + 30 * 24 * 3600_000);
-  const ca = await generate([{ name: 'commonName', value: 'brand-cloud provider sandbox CA (throwaway)' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate,
-    notAfterDate,
-    extensions: [
-      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
+  const ca = existingCa
+    ? { cert: existingCa.certPem, private: existingCa.keyPem }
+    : await generate([{ name: 'commonName', value: 'brand-cloud provider sandbox CA (local)' }], {
+        keyType: 'ec',
+        curve: 'P-256',
+        algorithm: 'sha256',
+        notBeforeDate,
+        // A CA kept under .local/ lives two years (trusted once); a throwaway one as long as its leaf.
+        notAfterDate: new Date(notBeforeDate.getTime() + 2 * 365 * 24 * 3600_000),
+        extensions: [
+          { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+          { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+        ],
+      });
   const leaf = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     curve: 'P-256',
@@ -49,7 +58,35 @@ export async function createSandboxCertificate(): Promise<SandboxCertificate> {
       },
     ],
   });
-  return { caPem: ca.cert, certPem: leaf.cert, keyPem: leaf.private };
+  return { caPem: ca.cert, caKeyPem: ca.private, certPem: leaf.cert, keyPem: leaf.private };
+}
+
+/**
+ * The sandbox's CA kept in `dir` (`ca.pem`, and `ca-key.pem` readable by the owner only), made on first use and
+ * reused while it is valid for at least another week, so a browser or OS trusts it once; each start signs a
+ * fresh server certificate with it.
+ */
+export async function persistentSandboxCertificate(dir: string): Promise<SandboxCertificate> {
+  const certFile = path.join(dir, 'ca.pem');
+  const keyFile = path.join(dir, 'ca-key.pem');
+  let existing: { certPem: string; keyPem: string } | undefined;
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    try {
+      const certPem = readFileSync(certFile, 'utf8');
+      const validTo = new Date(new X509Certificate(certPem).validTo).getTime();
+      if (validTo - Date.now() > 7 * 24 * 3600_000)
+        existing = { certPem, keyPem: readFileSync(keyFile, 'utf8') };
+    } catch {
+      existing = undefined;
+    }
+  }
+  const made = await createSandboxCertificate(existing);
+  if (!existing) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(keyFile, made.caKeyPem, { mode: 0o600 });
+    writeFileSync(certFile, made.caPem, { mode: 0o644 });
+  }
+  return { caPem: made.caPem, certPem: made.certPem, keyPem: made.keyPem };
 }
 
 const normalise = (pem: string) => pem.replace(/\r\n/g, '\n').trim();
