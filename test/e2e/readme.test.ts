@@ -6,7 +6,7 @@
  * .env) against `PROVIDERS=sandbox npm start` on a free port (`localhost:3000` in the README becomes that port).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -42,6 +42,7 @@ const NOT_RUN = /^<!-- readme: not run: (.{10,}) -->$/;
 // Generated or local-only files stay out of the clone, so the run cannot touch the working copy.
 const NOT_LINKED = new Set(['.local', '.env', '.git', 'openapi.json', 'cdk.out']);
 const clone = mkdtempSync(path.join(os.tmpdir(), 'brand-readme-'));
+chmodSync(clone, 0o755); // like a checkout: PostgreSQL (its own user when we are root) must reach .local/
 for (const entry of readdirSync(repoRoot)) {
   if (!NOT_LINKED.has(entry)) symlinkSync(path.join(repoRoot, entry), path.join(clone, entry));
 }
