@@ -32,6 +32,8 @@ export interface DbSettings {
   connectTimeoutMs: number;
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
+  /** How long an idle pooled connection stays open. */
+  idleTimeoutMs: number;
 }
 
 export function dbSettings(): DbSettings {
@@ -40,6 +42,7 @@ export function dbSettings(): DbSettings {
     connectTimeoutMs: intEnv('DB_CONNECT_TIMEOUT_MS', 2_000),
     statementTimeoutMs: intEnv('DB_STATEMENT_TIMEOUT_MS', 5_000),
     idleInTransactionTimeoutMs: intEnv('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 10_000),
+    idleTimeoutMs: intEnv('DB_IDLE_TIMEOUT_MS', 60_000),
   };
 }
 

@@ -24,3 +24,11 @@ export function getJsonSecret(secretId: string): Promise<Record<string, unknown>
   }
   return pending;
 }
+
+/**
+ * Drops the cached value of a secret, so the next getJsonSecret() reads it again: for a credential that stopped
+ * working because the secret rotated (the database pool calls it on an authentication failure).
+ */
+export function forgetSecret(secretId: string): void {
+  cache.delete(secretId);
+}

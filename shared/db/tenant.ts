@@ -3,7 +3,7 @@ import { dbSettings } from '#shared/config';
 import { Unauthorized, UserNotProvisioned } from '#shared/errors';
 
 import { mapDbError } from './errors.ts';
-import { type DbRole, getPool } from './pool.ts';
+import { connect, type DbRole } from './pool.ts';
 
 export interface TenantOptions {
   /** Skip the users-row check (only for creating that row). */
@@ -23,7 +23,7 @@ async function inTransaction<T>(
 ): Promise<T> {
   let client: pg.PoolClient;
   try {
-    client = await (await getPool(role)).connect();
+    client = await connect(role);
   } catch (error) {
     mapDbError(error);
   }
