@@ -41,6 +41,23 @@ export const jobs = {
       names: ['RefreshConfigErrors', 'RefreshErrors'],
     },
   },
+  'events/relay': {
+    summary: 'Publishes the events outbox to the event bus and queues webhook deliveries (one at a time)',
+    capabilities: ['refresher-db'],
+    // Polls for 45 s of each minute; reserved concurrency 1 (infra/constructs/events.ts).
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    scheduleRateMinutes: 1,
+    alarmOnMetrics: { namespace: 'BrandCloud', service: 'event-relay', names: ['EventPublishFailures'] },
+  },
+  'events/webhooks': {
+    summary: 'Delivers signed webhooks (Standard Webhooks), retries for 24 h, then dead-letters',
+    capabilities: ['refresher-db'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    scheduleRateMinutes: 1,
+    alarmOnMetrics: { namespace: 'BrandCloud', service: 'webhooks', names: ['WebhooksDeadLettered'] },
+  },
   'migrate/handler': {
     summary: 'Applies migrations/ as the owner role and sets the runtime roles passwords',
     capabilities: ['migrations'],

@@ -16,6 +16,7 @@ import { Api } from './constructs/api.ts';
 import { Auth } from './constructs/auth.ts';
 import type { BackendFunction } from './constructs/backend-function.ts';
 import { Database } from './constructs/database.ts';
+import { EventsInfra } from './constructs/events.ts';
 import { BackendFunctions, constructIdFor } from './constructs/functions.ts';
 import { JobTriggers } from './constructs/jobs.ts';
 import { Network } from './constructs/network.ts';
@@ -57,6 +58,7 @@ export class BrandStack extends Stack {
   public readonly api: Api;
   public readonly functions: BackendFunctions;
   public readonly jobs: JobTriggers;
+  public readonly events: EventsInfra;
 
   constructor(scope: Construct, id: string, props: BrandStackProps) {
     super(scope, id, props);
@@ -112,6 +114,12 @@ export class BrandStack extends Stack {
     });
     for (const trigger of this.jobs.deployTriggers.values()) this.database.runAfterMigrations(trigger);
 
+    this.events = new EventsInfra(this, 'Events', {
+      jobs: this.functions.jobs,
+      webhookUrl: this.node.tryGetContext('webhookUrl') as string | undefined,
+      removalPolicy: stage.statefulRemovalPolicy,
+    });
+
     this.outputs();
     this.suppressions(stage);
     Aspects.of(this).add(new Arm64ForProviderHandlers());
@@ -129,6 +137,17 @@ export class BrandStack extends Stack {
       'ProviderSecretName',
       this.providers.secret.secretName,
       'Secrets Manager secret to fill with the providers OAuth client ids and secrets',
+    );
+    out('EventBusName', this.events.bus.eventBusName, 'EventBridge bus of the lifecycle events');
+    out(
+      'WebhookSecretName',
+      this.events.webhookSecret.secretName,
+      'Secrets Manager secret with the webhook signing key (whsec_ + its "secret" value)',
+    );
+    out(
+      'WebhookDeadLetterQueueUrl',
+      this.events.deadLetters.queueUrl,
+      'Webhook deliveries that failed for 24 h',
     );
     out(
       'OAuthRedirectUris',

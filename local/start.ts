@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { type LocalEvents, startLocalEvents } from './events.ts';
 import { portIsFree } from './ports.ts';
 import { takeOverSignals } from './postgres.ts';
 import { AlreadyRunning, acquireRunState, type RunStateHandle } from './run-state.ts';
@@ -74,6 +75,7 @@ async function stopAll(code: number): Promise<never> {
       process.exit(code);
     }, 2_500).unref();
     clearInterval(refreshTimer);
+    await localEvents?.stop().catch(() => undefined);
     // A signal while starting: let the start finish (or fail), then stop what it started.
     const running = stack ?? (await stackStarting?.catch(() => undefined));
     try {
@@ -97,6 +99,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 let refreshTimer: NodeJS.Timeout | undefined;
+let localEvents: LocalEvents | undefined;
 
 if (port !== 0 && !(await portIsFree(port))) {
   run.release();
@@ -141,6 +144,9 @@ run.update({
 const localDb = stack.postgres
   ? `postgres://brand_owner:brand_owner_local@127.0.0.1:${stack.postgres.port}/${databaseName}`
   : undefined;
+// The event relay and webhook deliverer: every second, in this process (EventBridge bus → in-process bus).
+localEvents = startLocalEvents({ stateDir });
+
 const banner = [
   '',
   `  brand-cloud API  ${stack.url.replace('127.0.0.1', 'localhost')}`,
@@ -149,6 +155,7 @@ const banner = [
   `  Cognito (local)  ${stack.cognito.endpoint}  pool ${stack.cognito.userPoolId}, client ${stack.cognito.clientId}`,
   `  Providers        ${stack.sandbox ? `sandbox (loopback fakes at ${stack.sandbox.origin})` : 'real (set GOOGLE_/MICROSOFT_/DROPBOX_ credentials, or PROVIDERS=sandbox)'}`,
   `  Token refresh    every ${Math.round(refreshEveryMs / 60000)} min (as the EventBridge schedule does in AWS)`,
+  `  Events           GET /events; ${localEvents.webhookUrl ? `webhooks to ${localEvents.webhookUrl} (secret in ${path.relative(process.cwd(), stateDir)}/webhook-secret)` : 'set WEBHOOK_URL to receive signed webhooks'}`,
   `  Stop             Ctrl-C (pid ${process.pid})`,
   '',
 ];

@@ -498,7 +498,9 @@ describe('API stage', () => {
 describe('jobs', () => {
   it('runs the token refresh every 5 minutes', () => {
     const [refreshId] = functionFor(dev.json, 'token-refresh/handler');
-    const rules = resourcesOfType(dev.json, 'AWS::Events::Rule');
+    const rules = resourcesOfType(dev.json, 'AWS::Events::Rule').filter(([, r]) =>
+      r.Properties.Targets.some((t: Json) => refTarget(t.Arn) === refreshId),
+    );
     expect(rules).toHaveLength(1);
     const [, rule] = rules[0]!;
     expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
@@ -679,6 +681,71 @@ describe('jobs', () => {
         readFileSync(path.join(dev.sourceRoot, 'migrations', file), 'utf8'),
       );
     }
+  });
+});
+
+describe('events and webhooks', () => {
+  it('puts events on one custom bus; only the relay may, on that bus only; one relay at a time', () => {
+    const buses = resourcesOfType(dev.json, 'AWS::Events::EventBus');
+    expect(buses).toHaveLength(1);
+    const [busId] = buses[0]!;
+    const [relayId, relay] = functionFor(dev.json, 'events/relay');
+    expect(refTarget(envOf(relay).EVENT_BUS_NAME)).toBe(busId);
+    expect(relay.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(envOf(relay).REFRESHER_DB_SECRET_ARN).toBeDefined();
+    for (const [roleId] of resourcesOfType(dev.json, 'AWS::IAM::Role')) {
+      const puts = statementsOfRole(dev.json, roleId).filter((st) =>
+        asArray<string>(st.Action).includes('events:PutEvents'),
+      );
+      if (roleId !== refTarget(relay.Properties.Role)) {
+        expect(puts, roleId).toEqual([]);
+        continue;
+      }
+      expect(puts).toHaveLength(1);
+      expect(JSON.stringify(puts[0]!.Resource)).toContain(busId);
+    }
+    const schedule = resourcesOfType(dev.json, 'AWS::Events::Rule').find(([, r]) =>
+      r.Properties.Targets.some((t: Json) => refTarget(t.Arn) === relayId),
+    );
+    expect(schedule?.[1].Properties.ScheduleExpression).toBe('rate(1 minute)');
+  });
+
+  it('gives the webhook deliverer the signing secret and the dead-letter queue, and alarms on dead letters', () => {
+    const [delivererId, deliverer] = functionFor(dev.json, 'events/webhooks');
+    const env = envOf(deliverer);
+    const [secretId] = resourcesOfType(dev.json, 'AWS::SecretsManager::Secret').find(([id]) =>
+      id.startsWith('EventsWebhookSecret'),
+    )!;
+    const [queueId, queue] = resourcesOfType(dev.json, 'AWS::SQS::Queue').find(([id]) =>
+      id.startsWith('EventsWebhookDeadLetters'),
+    )!;
+    expect(refTarget(env.WEBHOOK_SECRET_ARN)).toBe(secretId);
+    expect(JSON.stringify(env.WEBHOOK_DLQ_URL)).toContain(queueId);
+    expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(deliverer.Properties.ReservedConcurrentExecutions).toBe(1);
+    const statements = statementsOfRole(dev.json, refTarget(deliverer.Properties.Role)!);
+    const reads = statements.filter((st) =>
+      asArray<string>(st.Action).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(reads.some((st) => refTarget(st.Resource) === secretId)).toBe(true);
+    const sends = statements.filter((st) => asArray<string>(st.Action).includes('sqs:SendMessage'));
+    expect(sends.map((st) => JSON.stringify(st.Resource))).toEqual([expect.stringContaining(queueId)]);
+    const alarms = resourcesOfType(dev.json, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(
+      alarms.some(
+        (a) =>
+          a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(a.Dimensions).includes(queueId) &&
+          a.Threshold === 1,
+      ),
+    ).toBe(true);
+    expect(alarms.some((a) => a.MetricName === 'WebhooksDeadLettered')).toBe(true);
+    expect(
+      alarms.some(
+        (a) =>
+          a.MetricName === 'Errors' && a.Dimensions?.some((d: Json) => refTarget(d.Value) === delivererId),
+      ),
+    ).toBe(true);
   });
 });
 

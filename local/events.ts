@@ -1,0 +1,72 @@
+/**
+ * The local stand-ins of the event relay and the webhook deliverer (`npm start`): the same `relayEvents` and
+ * `deliverWebhooks` the Lambdas run, in this process, every second. The EventBridge bus is an in-process bus
+ * (the events are kept in memory for inspection); webhooks go to WEBHOOK_URL when it is set, signed with the
+ * secret in `.local/webhook-secret` (or WEBHOOK_SECRET).
+ */
+import path from 'node:path';
+import { optionalEnv } from '#shared/config';
+import type { EventPublisher, OutboundEvent } from '#shared/events/relay';
+import { relayEvents } from '#shared/events/relay';
+import { webhookSecret } from '#shared/events/webhook-secret';
+import { deliverWebhooks } from '#shared/events/webhooks';
+
+/** An in-process event bus: accepts everything, keeps the last `keep` events, tells subscribers. */
+export function inProcessBus(keep = 1_000): EventPublisher & {
+  readonly events: OutboundEvent[];
+  subscribe(listener: (event: OutboundEvent) => void): () => void;
+} {
+  const events: OutboundEvent[] = [];
+  const listeners = new Set<(event: OutboundEvent) => void>();
+  return {
+    batchSize: 10,
+    events,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async publish(batch) {
+      for (const event of batch) {
+        events.push(event);
+        if (events.length > keep) events.shift();
+        for (const listener of listeners) listener(event);
+      }
+      return { failedIds: [] };
+    },
+  };
+}
+
+export interface LocalEvents {
+  bus: ReturnType<typeof inProcessBus>;
+  webhookUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+export function startLocalEvents(options: { stateDir: string; intervalMs?: number }): LocalEvents {
+  process.env.WEBHOOK_SECRET_FILE ??= path.join(options.stateDir, 'webhook-secret');
+  const webhookUrl = optionalEnv('WEBHOOK_URL');
+  const bus = inProcessBus();
+  const intervalMs = options.intervalMs ?? Number(optionalEnv('LOCAL_EVENTS_INTERVAL_MS') ?? 1_000);
+  let running: Promise<void> | undefined;
+  const tick = async () => {
+    await relayEvents({ publisher: bus, webhooks: Boolean(webhookUrl) });
+    if (webhookUrl) await deliverWebhooks({ url: webhookUrl, secret: await webhookSecret() });
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = tick()
+      .catch((error: unknown) => console.error('Local event relay failed:', (error as Error).message))
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    bus,
+    webhookUrl,
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
