@@ -8,7 +8,9 @@ import type { Capability } from '#shared/http/route';
 export type JobCapability =
   | Exclude<Capability, 'db'>
   | 'refresher-db' // PostgreSQL as brand_refresher (token and audit tables only), through RDS Proxy
-  | 'migrations'; // PostgreSQL as the owner, straight to the instance; the runtime roles' secrets; migrations/
+  | 'migrations' // PostgreSQL as the owner, straight to the instance; the runtime roles' secrets; migrations/
+  | 'event-bus' // PutEvents on the stage's event bus (infra/constructs/events.ts)
+  | 'webhooks'; // the stage's webhook URL, its signing secret and the dead-letter queue (infra/constructs/events.ts)
 
 export interface JobDef {
   summary: string;
@@ -43,7 +45,7 @@ export const jobs = {
   },
   'events/relay': {
     summary: 'Publishes the events outbox to the event bus and queues webhook deliveries (one at a time)',
-    capabilities: ['refresher-db'],
+    capabilities: ['refresher-db', 'event-bus'],
     // Polls for 45 s of each minute; reserved concurrency 1 (infra/constructs/events.ts).
     timeoutSeconds: 60,
     memoryMb: 256,
@@ -52,7 +54,7 @@ export const jobs = {
   },
   'events/webhooks': {
     summary: 'Delivers signed webhooks (Standard Webhooks), retries for 24 h, then dead-letters',
-    capabilities: ['refresher-db'],
+    capabilities: ['refresher-db', 'webhooks'],
     timeoutSeconds: 60,
     memoryMb: 256,
     scheduleRateMinutes: 1,

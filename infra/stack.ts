@@ -115,7 +115,7 @@ export class BrandStack extends Stack {
     for (const trigger of this.jobs.deployTriggers.values()) this.database.runAfterMigrations(trigger);
 
     this.events = new EventsInfra(this, 'Events', {
-      jobs: this.functions.jobs,
+      jobs,
       webhookUrl: this.node.tryGetContext('webhookUrl') as string | undefined,
       removalPolicy: stage.statefulRemovalPolicy,
     });

@@ -1,15 +1,17 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { JobDef } from '#functions/jobs';
 import type { BackendFunction } from './backend-function.ts';
 
 export interface EventsInfraProps {
-  /** The job-table functions (events/relay and events/webhooks are looked up here). */
-  readonly jobs: ReadonlyMap<string, BackendFunction>;
+  /** The job table's functions: those with the `event-bus` and `webhooks` capabilities are bound here. */
+  readonly jobs: ReadonlyArray<readonly [string, JobDef, BackendFunction]>;
   /** The app backend's webhook endpoint (`-c webhookUrl=https://…`); no webhooks are sent without one. */
   readonly webhookUrl?: string | undefined;
   readonly removalPolicy: RemovalPolicy;
@@ -28,7 +30,8 @@ export function validWebhookUrl(raw: string | undefined): string | undefined {
  * bus, the relay's right to put events on it (and only it), one relay at a time (reserved concurrency 1), and
  * for webhooks the signing secret (Secrets Manager, generated), the dead-letter queue for deliveries that
  * failed for 24 hours and an alarm as soon as it holds one. The relay and the deliverer themselves are job-table
- * entries (functions/jobs.ts), scheduled and alarmed like every job.
+ * entries (functions/jobs.ts), scheduled and alarmed like every job; this construct binds their `event-bus` and
+ * `webhooks` capabilities (environment and IAM together, like BackendFunction's bindX helpers).
  */
 export class EventsInfra extends Construct {
   public readonly bus: events.EventBus;
@@ -38,9 +41,15 @@ export class EventsInfra extends Construct {
 
   constructor(scope: Construct, id: string, props: EventsInfraProps) {
     super(scope, id);
-    const relay = props.jobs.get('events/relay');
-    const deliverer = props.jobs.get('events/webhooks');
-    if (!relay || !deliverer) throw new Error('EventsInfra needs the events/relay and events/webhooks jobs');
+    const withCapability = (capability: string) =>
+      props.jobs.filter(([, def]) => (def.capabilities as readonly string[]).includes(capability));
+    const publishers = withCapability('event-bus');
+    const deliverers = withCapability('webhooks');
+    if (publishers.length !== 1 || deliverers.length !== 1) {
+      throw new Error('EventsInfra expects exactly one event-bus job (the relay) and one webhooks job');
+    }
+    const relay = publishers[0]![2];
+    const deliverer = deliverers[0]![2];
     const webhookUrl = validWebhookUrl(props.webhookUrl);
 
     this.bus = new events.EventBus(this, 'Bus', {
@@ -87,7 +96,13 @@ export class EventsInfra extends Construct {
     }
     deliverer.addEnvironment('WEBHOOK_SECRET_ARN', this.webhookSecret.secretArn);
     deliverer.addEnvironment('WEBHOOK_DLQ_URL', this.deadLetters.queueUrl);
-    this.webhookSecret.grantRead(deliverer);
+    // GetSecretValue only (grantRead would add DescribeSecret): what the code calls, nothing more.
+    deliverer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.webhookSecret.secretArn],
+      }),
+    );
     this.deadLetters.grantSendMessages(deliverer);
     (deliverer.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = 1;
 

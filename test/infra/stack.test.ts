@@ -272,6 +272,7 @@ describe('least privilege from capabilities', () => {
     if (caps.has('db')) expected.add(secretId('DatabaseAppSecretAttachment'));
     if (caps.has('refresher-db')) expected.add(secretId('DatabaseRefresherSecretAttachment'));
     if (caps.has('providers')) expected.add(secretId('ProviderCredentialsSecret'));
+    if (caps.has('webhooks')) expected.add(secretId('EventsWebhookSecret'));
     if (caps.has('migrations')) {
       for (const s of [
         'DatabaseInstanceSecretAttachment',
