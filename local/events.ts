@@ -39,6 +39,8 @@ export function inProcessBus(keep = 1_000): EventPublisher & {
 export interface LocalEvents {
   bus: ReturnType<typeof inProcessBus>;
   webhookUrl: string | undefined;
+  /** The first pass has run (its database connection is open): `npm start` prints its banner after it. */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,18 +54,23 @@ export function startLocalEvents(options: { stateDir: string; intervalMs?: numbe
     await relayEvents({ publisher: bus, webhooks: Boolean(webhookUrl) });
     if (webhookUrl) await deliverWebhooks({ url: webhookUrl, secret: await webhookSecret() });
   };
-  const timer = setInterval(() => {
-    if (running) return;
-    running = tick()
+  const run = (): Promise<void> => {
+    running ??= tick()
       .catch((error: unknown) => console.error('Local event relay failed:', (error as Error).message))
       .finally(() => {
         running = undefined;
       });
+    return running;
+  };
+  const ready = run();
+  const timer = setInterval(() => {
+    if (!running) void run();
   }, intervalMs);
   timer.unref();
   return {
     bus,
     webhookUrl,
+    ready,
     stop: async () => {
       clearInterval(timer);
       await running;

@@ -146,6 +146,7 @@ const localDb = stack.postgres
   : undefined;
 // The event relay and webhook deliverer: every second, in this process (EventBridge bus → in-process bus).
 localEvents = startLocalEvents({ stateDir });
+await localEvents.ready;
 
 const banner = [
   '',
