@@ -10,6 +10,7 @@ import {
   Unauthorized,
   UnsupportedMediaType,
 } from '#shared/errors';
+import { MAX_BODY_DEPTH, tooDeep } from '#shared/json';
 import { logger, redact } from '#shared/logger';
 import { HttpResponse } from './response.ts';
 import type { RouteDef } from './route.ts';
@@ -73,7 +74,14 @@ function validate<S extends z.ZodType>(
   prefix: string | undefined,
   what: string,
 ): z.output<S> {
-  const result = schema.safeParse(value);
+  let result: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    result = schema.safeParse(value);
+  } catch (error) {
+    // A validator that throws (a stack overflow, a refinement bug) is still the input's fault: 400, never 500.
+    logger.warn('Validator threw', { what, errorName: (error as Error)?.name });
+    throw new BadRequest(`The ${what} could not be validated.`, [{ path: prefix ?? '', message: 'Invalid' }]);
+  }
   if (!result.success) throw new BadRequest(`The ${what} is invalid.`, zodErrors(result.error, prefix));
   return result.data;
 }
@@ -136,6 +144,13 @@ const parseInput = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResult,
         } catch {
           throw new MalformedJson();
         }
+      }
+      // Bounded before zod runs: its object and array parsers recurse.
+      const deep = tooDeep(json);
+      if (deep) {
+        throw new BadRequest('The request body is nested too deeply.', [
+          { path: String(deep[0] ?? ''), message: `Must be nested at most ${MAX_BODY_DEPTH} levels deep` },
+        ]);
       }
       parsed.body = validate(route.body, json, undefined, 'request body');
     }

@@ -59,36 +59,67 @@ export const isoDateTime = () =>
     return ms >= EARLIEST && ms <= LATEST;
   }, 'Must be between the years 1900 and 9999');
 
-const MAX_JSON_DEPTH = 32;
+/** How deep a free-form JSON field may nest (the field itself is level 0). */
+export const MAX_JSON_DEPTH = 32;
 
-function jsonProblem(value: unknown, depth: number): string | undefined {
-  if (depth > MAX_JSON_DEPTH) return `Must be nested at most ${MAX_JSON_DEPTH} levels deep`;
-  if (typeof value === 'string') return storable(value) ? undefined : STORABLE;
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const problem = jsonProblem(item, depth + 1);
-      if (problem) return problem;
-    }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const problem = storable(key) ? jsonProblem(item, depth + 1) : STORABLE;
-      if (problem) return problem;
-    }
+export interface JsonIssue {
+  /** Relative to the field: `['a', 0, 'b']`. */
+  path: Array<string | number>;
+  message: string;
+}
+
+/**
+ * The first reason a free-form JSON value cannot be stored exactly as accepted, or undefined. Iterative (an
+ * explicit stack, never recursion), so a body nested 100,000 levels deep costs a bounded walk and a 400, not a
+ * RangeError: it stops at MAX_JSON_DEPTH before anything recursive (zod, JSON.stringify, jsonb) sees the value.
+ * Refused because jsonb could not hold them exactly: NUL and lone surrogates in strings or keys, numbers JSON
+ * cannot carry back (non-finite, or -0, which jsonb and JSON.stringify turn into 0), anything that is not JSON.
+ * Keys are never filtered: `__proto__`, `constructor` and `prototype` are data like any other key.
+ */
+export function freeFormJsonIssue(root: unknown, maxDepth = MAX_JSON_DEPTH): JsonIssue | undefined {
+  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value: root, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (path.length > maxDepth) return { path, message: `Must be nested at most ${maxDepth} levels deep` };
+    if (value === null || typeof value === 'boolean') continue;
+    if (typeof value === 'string') {
+      if (!storable(value)) return { path, message: STORABLE };
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return { path, message: 'Must be a finite number' };
+      if (Object.is(value, -0)) return { path, message: 'Must not be negative zero' };
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
+    } else if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        if (!storable(key)) return { path: [...path, key], message: STORABLE };
+        stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] });
+      }
+    } else return { path, message: 'Must be JSON' };
   }
   return undefined;
 }
 
-/** Any JSON value (named, so the OpenAPI document describes it once). */
-const jsonValue = z.json().meta({ id: 'JsonValue' });
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** A JSON object of at most `maxBytes` serialised, storable as jsonb (which refuses \u0000 and lone surrogates). */
+/**
+ * A JSON object of at most `maxBytes` serialised, stored in jsonb exactly as accepted. Deliberately not
+ * `z.record(z.string(), z.json())`: that recurses (a deep body overflowed the stack) and rebuilds the object by
+ * assignment, which turns an own `__proto__` key into a prototype change and silently drops it. The value
+ * passes through untouched instead, after the iterative check above.
+ */
 export const jsonObject = (maxBytes: number) =>
-  z.record(z.string(), jsonValue).superRefine((value, ctx) => {
-    const problem = jsonProblem(value, 0);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    else if (Buffer.byteLength(JSON.stringify(value), 'utf8') > maxBytes)
-      ctx.addIssue({ code: 'custom', message: `Must be at most ${maxBytes} bytes as JSON` });
-  });
+  z
+    .custom<Record<string, unknown>>(isJsonObject, 'Must be a JSON object')
+    .superRefine((value, ctx) => {
+      const issue = freeFormJsonIssue(value);
+      if (issue) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      else if (Buffer.byteLength(JSON.stringify(value), 'utf8') > maxBytes)
+        ctx.addIssue({ code: 'custom', message: `Must be at most ${maxBytes} bytes as JSON` });
+    })
+    .meta({ type: 'object', additionalProperties: true });
 
 /** PATCH bodies: partial, but not empty. */
 export const nonEmpty = (value: object): boolean => Object.keys(value).length > 0;
