@@ -3,5 +3,5 @@ import { authRoutes } from '#functions/route-table/auth';
 import { deleteAccount } from '#shared/auth/delete-account';
 
 export const handler = defineHandler(authRoutes['auth/me-delete'], ({ userId, accessToken }) =>
-  deleteAccount(userId, accessToken!),
+  deleteAccount(userId, accessToken),
 );

@@ -5,6 +5,7 @@ import { assertVaultConfigured } from '#shared/vault/token-vault';
 
 assertVaultConfigured();
 
-export const handler = defineHandler(cloudStorageRoutes['cloud-storage/disconnect'], ({ userId, params }) =>
-  disconnect(userId, params.provider),
+export const handler = defineHandler(
+  cloudStorageRoutes['cloud-storage/disconnect'],
+  ({ userId, params, accessToken }) => disconnect(userId, params.provider, accessToken),
 );

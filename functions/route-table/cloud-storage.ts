@@ -62,6 +62,7 @@ export const cloudStorageRoutes = {
     auth: 'jwt',
     summary: 'Revoke at the provider where possible and delete the connection',
     tag,
+    irreversible: true,
     capabilities: ['db', 'vault', 'providers'],
     params: providerParams,
     status: 204,

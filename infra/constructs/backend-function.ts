@@ -210,8 +210,8 @@ export class BackendFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * Cognito admin APIs on this user pool only (IAM-authorised). No route needs one today: a capability for it
-   * would be added to the route table first.
+   * Cognito admin APIs on this user pool only (IAM-authorised), named one by one. Only registration has one
+   * (AdminDeleteUser, to undo its own sign-up when the user row cannot be written), through its capability.
    */
   public bindCognitoAdmin(auth: Auth, actions: readonly `cognito-idp:Admin${string}`[]): this {
     this.bindCognito(auth);

@@ -87,6 +87,7 @@ export class BackendFunctions extends Construct {
     if (route.auth === 'jwt') fn.bindTokenAudience(auth);
     if (caps.has('db')) fn.bindAppDatabase(database);
     if (caps.has('cognito')) fn.bindCognito(auth);
+    if (caps.has('cognito-undo-signup')) fn.bindCognitoAdmin(auth, ['cognito-idp:AdminDeleteUser']);
     if (caps.has('vault')) fn.bindTokenVault(vault);
     if (caps.has('providers')) fn.bindProviders(providers, this.urls());
     this.routes.set(key, fn);

@@ -19,6 +19,7 @@ export function cognito(): CognitoIdentityProviderClient {
 }
 
 export const cognitoClientId = (): string => requireEnv('COGNITO_CLIENT_ID');
+export const cognitoUserPoolId = (): string => requireEnv('COGNITO_USER_POOL_ID');
 
 /** Test hook: drop the cached client after the environment changed. */
 export function resetCognitoClient(): void {

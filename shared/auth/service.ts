@@ -1,4 +1,5 @@
 import {
+  AdminDeleteUserCommand,
   ConfirmSignUpCommand,
   InitiateAuthCommand,
   SignUpCommand,
@@ -13,7 +14,7 @@ import {
   Unauthorized,
 } from '#shared/errors';
 import { logger } from '#shared/logger';
-import { cognito, cognitoClientId } from './cognito.ts';
+import { cognito, cognitoClientId, cognitoUserPoolId } from './cognito.ts';
 import { passwordPolicyViolations } from './password-policy.ts';
 import { createUserRow } from './provision.ts';
 import type { LoginBody, RegisterBody } from './schemas.ts';
@@ -100,12 +101,32 @@ export async function register(input: RegisterBody) {
     mapCognitoError(error, 'signup');
   }
   const userId = out.UserSub!;
-  await createUserRow(userId, {
-    email: input.email,
-    name: input.name,
-    organizationName: input.organizationName ?? null,
-  });
+  try {
+    await createUserRow(userId, {
+      email: input.email,
+      name: input.name,
+      organizationName: input.organizationName ?? null,
+    });
+  } catch (error) {
+    // Without its row the sign-up is half an account: undo it, so a retry can register the email again.
+    await undoSignUp(input.email);
+    throw error;
+  }
   return { userId, email: input.email, confirmationRequired: !out.UserConfirmed };
+}
+
+/**
+ * Deletes a Cognito user this request has just signed up (AdminDeleteUser, the route's only admin grant). A
+ * failure here is logged for an operator and does not hide the original error.
+ */
+async function undoSignUp(email: string): Promise<void> {
+  try {
+    await cognito().send(new AdminDeleteUserCommand({ UserPoolId: cognitoUserPoolId(), Username: email }));
+  } catch (error) {
+    logger.error('Could not undo a sign-up whose user row failed', {
+      errorName: (error as { name?: string })?.name ?? 'unknown',
+    });
+  }
 }
 
 export async function confirm(input: { email: string; code: string }): Promise<void> {

@@ -1,4 +1,10 @@
-import { Conflict, HttpProblem, ServiceUnavailable, UnprocessableReference } from '#shared/errors';
+import {
+  BadRequest,
+  Conflict,
+  HttpProblem,
+  ServiceUnavailable,
+  UnprocessableReference,
+} from '#shared/errors';
 import { logger } from '#shared/logger';
 
 interface PgError {
@@ -19,6 +25,9 @@ const UNAVAILABLE_NODE = new Set([
 ]);
 const UNAVAILABLE_MESSAGE =
   /(timeout|Connection terminated|connection is not open|Client has encountered a connection error|Client was closed)/i;
+
+/** 22021 character_not_in_repertoire, 22P05 untranslatable_character, 22001 string_data_right_truncation. */
+const TEXT_REFUSED = new Set(['22021', '22P05', '22001']);
 
 export function isDbUnavailable(error: unknown): boolean {
   const e = error as PgError | undefined;
@@ -44,5 +53,11 @@ export function mapDbError(error: unknown, constraints: Record<string, HttpProbl
   if (e?.code === '23503')
     throw new UnprocessableReference([{ path: e.constraint ?? 'reference', message: 'Unknown reference' }]);
   if (e?.code === '23505') throw new Conflict('The resource already exists.');
+  // A value the column cannot hold (NUL or an unencodable character, or too long): the input's fault. The
+  // schemas are meant to catch these first; this keeps a gap in them a 400 instead of a 500.
+  if (e?.code && TEXT_REFUSED.has(e.code))
+    throw new BadRequest('The request contains a value that cannot be stored.', [
+      { path: '', message: 'Contains a character or length the field cannot hold' },
+    ]);
   throw error;
 }

@@ -9,6 +9,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Capability =
   | 'db' // tenant-scoped PostgreSQL as brand_app
   | 'cognito' // Cognito user-pool API calls (sign-up, sign-in, delete user)
+  | 'cognito-undo-signup' // AdminDeleteUser on the pool: undo a sign-up whose user row could not be written
   | 'vault' // KMS data keys for the token vault (with the encryption-context condition)
   | 'providers'; // provider client credentials in Secrets Manager + outbound internet
 
@@ -29,6 +30,11 @@ export interface RouteDef {
   response?: z.ZodType;
   /** Non-JSON success responses (redirects, 204). */
   responseKind?: 'json' | 'empty' | 'redirect';
+  /**
+   * Cannot be undone (account deletion, disconnecting a provider): the service proves the caller's token with
+   * Cognito before acting, and a test calls every such route with a token Cognito refuses.
+   */
+  irreversible?: true;
   /** The tenant resource addressed by `{id}`, for the cross-tenant test matrix. */
   resource?: string;
   timeoutSeconds?: number;

@@ -1,19 +1,29 @@
 import * as z from 'zod';
+import { normaliseName, storable } from '#shared/text';
 
 /**
  * Field shapes shared by the resource schemas. Each one is at least as strict as the column it lands in, so a
  * body that passes validation can always be stored: a mismatch would surface as a 500 instead of a 400.
  */
 
-const storable = (value: string): boolean => !value.includes('\u0000') && value.isWellFormed();
 // A plain string, never a shared params object: zod normalises (mutates) the params objects it is given.
 const STORABLE = 'Must be valid Unicode text without NUL characters';
 
 /** Text PostgreSQL stores as sent: no NUL character (text columns refuse it), no lone surrogate. */
 export const text = () => z.string().refine(storable, STORABLE);
 
-/** A required, trimmed name or title. */
-export const label = (max: number) => z.string().trim().min(1).max(max).refine(storable, STORABLE);
+/**
+ * A required name or title: NFC, without invisible or format characters, trimmed (normaliseName), so that
+ * names that look the same are the same name for every uniqueness check (finding 7 of the security review).
+ */
+export const label = (max: number) =>
+  z
+    .string()
+    // The bounds apply after normalising; stated here for the OpenAPI document, which shows the input side.
+    .meta({ minLength: 1, maxLength: max })
+    .refine(storable, STORABLE)
+    .transform(normaliseName)
+    .pipe(z.string().min(1, 'Must contain a visible character').max(max));
 
 export const stringList = (maxItems: number, maxLength: number) =>
   z.array(text().min(1).max(maxLength)).max(maxItems);

@@ -239,6 +239,7 @@ describe('least privilege from capabilities', () => {
   const CAPABILITY_ENV: Record<Capability, string[]> = {
     db: ['DB_SECRET_ARN', 'DB_HOST', 'DB_NAME'],
     cognito: ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID'],
+    'cognito-undo-signup': ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID'],
     vault: ['TOKEN_VAULT_KMS_KEY_ARN'],
     providers: ['PROVIDER_SECRET_ARN', 'FRONTEND_URL', 'OAUTH_REDIRECT_BASE_URL'],
   };
@@ -319,12 +320,22 @@ describe('least privilege from capabilities', () => {
     expect(kmsStatements).toHaveLength((def.capabilities as readonly string[]).includes('vault') ? 1 : 0);
   });
 
-  it('grants no wildcard actions and no Cognito admin APIs (the functions use token-authorised calls)', () => {
+  it('grants no wildcard actions and no Cognito admin API but AdminDeleteUser, to the functions that undo a sign-up', () => {
+    const undoRoles = new Set(
+      [...routes]
+        .filter(([, def]) => (def.capabilities as readonly string[]).includes('cognito-undo-signup'))
+        .map(([key]) => refTarget(functionFor(dev.json, key)[1].Properties.Role)),
+    );
+    expect(undoRoles.size).toBe(1);
+    const [poolId] = resourcesOfType(dev.json, 'AWS::Cognito::UserPool')[0]!;
     for (const [roleId] of resourcesOfType(dev.json, 'AWS::IAM::Role')) {
       for (const s of statementsOfRole(dev.json, roleId)) {
         for (const action of asArray<string>(s.Action)) {
           expect(action.endsWith('*'), `${roleId}: ${action}`).toBe(false);
-          expect(action.startsWith('cognito-idp:'), `${roleId}: ${action}`).toBe(false);
+          if (!action.startsWith('cognito-idp:')) continue;
+          expect(action, roleId).toBe('cognito-idp:AdminDeleteUser');
+          expect(undoRoles.has(roleId), roleId).toBe(true);
+          expect(JSON.stringify(s.Resource)).toContain(poolId);
         }
       }
     }

@@ -1,6 +1,7 @@
 import { recordAudit } from '#shared/audit';
+import { proveAccessToken } from '#shared/auth/cognito-user';
 import { withTenant } from '#shared/db/tenant';
-import { HttpProblem } from '#shared/errors';
+import { HttpProblem, Unauthorized } from '#shared/errors';
 import { logger } from '#shared/logger';
 import type { Provider } from '#shared/providers/types';
 import { tokenVault } from '#shared/vault/token-vault';
@@ -9,7 +10,13 @@ import { connectionNotFound } from '../problems.ts';
 import { revokeQuietly } from '../revocation.ts';
 
 /** Disconnect: revoke at the provider where possible, then delete the tokens. 404 when not connected. */
-export async function disconnect(userId: string, provider: Provider): Promise<void> {
+export async function disconnect(
+  userId: string,
+  provider: Provider,
+  accessToken: string | undefined,
+): Promise<void> {
+  // Irreversible: the caller's token is proven with Cognito first (a revoked or disabled user's → 401).
+  if ((await proveAccessToken(accessToken)) !== 'live') throw new Unauthorized();
   const row = await withTenant(userId, (tx) => findConnection(tx, userId, provider));
   if (!row) throw connectionNotFound();
   try {

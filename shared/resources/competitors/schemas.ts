@@ -4,7 +4,9 @@ import { entityId, label, NON_EMPTY, nonEmpty, stringList, text, timestamp, webU
 
 /** Every writable field of a competitor, as sent in a request. */
 const fields = z.strictObject({
-  name: label(200).describe('Unique per user, case-insensitive.'),
+  name: label(200).describe(
+    'Unique per user, case-insensitive; stored in NFC without invisible or format characters, so names that look alike are the same name.',
+  ),
   website: webUrl().nullable(),
   description: text().max(5000).nullable(),
   strengths: stringList(100, 1000),

@@ -9,6 +9,7 @@ import { CONTENT_STATUSES, CONTENT_TYPES } from '#shared/resources/content/schem
 import { createContent } from '#shared/resources/content/service';
 import { CALENDAR_STATUSES, CHANNELS } from '#shared/resources/content-calendar/schemas';
 import { createCalendarEntry } from '#shared/resources/content-calendar/service';
+import { normaliseName } from '#shared/text';
 import { insertUsers, useTestDatabase } from '../../support/db.ts';
 import { call, resourceFactories, superuserUrl } from './helpers.ts';
 
@@ -508,7 +509,8 @@ describe.each(BODY_ROUTES)('$key', (route) => {
         for (const [field, value] of Object.entries(body)) {
           const kind = route.fields[field]!;
           let expected = value;
-          if (kind.t === 'label') expected = (value as string).trim();
+          // Names and titles are stored normalised (NFC, no invisible characters, trimmed).
+          if (kind.t === 'label') expected = normaliseName(value as string);
           if (kind.t === 'datetime') expected = new Date(value as string).toISOString();
           if (kind.t === 'json') expected = JSON.parse(JSON.stringify(value));
           expect(JSON.parse(JSON.stringify(response.body[field]))).toEqual(expected);
