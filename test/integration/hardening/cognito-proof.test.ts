@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RouteDef } from '#functions/route-types';
+import type { RouteDef } from '#shared/http/route';
 import { routeEntries } from '#functions/routes';
 import { resetCognitoClient } from '#shared/auth/cognito';
 import { mapDbError } from '#shared/db/errors';
