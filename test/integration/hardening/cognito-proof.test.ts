@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RouteDef } from '#shared/http/route';
 import { routeEntries } from '#functions/routes';
 import { resetCognitoClient } from '#shared/auth/cognito';
 import { mapDbError } from '#shared/db/errors';
 import { BadRequest } from '#shared/errors';
+import type { RouteDef } from '#shared/http/route';
 import { resetVaultForTests, tokenVault } from '#shared/vault/token-vault';
 import { insertUsers, useTestDatabase } from '../../support/db.ts';
 import { type FakeCognito, startFakeCognito } from '../../support/fake-cognito.ts';
