@@ -20,6 +20,10 @@ ALTER TABLE user_cloud_storage_tokens
   ADD COLUMN refresh_token_issued_at timestamptz,
   -- Set by the refresh scheduler when it sends the id to the refresh queue: not claimed again until then.
   ADD COLUMN refresh_claimed_until   timestamptz;
+-- The refresher's UPDATE is granted per column (006): these are its columns too.
+GRANT UPDATE (health_reason, health_since, last_success_at, last_failure_at, refresh_token_issued_at,
+              refresh_claimed_until)
+  ON user_cloud_storage_tokens TO brand_refresher;
 
 -- The instant a connection becomes due for the scheduled refresh, computed from the row alone so that the
 -- scheduler's claim is one range scan over a small partial index (index-only), whatever the table's size:
