@@ -5,8 +5,9 @@ import type { Context } from 'aws-lambda';
 import { routeEntries } from '#functions/routes';
 import { HttpProblem, PayloadTooLarge, Unauthorized } from '#shared/errors';
 import { type HttpEvent, type HttpResult, problemResponse } from '#shared/http/handler';
-import type { RouteDef } from '#shared/http/route';
+import { ROUTE_DEFAULTS, type RouteDef } from '#shared/http/route';
 import { logger } from '#shared/logger';
+import { httpApiEvent, invoke, lambdaContext } from './lambda.ts';
 
 /** Verifies a bearer token exactly as the API Gateway JWT authorizer would and returns its claims. */
 export type BearerVerifier = (authorization: string | undefined) => Promise<Record<string, unknown>>;
@@ -22,7 +23,6 @@ interface CompiledRoute {
 
 /** API Gateway's own payload limit; the functions enforce the API's 2 MiB limit themselves. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
-const FUNCTION_TIMEOUT_MS = 29_000;
 
 function compile(key: string, def: RouteDef): CompiledRoute {
   const paramNames: string[] = [];
@@ -62,13 +62,6 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
-}
-
-/** API Gateway hands JWT claims to the function as strings (arrays flattened), so the local gateway does too. */
-function stringifyClaims(claims: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(claims).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(' ')}]` : String(v)]),
-  );
 }
 
 export interface GatewayOptions {
@@ -162,54 +155,31 @@ export function createGateway(options: GatewayOptions): http.Server {
       const textual = isTextual(headers['content-type']);
       const query: Record<string, string> = {};
       for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');
-      const now = Date.now();
-      const event: HttpEvent = {
-        version: '2.0',
-        routeKey: `${route.def.method} ${route.def.path}`,
+      const event = httpApiEvent({
+        method,
+        routePath: route.def.path,
+        pathParameters,
         rawPath: url.pathname,
+        query,
         rawQueryString: url.search.slice(1),
         headers,
-        ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
-        ...(route.paramNames.length ? { pathParameters } : {}),
         ...(raw.length ? { body: textual ? raw.toString('utf8') : raw.toString('base64') } : {}),
         isBase64Encoded: raw.length > 0 && !textual,
-        requestContext: {
-          accountId: 'local',
-          apiId: 'local',
-          domainName: headers.host ?? 'localhost',
-          domainPrefix: 'localhost',
-          http: {
-            method,
-            path: url.pathname,
-            protocol: `HTTP/${req.httpVersion}`,
-            sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-            userAgent: headers['user-agent'] ?? '',
-          },
-          requestId,
-          routeKey: `${route.def.method} ${route.def.path}`,
-          stage: '$default',
-          time: new Date(now).toISOString(),
-          timeEpoch: now,
-          ...(claims ? { authorizer: { jwt: { claims: stringifyClaims(claims), scopes: null } } } : {}),
-        },
-      };
-      const context = {
-        awsRequestId: requestId,
+        ...(claims ? { claims } : {}),
+        requestId,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        protocol: `HTTP/${req.httpVersion}`,
+      });
+      // The function's own timeout, as Lambda counts it down (API Gateway's 30 s cap is above every route's).
+      const context = lambdaContext({
         functionName: route.key,
-        functionVersion: '$LATEST',
-        invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${route.key}`,
-        memoryLimitInMB: '512',
-        logGroupName: 'local',
-        logStreamName: 'local',
-        callbackWaitsForEmptyEventLoop: false,
-        getRemainingTimeInMillis: () => Math.max(0, now + FUNCTION_TIMEOUT_MS - Date.now()),
-        done: () => undefined,
-        fail: () => undefined,
-        succeed: () => undefined,
-      } as Context;
+        timeoutSeconds: route.def.timeoutSeconds ?? ROUTE_DEFAULTS.timeoutSeconds,
+        memoryMb: route.def.memoryMb ?? ROUTE_DEFAULTS.memoryMb,
+        requestId,
+      });
       const handler = await handlerFor(route.key);
       options.onInvoke?.(route.key);
-      send(await handler(event, context));
+      send(await invoke(handler, event, context));
     } catch (error) {
       if (error instanceof HttpProblem) {
         send(problemResponse(error, requestId));

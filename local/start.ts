@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type LocalEvents, startLocalEvents } from './events.ts';
+import { invokeJob } from './lambda.ts';
 import { portIsFree } from './ports.ts';
 import { takeOverSignals } from './postgres.ts';
 import { AlreadyRunning, acquireRunState, type RunStateHandle } from './run-state.ts';
@@ -162,15 +163,14 @@ const banner = [
 ];
 console.log(banner.join('\n'));
 
-// The EventBridge schedule's local stand-in: one refresh pass every 5 minutes, in this process (the sandbox's
-// tokens live here), never two at once.
+// The EventBridge schedule's local stand-in: the token-refresh function every 5 minutes, invoked in this process
+// (the sandbox's tokens live here) in its own invocation scope, never two at once.
 let refreshing = false;
 refreshTimer = setInterval(async () => {
   if (refreshing) return;
   refreshing = true;
   try {
-    const { refreshDueConnections } = await import('#shared/cloud-storage/scheduled-refresh');
-    await refreshDueConnections({});
+    await invokeJob('token-refresh/handler');
   } catch (error) {
     console.error('Scheduled refresh failed:', (error as Error).message);
   } finally {

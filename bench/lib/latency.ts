@@ -2,10 +2,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import pg from 'pg';
+import { lambdaContext } from '#local/lambda';
 import { dbSettings } from '#shared/config';
 import type { HttpEvent, HttpResult } from '#shared/http/handler';
+import { ROUTE_DEFAULTS } from '#shared/http/route';
 import { REPO_ROOT } from './bundles.ts';
-import { lambdaContext } from './events.ts';
 import { type RecordedQuery, recordQueries, statementLabel } from './pg-calls.ts';
 import { type ProfileBucket, profileCpu } from './profile.ts';
 import { type Summary, summarize } from './stats.ts';
@@ -78,7 +79,10 @@ export async function measureLatency(
     for (const c of cases) {
       const handler = await loadHandler(c.routeKey);
       const call = async (i: number) => {
-        const res = await handler(c.event(i), lambdaContext(c.routeKey));
+        const res = await handler(
+          c.event(i),
+          lambdaContext({ functionName: c.routeKey, timeoutSeconds: ROUTE_DEFAULTS.timeoutSeconds }),
+        );
         if (res.statusCode !== c.expectStatus) {
           throw new Error(`${c.name}: status ${res.statusCode} (expected ${c.expectStatus}): ${res.body}`);
         }

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { accessClaims, httpApiEvent, jsonBody } from '#local/lambda';
 import { closePools } from '#shared/db/pool';
 import { resetVaultForTests } from '#shared/vault/token-vault';
 import {
@@ -16,7 +17,6 @@ import {
 } from './bundles.ts';
 import { type CallCount, type Counted, callRow, counted, findFilesRoute } from './calls.ts';
 import { measureInit } from './cold-start.ts';
-import { accessClaims, httpEvent } from './events.ts';
 import { type FunctionInfo, holdsTokens, listFunctions } from './functions.ts';
 import { type LatencyCase, measureLatency } from './latency.ts';
 import { profileCpu } from './profile.ts';
@@ -311,14 +311,14 @@ export async function main(options: {
         name: 'GET /competitors (25 rows)',
         routeKey: 'competitors/list',
         expectStatus: 200,
-        event: () => httpEvent({ method: 'GET', routePath: '/competitors', claims }),
+        event: () => httpApiEvent({ method: 'GET', routePath: '/competitors', claims }),
       },
       {
         name: 'GET /competitors/{id}',
         routeKey: 'competitors/get',
         expectStatus: 200,
         event: (i) =>
-          httpEvent({
+          httpApiEvent({
             method: 'GET',
             routePath: '/competitors/{id}',
             pathParameters: { id: idsLatency[i % idsLatency.length]! },
@@ -330,10 +330,10 @@ export async function main(options: {
         routeKey: 'competitors/create',
         expectStatus: 201,
         event: (i) =>
-          httpEvent({
+          httpApiEvent({
             method: 'POST',
             routePath: '/competitors',
-            body: { name: `latency-h-${i}`, website: 'https://example.com', strengths: ['a', 'b'] },
+            ...jsonBody({ name: `latency-h-${i}`, website: 'https://example.com', strengths: ['a', 'b'] }),
             claims,
           }),
         rawValues: (values, i) =>
@@ -343,7 +343,7 @@ export async function main(options: {
         name: 'GET /brand-strategy',
         routeKey: 'brand-strategy/get',
         expectStatus: 200,
-        event: () => httpEvent({ method: 'GET', routePath: '/brand-strategy', claims }),
+        event: () => httpApiEvent({ method: 'GET', routePath: '/brand-strategy', claims }),
       },
     ];
     const latency = await measureLatency(

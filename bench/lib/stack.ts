@@ -1,22 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type LocalStack, startLocalStack } from '#local/stack';
+import { type ApiClient, type ApiUser, apiClient } from '../../test/support/api-client.ts';
 import { type FakeKms, startFakeKms } from '../../test/support/fake-kms.ts';
 
-export interface BenchUser {
-  userId: string;
-  email: string;
-  accessToken: string;
-}
-
-export interface ApiResponse<T = unknown> {
-  status: number;
-  headers: Headers;
-  body: T;
-  text: string;
-}
+export type BenchUser = ApiUser;
 
 export interface BenchStack {
   stack: LocalStack;
@@ -24,11 +13,8 @@ export interface BenchStack {
   kmsKeyArn: string;
   /** Superuser connection to the stack's database (seeding only: RLS does not apply to it). */
   superuserUrl: string;
-  api<T = unknown>(
-    method: string,
-    urlPath: string,
-    options?: { token?: string; body?: unknown; redirect?: 'manual' | 'follow' },
-  ): Promise<ApiResponse<T>>;
+  /** The tests' API client (test/support/api-client.ts) against the stack's gateway. */
+  api: ApiClient['request'];
   createUser(label: string): Promise<BenchUser>;
   stop(): Promise<void>;
 }
@@ -57,42 +43,10 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
   if (!stack.postgres) throw new Error('expected the embedded PostgreSQL');
   const superuserUrl = stack.postgres.superuserUrl(DATABASE);
 
-  const api: BenchStack['api'] = async (method, urlPath, options = {}) => {
-    const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      body = JSON.stringify(options.body);
-      headers['content-type'] = 'application/json';
-    }
-    const res = await fetch(`${stack.url}${urlPath}`, {
-      method,
-      headers,
-      body,
-      redirect: options.redirect ?? 'manual',
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, headers: res.headers, body: parsed as never, text };
-  };
-
+  const client = apiClient(stack.url);
+  const api = client.request;
   /** Registers and signs in through the API, as a frontend would (the users row is created at registration). */
-  const createUser = async (label: string): Promise<BenchUser> => {
-    const email = `${label}-${randomBytes(4).toString('hex')}@bench.test`;
-    const password = `Pw-${randomBytes(8).toString('hex')}-A1!`;
-    const reg = await api<{ userId: string }>('POST', '/auth/register', {
-      body: { email, password, name: `Bench ${label}` },
-    });
-    if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${reg.text}`);
-    const login = await api<{ accessToken: string }>('POST', '/auth/login', { body: { email, password } });
-    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
-    return { userId: reg.body.userId, email, accessToken: login.body.accessToken };
-  };
+  const createUser = (label: string) => client.createUser(label);
 
   return {
     stack,

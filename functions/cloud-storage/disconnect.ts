@@ -1,9 +1,6 @@
 import { defineHandler } from '#functions/define-handler';
 import { cloudStorageRoutes } from '#functions/route-table/cloud-storage';
 import { disconnect } from '#shared/cloud-storage/oauth/disconnect';
-import { assertVaultConfigured } from '#shared/vault/token-vault';
-
-assertVaultConfigured();
 
 export const handler = defineHandler(
   cloudStorageRoutes['cloud-storage/disconnect'],

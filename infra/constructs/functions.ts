@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { JobDef } from '#functions/jobs';
-import type { RouteDef } from '#shared/http/route';
+import { ROUTE_DEFAULTS, type RouteDef } from '#shared/http/route';
 import type { Auth } from './auth.ts';
 import { BackendFunction } from './backend-function.ts';
 import type { Database } from './database.ts';
@@ -23,7 +23,6 @@ export interface BackendFunctionsProps {
   readonly logRetention: logs.RetentionDays;
 }
 
-export const ROUTE_DEFAULTS = { timeoutSeconds: 10, memoryMb: 512 } as const;
 /** API Gateway gives up on an integration after 30 s; a route function must finish (or fail) before that. */
 export const MAX_ROUTE_TIMEOUT_SECONDS = 29;
 

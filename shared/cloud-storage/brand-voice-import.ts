@@ -32,7 +32,7 @@ function clip(value: string, max: number): string {
 export async function importBrandVoiceAsset(
   userId: string,
   body: BrandVoiceImportBody,
-  options: SessionOptions = {},
+  options: SessionOptions,
 ): Promise<BrandVoiceAsset> {
   if (!isValidItemId(body.provider, body.fileId)) throw invalidId('fileId');
   const read = await withProviderSession(

@@ -46,7 +46,7 @@ export async function listCloudFiles(
   userId: string,
   provider: Provider,
   query: ListFilesQuery,
-  options: SessionOptions = {},
+  options: SessionOptions,
 ): Promise<FilesPage> {
   // Shape problems are 400 before the connection is looked at (400 comes before 404).
   if (query.folderId !== undefined && !isValidItemId(provider, query.folderId)) throw invalidId('folderId');

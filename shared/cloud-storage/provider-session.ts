@@ -25,27 +25,14 @@ const RETRY_CAP_MS = 2_000;
 /** One attempt never gets more than this, nor is one started with less than the minimum left. */
 const MAX_ATTEMPT_MS = 10_000;
 const MIN_ATTEMPT_MS = 1_000;
-/** Kept free at the end of the function's time for the database write and the response. */
-const RESPONSE_RESERVE_MS = 1_500;
-/** Default function timeout (infra ROUTE_DEFAULTS) when a route states none. */
-const DEFAULT_TIMEOUT_SECONDS = 10;
 
 export interface SessionOptions {
-  /** Epoch ms by which the whole call must be over (see requestDeadline). */
-  deadline?: number;
+  /** Epoch ms by which the whole call must be over: the request's deadline (`HandlerInput.deadline`). */
+  deadline: number;
   /** Base delay of the retry backoff; PROVIDER_RETRY_BASE_MS, else 200 ms. 0 makes retries immediate (tests). */
   retryBaseMs?: number;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
-}
-
-/** The deadline of an HTTP request: when API Gateway received it plus the function's timeout, minus a reserve. */
-export function requestDeadline(
-  event: { requestContext?: { timeEpoch?: number } },
-  route: { timeoutSeconds?: number },
-): number {
-  const start = event.requestContext?.timeEpoch ?? Date.now();
-  return start + (route.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 - RESPONSE_RESERVE_MS;
 }
 
 /** Capped exponential backoff with full jitter: a random delay in [0, min(cap, base · 2^attempt)). */
@@ -71,9 +58,9 @@ export async function withProviderSession<T>(
   userId: string,
   provider: Provider,
   fn: (files: ProviderFiles) => Promise<T>,
-  options: SessionOptions = {},
+  options: SessionOptions,
 ): Promise<T> {
-  const deadline = options.deadline ?? Date.now() + DEFAULT_TIMEOUT_SECONDS * 1000 - RESPONSE_RESERVE_MS;
+  const { deadline } = options;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? sleepFor;
   try {

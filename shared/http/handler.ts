@@ -1,3 +1,4 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -16,6 +17,8 @@ import { HttpResponse } from './response.ts';
 import type { RouteDef } from './route.ts';
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** Kept free at the end of the function's time for the last database write and the response. */
+export const RESPONSE_RESERVE_MS = 1_500;
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;.*)?$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -39,23 +42,34 @@ export interface HandlerInput<R extends RouteDef> {
   query: Out<R['query']>;
   params: Out<R['params']>;
   requestId: string;
-  event: HttpEvent;
+  /**
+   * Epoch ms by which the handler's work must be over: this invocation's remaining time
+   * (`context.getRemainingTimeInMillis()`) minus a reserve for the response. Work that can run long (provider
+   * calls) stops starting attempts before it.
+   */
+  deadline: number;
 }
 
-interface Parsed {
+/** The request as the middlewares leave it on middy's `request.context`, for the handler. */
+export interface RequestInput {
+  requestId: string;
+  deadline: number;
   userId?: string;
   claims: Record<string, unknown>;
   accessToken?: string;
   body?: unknown;
   query?: unknown;
   params?: unknown;
-  requestId: string;
 }
 
-type Req = middy.Request<HttpEvent, HttpResult, Error, Context, { parsed?: Parsed }>;
+/** The Lambda context, carrying the validated input from the middlewares to the handler. */
+export type HttpContext = Context & { input?: RequestInput };
 
-/** Validated input handed from the middlewares to the handler, keyed by the invocation's event object. */
-const inputs = new WeakMap<HttpEvent, Parsed>();
+type Req = middy.Request<HttpEvent, HttpResult, Error, HttpContext>;
+type Middleware = middy.MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext>;
+
+/** The input the first middleware put on the context (present for every middleware after it). */
+const inputOf = (request: Req): RequestInput => request.context.input!;
 
 function zodErrors(error: z.ZodError, prefix?: string): FieldError[] {
   return error.issues.flatMap((issue) => {
@@ -91,13 +105,16 @@ function header(event: HttpEvent, name: string): string | undefined {
   return headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
 }
 
-/** Request id and per-request log keys. */
-const requestScope = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+/**
+ * Request id, deadline and the per-request log keys (Powertools' `injectLambdaContext` before it removes them
+ * again after every invocation, so no line of the next request carries them).
+ */
+const requestScope = (route: RouteDef): Middleware => ({
   before: (request: Req) => {
-    const requestId =
-      request.event.requestContext?.requestId ?? request.context.awsRequestId ?? crypto.randomUUID();
-    request.internal.parsed = { requestId, claims: {} };
-    logger.resetKeys();
+    const { event, context } = request;
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId ?? crypto.randomUUID();
+    const deadline = Date.now() + context.getRemainingTimeInMillis() - RESPONSE_RESERVE_MS;
+    context.input = { requestId, deadline, claims: {} };
     logger.appendKeys({ requestId, route: `${route.method} ${route.path}` });
   },
 });
@@ -107,7 +124,7 @@ const requestScope = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResul
  * audience and expiry. The authorizer's audience check also accepts a Cognito ID token, so the access-token
  * check happens here as well, and the tenant is taken from `sub` and nowhere else.
  */
-const authenticate = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+const authenticate = (route: RouteDef): Middleware => ({
   before: (request: Req) => {
     if (route.auth !== 'jwt') return;
     const claims = request.event.requestContext?.authorizer?.jwt?.claims;
@@ -116,19 +133,19 @@ const authenticate = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResul
     const expectedClient = process.env.COGNITO_CLIENT_ID;
     if (expectedClient && claims.client_id !== expectedClient) throw new Unauthorized();
     if (typeof claims.sub !== 'string' || !UUID.test(claims.sub)) throw new Unauthorized();
-    const parsed = request.internal.parsed!;
-    parsed.userId = claims.sub.toLowerCase();
-    parsed.claims = claims;
-    parsed.accessToken = header(request.event, 'authorization')?.replace(/^Bearer\s+/i, '');
-    logger.appendKeys({ userId: parsed.userId });
+    const input = inputOf(request);
+    input.userId = claims.sub.toLowerCase();
+    input.claims = claims;
+    input.accessToken = header(request.event, 'authorization')?.replace(/^Bearer\s+/i, '');
+    logger.appendKeys({ userId: input.userId });
   },
 });
 
 /** 415 → 413 → 400 (malformed JSON, schema): every bad field is listed, nothing runs on bad input. */
-const parseInput = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+const parseInput = (route: RouteDef): Middleware => ({
   before: (request: Req) => {
     const { event } = request;
-    const parsed = request.internal.parsed!;
+    const input = inputOf(request);
     if (route.body) {
       const raw = event.body ?? '';
       const hasBody = raw.length > 0;
@@ -152,17 +169,17 @@ const parseInput = (route: RouteDef): middy.MiddlewareObj<HttpEvent, HttpResult,
           { path: String(deep[0] ?? ''), message: `Must be nested at most ${MAX_BODY_DEPTH} levels deep` },
         ]);
       }
-      parsed.body = validate(route.body, json, undefined, 'request body');
+      input.body = validate(route.body, json, undefined, 'request body');
     }
     const query = event.queryStringParameters ?? {};
-    if (route.query) parsed.query = validate(route.query, query, undefined, 'query string');
+    if (route.query) input.query = validate(route.query, query, undefined, 'query string');
     else if (Object.keys(query).length > 0) {
       throw new BadRequest(
         'This route takes no query parameters.',
         Object.keys(query).map((key) => ({ path: key, message: 'Unknown query parameter' })),
       );
     }
-    if (route.params) parsed.params = validate(route.params, event.pathParameters ?? {}, undefined, 'path');
+    if (route.params) input.params = validate(route.params, event.pathParameters ?? {}, undefined, 'path');
   },
 });
 
@@ -189,9 +206,9 @@ export function problemResponse(problem: HttpProblem, requestId: string): HttpRe
 }
 
 /** Typed errors become problem+json; anything else is logged (redacted) and answered with a bare 500. */
-const problemErrors = (): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+const problemErrors = (): Middleware => ({
   onError: (request: Req) => {
-    const requestId = request.internal.parsed?.requestId ?? request.context?.awsRequestId ?? 'unknown';
+    const requestId = request.context.input?.requestId ?? request.context.awsRequestId ?? 'unknown';
     const error = request.error;
     let problem: HttpProblem;
     if (error instanceof HttpProblem) {
@@ -231,35 +248,31 @@ function toResult(route: RouteDef, result: unknown, requestId: string): HttpResu
 export type RouteHandler<R extends RouteDef> = (input: HandlerInput<R>) => Promise<unknown>;
 
 /**
- * The one middy stack for HTTP functions: request scope → authentication → input parsing → handler, with the
- * problem+json error handler last. The handler receives typed, validated input and returns its result.
+ * The one middy stack for HTTP functions, middleware first and the handler last: Powertools' Lambda context and
+ * per-request key reset → request scope → authentication → input parsing → handler, with the problem+json error
+ * handler registered last (its `onError` runs first). The validated input travels on `request.context`.
  * Functions compose it in functions/define-handler.ts; nothing here knows which routes exist.
  */
 export function httpHandler<R extends RouteDef>(route: R, fn: RouteHandler<R>) {
-  const core = async (event: HttpEvent): Promise<HttpResult> => {
-    const parsed = inputs.get(event)!;
+  const core = async (_event: HttpEvent, context: HttpContext): Promise<HttpResult> => {
+    const input = context.input!;
     const result = await fn({
-      userId: parsed.userId as HandlerInput<R>['userId'],
-      claims: parsed.claims,
-      accessToken: parsed.accessToken,
-      body: parsed.body as HandlerInput<R>['body'],
-      query: parsed.query as HandlerInput<R>['query'],
-      params: parsed.params as HandlerInput<R>['params'],
-      requestId: parsed.requestId,
-      event,
+      userId: input.userId as HandlerInput<R>['userId'],
+      claims: input.claims,
+      accessToken: input.accessToken,
+      body: input.body as HandlerInput<R>['body'],
+      query: input.query as HandlerInput<R>['query'],
+      params: input.params as HandlerInput<R>['params'],
+      requestId: input.requestId,
+      deadline: input.deadline,
     });
-    return toResult(route, result, parsed.requestId);
+    return toResult(route, result, input.requestId);
   };
-  const handOver: middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> = {
-    before: (request: Req) => {
-      inputs.set(request.event, request.internal.parsed!);
-    },
-  };
-  const handler = middy<HttpEvent, HttpResult, Error, Context>(core)
+  const handler = middy<HttpEvent, HttpResult, Error, HttpContext>(core)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(requestScope(route))
     .use(authenticate(route))
     .use(parseInput(route))
-    .use(handOver)
     .use(problemErrors());
   return Object.assign(handler, { route });
 }

@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 
+/** What a route's function gets when its entry states no `timeoutSeconds`/`memoryMb` (CDK stack, local gateway). */
+export const ROUTE_DEFAULTS = { timeoutSeconds: 10, memoryMb: 512 } as const;
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**

@@ -184,3 +184,12 @@ export function loadVaultKeys(): VaultKeys {
   }
   return localKeys();
 }
+
+/**
+ * Resolves the key configuration now, without loading the encryption SDK. Every function whose route or job has
+ * the `vault` capability calls it at module load (functions/define-handler.ts), so a Lambda deployed without its
+ * KMS key fails at init, not on the first request.
+ */
+export function assertVaultConfigured(): void {
+  loadVaultKeys();
+}

@@ -259,14 +259,6 @@ export const tokenVault = Object.freeze({
   },
 });
 
-/**
- * Resolves the key configuration now. Token-handling functions call it at module scope so that a Lambda
- * deployed without its KMS key fails at start-up (init error), not on the first request.
- */
-export function assertVaultConfigured(): void {
-  keys();
-}
-
 /** Forgets the cached key configuration, keyrings and KMS clients (tests that change the environment). */
 export function resetVaultForTests(): void {
   keysCache = undefined;

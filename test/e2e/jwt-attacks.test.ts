@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { httpApiEvent, invoke, lambdaContext } from '#local/lambda';
 import {
   cognitoLocalPrivateKey,
   decodePart,
@@ -78,17 +79,15 @@ describe('JWT authorizer and middleware refuse forged and misused tokens', () =>
     const user = await createUser();
     const { handler } = await import('#functions/auth/me-delete');
     const claims = { ...decodePart(user.accessToken, 1), token_use: 'id' };
-    const res = await handler(
-      {
-        version: '2.0',
-        routeKey: 'DELETE /auth/me',
-        rawPath: '/auth/me',
-        rawQueryString: '',
-        headers: {},
-        isBase64Encoded: false,
-        requestContext: { requestId: crypto.randomUUID(), authorizer: { jwt: { claims, scopes: null } } },
-      } as never,
-      { awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 10_000 } as never,
+    const res = await invoke(
+      handler,
+      httpApiEvent({
+        method: 'DELETE',
+        routePath: '/auth/me',
+        headers: { authorization: `Bearer ${user.accessToken}` },
+        claims,
+      }),
+      lambdaContext({ functionName: 'auth/me-delete', timeoutSeconds: 10 }),
     );
     expect(res.statusCode).toBe(401);
     expect((await stack().api('GET', '/auth/me', { token: user.accessToken })).status).toBe(200);

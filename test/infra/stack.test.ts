@@ -8,10 +8,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jobEntries } from '#functions/jobs';
 import { routeEntries } from '#functions/routes';
-import type { Capability } from '#shared/http/route';
+import { type Capability, ROUTE_DEFAULTS } from '#shared/http/route';
 import { API_AUTHORIZATION_SCOPES } from '../../infra/constructs/auth.ts';
 import { ENTRY_TAG, LAMBDA_MIGRATIONS_DIR } from '../../infra/constructs/backend-function.ts';
-import { ROUTE_DEFAULTS } from '../../infra/constructs/functions.ts';
 import { TOKEN_VAULT_PURPOSE } from '../../infra/constructs/token-vault.ts';
 import {
   asArray,

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Sandbox, startSandbox, trustSandboxCertificate } from '#local/sandbox/index';
-import { withProviderSession } from '#shared/cloud-storage/provider-session';
+import { type SessionOptions, withProviderSession } from '#shared/cloud-storage/provider-session';
 import { BadGateway } from '#shared/errors';
 import type { Provider } from '#shared/providers/types';
 import { resetVaultForTests, tokenVault } from '#shared/vault/token-vault';
@@ -51,8 +51,13 @@ async function connectedUser(provider: Provider = 'dropbox'): Promise<string> {
   return userId;
 }
 
-const listRoot = (userId: string, options: Parameters<typeof withProviderSession>[3]) =>
-  withProviderSession(userId, 'dropbox', (files) => files.listFolder({ pageSize: 5 }), options);
+/** A request's deadline, as the HTTP handler hands one over: 10 s from now unless a test sets its own. */
+const request = (options: Partial<SessionOptions> = {}): SessionOptions => ({
+  deadline: Date.now() + 10_000,
+  ...options,
+});
+const listRoot = (userId: string, options: Partial<SessionOptions> = {}) =>
+  withProviderSession(userId, 'dropbox', (files) => files.listFolder({ pageSize: 5 }), request(options));
 
 const statuses = (endpoint: string) => sandbox.control.apiCalls('dropbox', endpoint).map((c) => c.status);
 
@@ -120,14 +125,19 @@ describe('401 and errors that are not provider failures', () => {
     const userId = await connectedUser();
     const refreshes = sandbox.control.tokenCalls('dropbox', 'refresh_token');
     let attempts = 0;
-    const error = await withProviderSession(userId, 'dropbox', async () => {
-      attempts += 1;
-      throw Object.assign(new Error('Response failed with a 401 code'), {
-        name: 'DropboxResponseError',
-        status: 401,
-        error: { error: { '.tag': 'invalid_access_token' } },
-      });
-    }).catch((e: unknown) => e);
+    const error = await withProviderSession(
+      userId,
+      'dropbox',
+      async () => {
+        attempts += 1;
+        throw Object.assign(new Error('Response failed with a 401 code'), {
+          name: 'DropboxResponseError',
+          status: 401,
+          error: { error: { '.tag': 'invalid_access_token' } },
+        });
+      },
+      request(),
+    ).catch((e: unknown) => e);
     expect(attempts).toBe(2);
     expect(sandbox.control.tokenCalls('dropbox', 'refresh_token') - refreshes).toBe(1);
     expect(error).toBeInstanceOf(BadGateway);
@@ -136,10 +146,15 @@ describe('401 and errors that are not provider failures', () => {
   it('our own bugs pass through untouched and are not retried', async () => {
     const userId = await connectedUser();
     let attempts = 0;
-    const error = await withProviderSession(userId, 'dropbox', async () => {
-      attempts += 1;
-      throw new TypeError('something is not a function');
-    }).catch((e: unknown) => e);
+    const error = await withProviderSession(
+      userId,
+      'dropbox',
+      async () => {
+        attempts += 1;
+        throw new TypeError('something is not a function');
+      },
+      request(),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     expect(attempts).toBe(1);
   });

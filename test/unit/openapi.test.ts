@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '#functions/openapi/get';
 import { routeEntries, routes } from '#functions/routes';
+import { httpApiEvent, lambdaContext } from '#local/lambda';
 import { openApiDocument } from '#shared/http/openapi';
 import type { RouteDef } from '#shared/http/route';
 
@@ -120,16 +121,8 @@ describe('OpenAPI document', () => {
 
   it('is served at GET /openapi.json without a token', async () => {
     const result = await handler(
-      {
-        version: '2.0',
-        routeKey: 'GET /openapi.json',
-        rawPath: '/openapi.json',
-        rawQueryString: '',
-        headers: {},
-        isBase64Encoded: false,
-        requestContext: { requestId: 'r-1', http: { method: 'GET', path: '/openapi.json' } },
-      } as never,
-      { awsRequestId: 'r-1' } as never,
+      httpApiEvent({ method: 'GET', routePath: '/openapi.json' }),
+      lambdaContext({ functionName: 'openapi/get', timeoutSeconds: 10 }),
     );
     expect(result.statusCode).toBe(200);
     expect(result.headers?.['content-type']).toBe('application/json');

@@ -3,8 +3,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { routeEntries } from '#functions/routes';
+import { assertVaultConfigured } from '#shared/vault/keys';
 import {
-  assertVaultConfigured,
   resetVaultForTests,
   tokenVault,
   VaultConfigurationError,
@@ -72,6 +73,25 @@ describe('fail closed in AWS', () => {
     vi.stubEnv('TOKEN_VAULT_KMS_KEY_ARN', KEY_ARN);
     resetVaultForTests();
     expect(configError(() => assertVaultConfigured()).message).toMatch(/not accepted in AWS Lambda/);
+  });
+
+  // Capability-driven: every route with `vault` in its capabilities checks at module load (functions/define-handler).
+  const vaultRoutes = routeEntries()
+    .filter(([, route]) => (route.capabilities as readonly string[]).includes('vault'))
+    .map(([key]) => key);
+
+  it.each(vaultRoutes)('%s refuses to load without a KMS key', async (key) => {
+    vi.resetModules();
+    const entry = new URL(`../../functions/${key}.ts`, import.meta.url).href;
+    await expect(import(/* @vite-ignore */ entry)).rejects.toThrow(/TOKEN_VAULT_KMS_KEY_ARN is required/);
+    expect(existsSync(keyFile)).toBe(false);
+  });
+
+  it('covers DELETE /auth/me; a route without the capability loads', async () => {
+    expect(vaultRoutes).toEqual(expect.arrayContaining(['auth/me-delete', 'cloud-storage/list-files']));
+    vi.resetModules();
+    const loaded = (await import('../../functions/competitors/create.ts')) as { handler: unknown };
+    expect(typeof loaded.handler).toBe('function');
   });
 
   it('starts with a KMS key configured', () => {

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { inject } from 'vitest';
 import { type RouteKey, routes } from '#functions/routes';
+import { accessClaims, httpApiEvent, invoke, lambdaContext } from '#local/lambda';
 import type { HttpEvent, HttpResult } from '#shared/http/handler';
-import type { RouteDef } from '#shared/http/route';
+import { ROUTE_DEFAULTS, type RouteDef } from '#shared/http/route';
 import { createBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 import { createCompetitor } from '#shared/resources/competitors/service';
 import { createContent } from '#shared/resources/content/service';
@@ -30,65 +31,23 @@ export interface Response {
   body: any;
 }
 
-/** An HTTP API v2 event as API Gateway sends it after its JWT authorizer accepted an access token. */
+/** The event API Gateway would send for this request (its JWT authorizer having accepted an access token). */
 export function httpEvent(route: RouteDef, options: RequestOptions = {}): HttpEvent {
-  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => options.params?.[name] ?? `{${name}}`);
   const bodyText =
     options.raw ?? (options.body === undefined ? undefined : (JSON.stringify(options.body) ?? undefined));
   const headers: Record<string, string> = { host: 'api.test' };
   if (bodyText !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-  const claims =
-    options.claims ??
-    (options.userId
-      ? {
-          sub: options.userId,
-          token_use: 'access',
-          client_id: 'test-client',
-          scope: 'aws.cognito.signin.user.admin',
-        }
-      : undefined);
-  const now = Date.now();
-  return {
-    version: '2.0',
-    routeKey: `${route.method} ${route.path}`,
-    rawPath: path,
-    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-    headers,
-    ...(options.query && Object.keys(options.query).length ? { queryStringParameters: options.query } : {}),
+  const claims = options.claims ?? (options.userId ? accessClaims(options.userId, 'test-client') : undefined);
+  return httpApiEvent({
+    method: route.method,
+    routePath: route.path,
     ...(options.params ? { pathParameters: options.params } : {}),
+    ...(options.query ? { query: options.query } : {}),
+    headers,
     ...(bodyText !== undefined ? { body: bodyText } : {}),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'test',
-      domainName: 'api.test',
-      domainPrefix: 'api',
-      http: { method: route.method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: randomUUID(),
-      routeKey: `${route.method} ${route.path}`,
-      stage: '$default',
-      time: new Date(now).toISOString(),
-      timeEpoch: now,
-      ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
-    },
-  } as HttpEvent;
+    ...(claims ? { claims } : {}),
+  });
 }
-
-const context = (key: string): Context =>
-  ({
-    awsRequestId: randomUUID(),
-    functionName: key,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-west-1:000000000000:function:${key}`,
-    memoryLimitInMB: '512',
-    logGroupName: 'test',
-    logStreamName: 'test',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  }) as Context;
 
 type LambdaHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 const handlers = new Map<string, Promise<LambdaHandler>>();
@@ -109,7 +68,11 @@ export async function call(key: RouteKey | string, options: RequestOptions = {})
   const route = (routes as Record<string, RouteDef>)[key];
   if (!route) throw new Error(`No route ${key}`);
   const handler = await handlerFor(key);
-  const result = await handler(httpEvent(route, options), context(key));
+  const context = lambdaContext({
+    functionName: key,
+    timeoutSeconds: route.timeoutSeconds ?? ROUTE_DEFAULTS.timeoutSeconds,
+  });
+  const result = await invoke(handler, httpEvent(route, options), context);
   const headers = Object.fromEntries(
     Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
   );
