@@ -23,8 +23,8 @@ const AADSTS: Record<string, number> = {
   temporarily_unavailable: 50196,
 };
 
-function aadError(error: string, description: string): Record<string, unknown> {
-  const code = AADSTS[error] ?? 90000;
+function aadError(error: string, description: string, subCode?: number): Record<string, unknown> {
+  const code = subCode ?? AADSTS[error] ?? 90000;
   const traceId = randomUUID();
   const correlationId = randomUUID();
   const timestamp = new Date()

@@ -48,7 +48,7 @@ export interface OAuthSpec {
   /** Scopes echoed in the token response (Microsoft leaves out `offline_access`). */
   responseScopes: (granted: string[]) => string[];
   tokenBody: (tokens: IssuedTokens, tokenType: string) => Record<string, unknown>;
-  errorBody: (error: string, description: string) => Record<string, unknown>;
+  errorBody: (error: string, description: string, subCode?: number) => Record<string, unknown>;
   /** Body of a 429/503 from the token endpoint (Dropbox adds `retry_after`). */
   throttleBody: (status: number, retryAfter: number) => Record<string, unknown>;
   /** Extra query parameters on a successful redirect (Google echoes `scope`). */
@@ -247,6 +247,15 @@ export function oauthRoutes(spec: OAuthSpec, state: SandboxState): Route[] {
           return error(401, 'invalid_client', 'The OAuth client was not found. (injected)');
         case 'server_error':
           return error(500, 'server_error', 'Internal error. (injected)');
+        case 'oauth_error':
+          record.error = failure.error;
+          sendJson(
+            ctx.res,
+            failure.status ?? 400,
+            spec.errorBody(failure.error, 'Injected provider answer.', failure.aadsts),
+            { 'cache-control': 'no-store', pragma: 'no-cache' },
+          );
+          return;
         case 'rate_limited':
         case 'unavailable': {
           const status = failure.kind === 'rate_limited' ? 429 : 503;

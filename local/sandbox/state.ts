@@ -101,7 +101,12 @@ export type TokenFailure =
   | { kind: 'unavailable'; retryAfterSeconds?: number }
   | { kind: 'server_error' }
   /** Answers normally, but only after `ms`. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /**
+   * Any OAuth error answer (400 unless `status`): `error` as the provider spells it, and for Microsoft the AADSTS
+   * number it puts in `error_codes` and the description (e.g. invalid_grant + 700082, 65001).
+   */
+  | { kind: 'oauth_error'; error: string; status?: number; aadsts?: number };
 
 /** Injected into the next resource-API calls (files, account) of a provider. */
 export type ApiFailure =

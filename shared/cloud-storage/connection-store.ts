@@ -17,6 +17,8 @@ import type { CloudConnection } from './schemas.ts';
 
 /** What the API may show of a connection (no token material), as stored. */
 export interface ConnectionRow {
+  /** Stable across reconnects: whatever is linked to the connection stays linked. */
+  id: string;
   provider: CloudConnection['provider'];
   status: CloudConnection['status'];
   provider_user_id: string;
@@ -26,6 +28,13 @@ export interface ConnectionRow {
   token_expires_at: string | null;
   last_refreshed_at: string | null;
   last_error: string | null;
+  health_reason: string | null;
+  health_since: string | null;
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  refresh_failure_count: number;
+  next_refresh_at: string | null;
+  refresh_token_issued_at: string | null;
 }
 
 /** A connection with its sealed tokens and its refresh bookkeeping. */
@@ -70,10 +79,10 @@ function withSealed<T extends { sealed: SealedTokens }>(row: Sealed<T>): T {
   return { ...rest, sealed: { ciphertext: tokens_ciphertext, keyVersion: key_version } } as unknown as T;
 }
 
-const CONNECTION_COLUMNS =
-  'provider, status, provider_user_id, provider_email, scopes, connected_at, token_expires_at, last_refreshed_at, last_error';
-const STORED_COLUMNS = `${CONNECTION_COLUMNS}, user_id, tokens_ciphertext, key_version, last_used_at,
-  refresh_failure_count, next_refresh_at`;
+const CONNECTION_COLUMNS = `id, provider, status, provider_user_id, provider_email, scopes, connected_at,
+  token_expires_at, last_refreshed_at, last_error, health_reason, health_since, last_success_at, last_failure_at,
+  refresh_failure_count, next_refresh_at, refresh_token_issued_at`;
+const STORED_COLUMNS = `${CONNECTION_COLUMNS}, user_id, tokens_ciphertext, key_version, last_used_at`;
 
 /** ISO 8601 UTC with milliseconds, as the API (and the pg type parser) writes timestamps. */
 const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -178,10 +187,13 @@ export async function claimPendingConnection(
  * that names the user (a parameter such as `$1`, or a column of the outer query).
  */
 export const connectionsJson = (userId: string) => `coalesce((select json_agg(json_build_object(
-    'provider', t.provider, 'status', t.status, 'provider_user_id', t.provider_user_id,
+    'id', t.id, 'provider', t.provider, 'status', t.status, 'provider_user_id', t.provider_user_id,
     'provider_email', t.provider_email, 'scopes', t.scopes, 'connected_at', ${iso('t.connected_at')},
     'token_expires_at', ${iso('t.token_expires_at')}, 'last_refreshed_at', ${iso('t.last_refreshed_at')},
-    'last_error', t.last_error) order by t.provider)
+    'last_error', t.last_error, 'health_reason', t.health_reason, 'health_since', ${iso('t.health_since')},
+    'last_success_at', ${iso('t.last_success_at')}, 'last_failure_at', ${iso('t.last_failure_at')},
+    'refresh_failure_count', t.refresh_failure_count, 'next_refresh_at', ${iso('t.next_refresh_at')},
+    'refresh_token_issued_at', ${iso('t.refresh_token_issued_at')}) order by t.provider)
   from user_cloud_storage_tokens t where t.user_id = ${userId}), '[]'::json)`;
 
 export async function listConnectionRows(tx: Tx, userId: string): Promise<ConnectionRow[]> {
@@ -216,22 +228,37 @@ export async function listStoredConnections(tx: Tx, userId: string): Promise<Sto
   return rows.map((row) => withSealed<StoredConnection>(row));
 }
 
-/** Activates (or replaces) the user's connection for a provider: status active, failure state cleared. */
+/**
+ * Activates (or replaces) the user's connection for a provider: status active, failure state cleared. A
+ * reconnect updates the same row, so the connection keeps its id and everything linked to it.
+ * `newRefreshToken`: the provider issued a refresh token in this grant (its age is tracked for the warnings).
+ */
 export async function upsertConnection(
   tx: Tx,
-  row: { userId: string; provider: Provider; sealed: SealedTokens; meta: ConnectionMeta },
+  row: {
+    userId: string;
+    provider: Provider;
+    sealed: SealedTokens;
+    meta: ConnectionMeta;
+    newRefreshToken?: boolean;
+  },
 ): Promise<ConnectionRow> {
   const { rows } = await tx.query<ConnectionRow>(
     `insert into user_cloud_storage_tokens
        (user_id, provider, status, tokens_ciphertext, key_version, token_expires_at, scopes,
-        provider_user_id, provider_email, connected_at, last_refreshed_at, refresh_failure_count, next_refresh_at, last_error)
-     values ($1, $2, 'active', $3, $4, $5, $6, $7, $8, now(), null, 0, null, null)
+        provider_user_id, provider_email, connected_at, last_refreshed_at, refresh_failure_count, next_refresh_at,
+        last_error, health_reason, health_since, last_success_at, refresh_token_issued_at, refresh_claimed_until)
+     values ($1, $2, 'active', $3, $4, $5, $6, $7, $8, now(), null, 0, null, null, null, now(), now(),
+             case when $9::boolean then now() end, null)
      on conflict (user_id, provider) do update set
        status = 'active', tokens_ciphertext = excluded.tokens_ciphertext, key_version = excluded.key_version,
        token_expires_at = excluded.token_expires_at, scopes = excluded.scopes,
        provider_user_id = excluded.provider_user_id, provider_email = excluded.provider_email,
        connected_at = now(), last_refreshed_at = null, refresh_failure_count = 0, next_refresh_at = null,
-       last_error = null, updated_at = now()
+       last_error = null, health_reason = null, health_since = now(), last_success_at = now(),
+       refresh_token_issued_at = case when $9::boolean then now()
+                                      else user_cloud_storage_tokens.refresh_token_issued_at end,
+       refresh_claimed_until = null, updated_at = now()
      returning ${CONNECTION_COLUMNS}`,
     [
       row.userId,
@@ -242,9 +269,23 @@ export async function upsertConnection(
       row.meta.scopes,
       row.meta.providerUserId,
       row.meta.providerEmail,
+      row.newRefreshToken ?? true,
     ],
   );
   return rows[0]!;
+}
+
+/**
+ * Whether the user's connection holds a live refresh token (active, and one was issued): Google then needs no
+ * `prompt=consent`, which would mint another refresh token (at most 100 live per account and client).
+ */
+export async function holdsRefreshToken(tx: Tx, userId: string, provider: Provider): Promise<boolean> {
+  const { rows } = await tx.query<{ holds: boolean }>(
+    `select status = 'active' and refresh_token_issued_at is not null as holds
+       from user_cloud_storage_tokens where user_id = $1 and provider = $2`,
+    [userId, provider],
+  );
+  return rows[0]?.holds === true;
 }
 
 export async function deleteConnection(tx: Tx, userId: string, provider: Provider): Promise<boolean> {
@@ -257,7 +298,7 @@ export async function deleteConnection(tx: Tx, userId: string, provider: Provide
 
 /** What a request needs of its connection before calling the provider. */
 export interface ConnectionForUse {
-  status: 'active' | 'needs_reauth';
+  status: CloudConnection['status'];
   token_expires_at: string | null;
   last_refreshed_at: string | null;
   sealed: SealedTokens;
@@ -328,45 +369,91 @@ export async function lockConnection(
   return rows[0] && withSealed<StoredConnection>(rows[0]);
 }
 
-/** A refresh succeeded: new sealed tokens (a rotated refresh token among them), failure state cleared. */
+/**
+ * A refresh succeeded: new sealed tokens (a rotated refresh token among them), failure state cleared, health
+ * back to none (since now, when it was failing).
+ */
 export async function recordRefreshed(
   tx: Tx,
-  row: { userId: string; provider: Provider; sealed: SealedTokens; tokenExpiresAt: string | null },
+  row: {
+    userId: string;
+    provider: Provider;
+    sealed: SealedTokens;
+    tokenExpiresAt: string | null;
+    rotated?: boolean;
+  },
 ): Promise<void> {
   await tx.query(
     `update user_cloud_storage_tokens
         set tokens_ciphertext = $3, key_version = $4, token_expires_at = $5, last_refreshed_at = now(),
-            refresh_failure_count = 0, next_refresh_at = null, last_error = null, status = 'active', updated_at = now()
+            health_since = case when health_reason is not null or refresh_failure_count > 0 then now()
+                                else coalesce(health_since, now()) end,
+            refresh_failure_count = 0, next_refresh_at = null, last_error = null, status = 'active',
+            health_reason = null, last_success_at = now(), refresh_claimed_until = null,
+            refresh_token_issued_at = case when $6::boolean then now() else refresh_token_issued_at end,
+            updated_at = now()
       where user_id = $1 and provider = $2`,
-    [row.userId, row.provider, row.sealed.ciphertext, row.sealed.keyVersion, row.tokenExpiresAt],
+    [
+      row.userId,
+      row.provider,
+      row.sealed.ciphertext,
+      row.sealed.keyVersion,
+      row.tokenExpiresAt,
+      row.rotated ?? false,
+    ],
   );
 }
 
-/** The grant is dead: no more refresh attempts until the user reconnects. */
+/**
+ * The grant is dead (or needs an admin): `needs_reauth` / `needs_admin_consent` with its reason; no more
+ * refresh attempts until the user reconnects. The tokens are kept (never deleted by a failure).
+ */
 export async function recordNeedsReauth(
   tx: Tx,
   userId: string,
   provider: Provider,
   errorCode: string,
+  failure: { status: 'needs_reauth' | 'needs_admin_consent'; reason: string } = {
+    status: 'needs_reauth',
+    reason: 'invalid_grant',
+  },
 ): Promise<void> {
   await tx.query(
     `update user_cloud_storage_tokens
-        set status = 'needs_reauth', last_error = $3, next_refresh_at = null, updated_at = now()
+        set status = $4, health_reason = $5, health_since = now(), last_failure_at = now(),
+            refresh_failure_count = refresh_failure_count + 1, last_error = $3, next_refresh_at = null,
+            refresh_claimed_until = null, updated_at = now()
       where user_id = $1 and provider = $2`,
-    [userId, provider, errorCode],
+    [userId, provider, errorCode, failure.status, failure.reason],
   );
 }
 
-/** A transient failure: failure count and the next attempt's time (the backoff). */
+/** A transient failure: failure count, reason and the next attempt's time (the backoff); stays active. */
 export async function recordTransientFailure(
   tx: Tx,
-  row: { userId: string; provider: Provider; failureCount: number; nextRefreshAt: string; errorCode: string },
+  row: {
+    userId: string;
+    provider: Provider;
+    failureCount: number;
+    nextRefreshAt: string;
+    errorCode: string;
+    reason?: string;
+  },
 ): Promise<void> {
   await tx.query(
     `update user_cloud_storage_tokens
-        set refresh_failure_count = $3, next_refresh_at = $4, last_error = $5, updated_at = now()
+        set health_since = case when health_reason is distinct from $6 then now() else health_since end,
+            refresh_failure_count = $3, next_refresh_at = $4, last_error = $5, health_reason = $6,
+            last_failure_at = now(), refresh_claimed_until = null, updated_at = now()
       where user_id = $1 and provider = $2`,
-    [row.userId, row.provider, row.failureCount, row.nextRefreshAt, row.errorCode],
+    [
+      row.userId,
+      row.provider,
+      row.failureCount,
+      row.nextRefreshAt,
+      row.errorCode,
+      row.reason ?? 'provider_unavailable',
+    ],
   );
 }
 

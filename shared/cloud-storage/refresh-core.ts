@@ -1,5 +1,6 @@
 import { recordAudit } from '#shared/audit';
 import type { Tx } from '#shared/db/tenant';
+import { type EventType, recordEvent } from '#shared/events/outbox';
 import { logger } from '#shared/logger';
 import { ProviderError } from '#shared/providers/errors';
 import { refreshAccessToken, toTokenSet } from '#shared/providers/token-client';
@@ -12,6 +13,7 @@ import {
   recordTransientFailure,
   type StoredConnection,
 } from './connection-store.ts';
+import { isLostScope, permanentFailure, transientReason } from './health.ts';
 
 /**
  * The refresh core shared by refresh on use and the scheduled refresh: one locked row in, one provider token
@@ -68,6 +70,24 @@ async function auditFor(
 }
 
 /**
+ * A lifecycle event of the connection, in the caller's transaction (the refresher role works across tenants, so
+ * the tenant context is set first). Written only on a transition, never per attempt.
+ */
+export async function connectionEvent(
+  tx: Tx,
+  row: Pick<StoredConnection, 'id' | 'user_id' | 'provider'>,
+  type: EventType,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  await tx.query("select set_config('app.user_id', $1, true)", [row.user_id]);
+  await recordEvent(tx, {
+    type,
+    subject: { type: 'cloud_connection', id: row.id },
+    data: { provider: row.provider, ...data },
+  });
+}
+
+/**
  * Refreshes one locked connection row and writes the outcome in the same transaction:
  * - success: new sealed token set (a rotated refresh token replaces the old one in the same write; a response
  *   without one keeps the old one), expiry, last_refreshed_at, failure count reset;
@@ -102,16 +122,23 @@ export async function refreshLockedConnection(
     const response = await refreshAccessToken(provider, current.refreshToken);
     const tokens = toTokenSet(response, current.refreshToken);
     const sealed = await tokenVault.seal(tokens, { userId, provider });
-    await recordRefreshed(tx, { userId, provider, sealed, tokenExpiresAt: tokens.expiresAt ?? null });
-    return {
-      kind: 'refreshed',
-      tokens,
-      rotated: Boolean(response.refreshToken && response.refreshToken !== current.refreshToken),
-    };
+    const rotated = Boolean(response.refreshToken && response.refreshToken !== current.refreshToken);
+    await recordRefreshed(tx, {
+      userId,
+      provider,
+      sealed,
+      tokenExpiresAt: tokens.expiresAt ?? null,
+      rotated,
+    });
+    // Failing → healthy is a transition: one `recovered` event.
+    if (row.refresh_failure_count > 0 || row.health_reason !== null) {
+      await connectionEvent(tx, row, 'cloud_storage.recovered', { previousReason: row.health_reason });
+    }
+    return { kind: 'refreshed', tokens, rotated };
   } catch (error) {
     const failure = error instanceof ProviderError ? error : new ProviderError('transient', 'unexpected');
-    if (failure.kind === 'reauth') {
-      await markNeedsReauth(tx, row, failure.code);
+    if (failure.kind === 'reauth' || isLostScope(provider, failure)) {
+      await markNeedsReauth(tx, row, failure.code, failure.options.providerCode);
       return { kind: 'needs_reauth', code: failure.code };
     }
     if (failure.kind === 'config') {
@@ -122,13 +149,23 @@ export async function refreshLockedConnection(
     const failureCount = row.refresh_failure_count + 1;
     const delay = Math.max(backoffSeconds(failureCount), failure.retryAfterSeconds ?? 0);
     const nextRefreshAt = new Date(Date.now() + delay * 1000).toISOString();
+    const reason = transientReason(failure.kind === 'rate_limited');
     await recordTransientFailure(tx, {
       userId,
       provider,
       failureCount,
       nextRefreshAt,
       errorCode: failure.code,
+      reason,
     });
+    // Healthy → failing is a transition (later failures only move the backoff): one `refresh_failed` event.
+    if (row.refresh_failure_count === 0) {
+      await connectionEvent(tx, row, 'cloud_storage.refresh_failed', {
+        reason,
+        consecutiveFailures: failureCount,
+        nextAttemptAt: nextRefreshAt,
+      });
+    }
     return {
       kind: 'transient',
       code: failure.code,
@@ -139,13 +176,25 @@ export async function refreshLockedConnection(
   }
 }
 
-/** The grant is dead: no more refresh attempts until the user reconnects; audited. The caller commits. */
+/**
+ * The grant is dead (or needs the tenant's admin): status and reason from the provider's answer, no more
+ * refresh attempts until the user reconnects; audited, and one `needs_reauth` event on the transition. The
+ * caller commits.
+ */
 export async function markNeedsReauth(
   tx: Tx,
-  row: Pick<StoredConnection, 'user_id' | 'provider'>,
+  row: Pick<StoredConnection, 'id' | 'user_id' | 'provider' | 'status'>,
   code: string,
+  providerCode?: string,
 ): Promise<void> {
-  await recordNeedsReauth(tx, row.user_id, row.provider, code);
+  const failure = permanentFailure(code, providerCode);
+  await recordNeedsReauth(tx, row.user_id, row.provider, code, failure);
+  if (row.status === 'active') {
+    await connectionEvent(tx, row, 'cloud_storage.needs_reauth', {
+      status: failure.status,
+      reason: failure.reason,
+    });
+  }
   // `errorCode`, not `code`: the redaction treats a key named `code` as an OAuth authorization code.
   await auditFor(tx, row.user_id, 'cloud_storage.refresh_failed', row.provider, {
     reason: 'needs_reauth',

@@ -42,8 +42,7 @@ async function refreshUnderLock(userId: string, provider: Provider, seen: Seen):
     await allowSlowRefresh(tx);
     const row = await lockConnection(tx, userId, provider);
     if (!row) return { kind: 'missing' };
-    if (row.status === 'needs_reauth')
-      return { kind: 'needs_reauth', code: row.last_error ?? 'needs_reauth' };
+    if (row.status !== 'active') return { kind: 'needs_reauth', code: row.last_error ?? 'needs_reauth' };
     const stored = await tokenVault.open(row.sealed, { userId, provider });
     const stale =
       'failedAccessToken' in seen
@@ -73,7 +72,7 @@ function tokenOf(outcome: LockedRefresh, provider: Provider): string {
 export async function accessTokenForUse(userId: string, provider: Provider): Promise<string> {
   const row = await withTenant(userId, (tx) => readConnectionForUse(tx, userId, provider));
   if (!row) throw connectionNotFound();
-  if (row.status === 'needs_reauth') throw reauthRequired(provider);
+  if (row.status !== 'active') throw reauthRequired(provider);
   const current = () => tokenVault.open(row.sealed, { userId, provider });
   if (!expiresSoon(row.token_expires_at)) return (await current()).accessToken;
   const outcome = await refreshUnderLock(userId, provider, {
@@ -109,6 +108,6 @@ export async function markConnectionNeedsReauth(
 ): Promise<void> {
   await withTenant(userId, async (tx) => {
     const row = await lockConnection(tx, userId, provider);
-    if (row && row.status !== 'needs_reauth') await markNeedsReauth(tx, row, code);
+    if (row && row.status === 'active') await markNeedsReauth(tx, row, code);
   });
 }

@@ -22,7 +22,12 @@ export class ProviderError extends Error {
   constructor(
     readonly kind: ProviderErrorKind,
     readonly code: string,
-    readonly options: { status?: number; retryAfterSeconds?: number } = {},
+    readonly options: {
+      status?: number;
+      retryAfterSeconds?: number;
+      /** The provider's finer code, normalised (`aadsts_700082`): decides the connection's health reason. */
+      providerCode?: string;
+    } = {},
   ) {
     super(`Provider call failed: ${kind} (${code})`);
     this.name = 'ProviderError';
@@ -52,12 +57,21 @@ export function parseRetryAfter(value: string | null | undefined): number | unde
 }
 
 /** Classifies an OAuth token-endpoint error response (RFC 6749 §5.2): branch on `error`, never on its description. */
+/** Microsoft AADSTS numbers that mean the user (or their admin) must consent or sign in again. */
+const AADSTS_REAUTH = new Set([700082, 50173, 70043, 50076, 65001, 90094]);
+
 export function classifyTokenError(
   status: number,
   error: string | undefined,
   retryAfter?: number,
+  /** Microsoft's `error_codes` (AADSTS numbers). */
+  errorCodes?: readonly number[],
 ): ProviderError {
   const code = (error ?? `http_${status}`).slice(0, 64);
+  const aadsts = errorCodes?.find((n) => Number.isInteger(n) && n > 0 && n < 100_000_000);
+  if (aadsts !== undefined && AADSTS_REAUTH.has(aadsts)) {
+    return new ProviderError('reauth', code, { status, providerCode: `aadsts_${aadsts}` });
+  }
   if (status === 429)
     return new ProviderError('rate_limited', code, {
       status,

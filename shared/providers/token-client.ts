@@ -49,6 +49,9 @@ async function tokenRequest(provider: Provider, params: Record<string, string>):
       typeof json?.error === 'string' ? json.error : undefined,
       parseRetryAfter(res.headers.get('retry-after')) ??
         (typeof json?.retry_after === 'number' ? json.retry_after : undefined),
+      Array.isArray(json?.error_codes)
+        ? json.error_codes.filter((n): n is number => typeof n === 'number')
+        : undefined,
     );
   }
   return {

@@ -1,6 +1,7 @@
 import { recordAudit } from '#shared/audit';
 import { withoutTenant, withTenant } from '#shared/db/tenant';
 import { NotFound } from '#shared/errors';
+import { recordEvent } from '#shared/events/outbox';
 import { logger } from '#shared/logger';
 import type { Provider } from '#shared/providers/types';
 import { tokenVault } from '#shared/vault/token-vault';
@@ -45,9 +46,9 @@ export async function confirmConnection(
   let sealed = pending.sealed;
   return withTenant(userId, async (tx) => {
     const previous = await findConnection(tx, userId, provider, { forUpdate: true });
+    const fresh = await tokenVault.open(sealed, { userId, provider });
     if (previous) {
       // Re-consent without a refresh token (Google omits it unless prompt=consent) keeps the previous one.
-      const fresh = await tokenVault.open(sealed, { userId, provider });
       if (!fresh.refreshToken) {
         const old = await tokenVault.open(previous.sealed, { userId, provider });
         if (old.refreshToken)
@@ -63,6 +64,18 @@ export async function confirmConnection(
         providerUserId: pending.provider_user_id,
         providerEmail: pending.provider_email,
         tokenExpiresAt: pending.token_expires_at,
+      },
+      newRefreshToken: Boolean(fresh.refreshToken),
+    });
+    // Same transaction as the state change. A reconnect keeps the row (and its id): `reconnected`, with the
+    // state it left; a first connection: `connected`.
+    await recordEvent(tx, {
+      type: previous ? 'cloud_storage.reconnected' : 'cloud_storage.connected',
+      subject: { type: 'cloud_connection', id: row.id },
+      data: {
+        provider,
+        accountId: pending.provider_user_id,
+        ...(previous ? { previousStatus: previous.status, previousReason: previous.health_reason } : {}),
       },
     });
     await recordAudit(tx, {

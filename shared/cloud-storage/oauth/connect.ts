@@ -1,7 +1,7 @@
 import { withTenant } from '#shared/db/tenant';
 import { clientCredentials, OAUTH_SETTINGS, providerEndpoints, redirectUri } from '#shared/providers/config';
 import type { Provider } from '#shared/providers/types';
-import { insertOAuthState } from '../connection-store.ts';
+import { holdsRefreshToken, insertOAuthState } from '../connection-store.ts';
 import { providerNotConfigured } from '../problems.ts';
 import { base64url, OAUTH_TTL_MS, randomToken, sha256 } from './one-time.ts';
 
@@ -22,10 +22,24 @@ export async function startConnect(
   const redirect = redirectUri(provider);
   const stateHash = await sha256(state);
   // Stored and audited (cloud_storage.connect_started) in one statement.
-  await withTenant(userId, (tx) =>
-    insertOAuthState(tx, { userId, provider, stateHash, codeVerifier, redirectUri: redirect, expiresAt }),
-  );
+  const holds = await withTenant(userId, async (tx) => {
+    await insertOAuthState(tx, {
+      userId,
+      provider,
+      stateHash,
+      codeVerifier,
+      redirectUri: redirect,
+      expiresAt,
+    });
+    return holdsRefreshToken(tx, userId, provider);
+  });
   const settings = OAUTH_SETTINGS[provider];
+  // Google: `prompt=consent` only when no refresh token is held (a reconnect that still holds one keeps it;
+  // every forced consent mints another, and Google keeps only the newest 100 per account and client).
+  const authorizeParams =
+    provider === 'google_drive' && holds
+      ? Object.fromEntries(Object.entries(settings.authorizeParams).filter(([key]) => key !== 'prompt'))
+      : settings.authorizeParams;
   const url = new URL(providerEndpoints()[provider].authorizeUrl);
   url.search = new URLSearchParams({
     client_id: credentials.clientId,
@@ -35,7 +49,7 @@ export async function startConnect(
     state,
     code_challenge: codeChallenge,
     code_challenge_method: 'S256',
-    ...settings.authorizeParams,
+    ...authorizeParams,
   }).toString();
   return { authorizationUrl: url.toString(), expiresAt: expiresAt.toISOString() };
 }

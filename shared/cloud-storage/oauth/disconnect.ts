@@ -2,6 +2,7 @@ import { recordAudit } from '#shared/audit';
 import { proveAccessToken } from '#shared/auth/cognito-user';
 import { withTenant } from '#shared/db/tenant';
 import { HttpProblem, Unauthorized } from '#shared/errors';
+import { recordEvent } from '#shared/events/outbox';
 import { logger } from '#shared/logger';
 import type { Provider } from '#shared/providers/types';
 import { tokenVault } from '#shared/vault/token-vault';
@@ -28,6 +29,11 @@ export async function disconnect(
   }
   await withTenant(userId, async (tx) => {
     if (!(await deleteConnection(tx, userId, provider))) throw connectionNotFound();
+    await recordEvent(tx, {
+      type: 'cloud_storage.disconnected',
+      subject: { type: 'cloud_connection', id: row.id },
+      data: { provider },
+    });
     await recordAudit(tx, {
       action: 'cloud_storage.disconnected',
       resourceType: 'cloud_connection',
