@@ -1,0 +1,110 @@
+import type { z } from 'zod';
+import { page } from '#shared/http/schemas';
+import { idPathParams } from '#shared/resources/fields';
+
+const db = ['db'] as const;
+type Page<I extends z.ZodType> = ReturnType<typeof page<I>>;
+
+export interface CollectionSpec<
+  I extends z.ZodType,
+  C extends z.ZodType,
+  P extends z.ZodType,
+  Q extends z.ZodType,
+> {
+  /** `/competitors`; the item routes are `/competitors/{id}`. */
+  path: `/${string}`;
+  tag: string;
+  /** The collection in a sentence: `List ${plural}, newest first`. */
+  plural: string;
+  /** One item with its article: `Create ${one}`. */
+  one: string;
+  /** The tenant resource `{id}` names, for the cross-tenant test matrix. */
+  resource: string;
+  item: I;
+  create: C;
+  patch: P;
+  listQuery: Q;
+}
+
+/** The five routes of one collection, typed so that each handler's input follows its route's schemas. */
+export type CollectionRoutes<
+  A extends string,
+  I extends z.ZodType,
+  C extends z.ZodType,
+  P extends z.ZodType,
+  Q extends z.ZodType,
+> = {
+  [K in `${A}/list`]: Shared & { method: 'GET'; query: Q; status: 200; response: Page<I> };
+} & {
+  [K in `${A}/create`]: Shared & { method: 'POST'; body: C; status: 201; response: I };
+} & {
+  [K in `${A}/get`]: Item & { method: 'GET'; status: 200; response: I };
+} & {
+  [K in `${A}/update`]: Item & { method: 'PATCH'; body: P; status: 200; response: I };
+} & {
+  [K in `${A}/delete`]: Item & { method: 'DELETE'; status: 204; responseKind: 'empty' };
+};
+
+interface Shared {
+  path: string;
+  auth: 'jwt';
+  summary: string;
+  tag: string;
+  capabilities: typeof db;
+}
+interface Item extends Shared {
+  params: typeof idPathParams;
+  resource: string;
+}
+
+/**
+ * A collection's five routes (list, create, get, patch, delete) from one declaration. The key prefix `area` is
+ * the folder of the entry files under functions/ (`competitors` → functions/competitors/list.ts, …).
+ */
+export function collection<
+  const A extends string,
+  I extends z.ZodType,
+  C extends z.ZodType,
+  P extends z.ZodType,
+  Q extends z.ZodType,
+>(area: A, spec: CollectionSpec<I, C, P, Q>): CollectionRoutes<A, I, C, P, Q> {
+  const shared = { auth: 'jwt', tag: spec.tag, capabilities: db } as const;
+  const itemPath = `${spec.path}/{id}`;
+  const item = { ...shared, path: itemPath, params: idPathParams, resource: spec.resource };
+  return {
+    [`${area}/list`]: {
+      ...shared,
+      method: 'GET',
+      path: spec.path,
+      summary: `List ${spec.plural}, newest first`,
+      query: spec.listQuery,
+      status: 200,
+      response: page(spec.item),
+    },
+    [`${area}/create`]: {
+      ...shared,
+      method: 'POST',
+      path: spec.path,
+      summary: `Create ${spec.one}`,
+      body: spec.create,
+      status: 201,
+      response: spec.item,
+    },
+    [`${area}/get`]: { ...item, method: 'GET', summary: `Get ${spec.one}`, status: 200, response: spec.item },
+    [`${area}/update`]: {
+      ...item,
+      method: 'PATCH',
+      summary: `Change some fields of ${spec.one}`,
+      body: spec.patch,
+      status: 200,
+      response: spec.item,
+    },
+    [`${area}/delete`]: {
+      ...item,
+      method: 'DELETE',
+      summary: `Delete ${spec.one}`,
+      status: 204,
+      responseKind: 'empty',
+    },
+  } as CollectionRoutes<A, I, C, P, Q>;
+}
