@@ -1,4 +1,7 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { logger } from '#shared/logger';
@@ -15,10 +18,9 @@ const metrics = new Metrics({
 
 /**
  * EventBridge, every 5 minutes: one pass over the due connections as the refresher role, stopping well before
- * the function's timeout (the rest is the next run's). Metrics are flushed once per run, also when it fails.
+ * the function's timeout (the rest is the next run's).
  */
-export const handler = async (_event: unknown, context: Context) => {
-  logger.addContext(context);
+async function refreshPass(_event: unknown, context: Context) {
   let summary: Awaited<ReturnType<typeof refreshDueConnections>>;
   try {
     summary = await refreshDueConnections({ remainingTimeMs: () => context.getRemainingTimeInMillis() });
@@ -26,10 +28,13 @@ export const handler = async (_event: unknown, context: Context) => {
   } catch (error) {
     metrics.addMetric(REFRESH_METRICS.errors, MetricUnit.Count, 1);
     throw error;
-  } finally {
-    metrics.publishStoredMetrics();
   }
   // A failed invocation (the Errors alarm); the rows not done stay due for the next run.
   if (summary.stopReason === 'database') throw new Error('Scheduled token refresh: the database failed');
   return summary;
-};
+}
+
+/** Powertools' Lambda context and per-invocation key reset on the logger; metrics flushed once per run, also on failure. */
+export const handler = middy(refreshPass)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

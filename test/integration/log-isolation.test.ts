@@ -17,6 +17,14 @@ import { useLocalVaultKey } from '../support/refresh-rows.ts';
  * request's `userId`/`requestId` never shows up on another request's line or on the scheduled job's, and nothing
  * is left behind once the invocations are over.
  */
+// Every invocation starts at the configured level (Powertools resets it per invocation): INFO here, so the
+// scheduled job's summary line is written.
+const configuredLevel = vi.hoisted(() => {
+  const before = process.env.LOG_LEVEL;
+  process.env.LOG_LEVEL = 'INFO';
+  return before;
+});
+
 const probeRoute = {
   method: 'POST',
   path: '/test/log-probe',
@@ -30,10 +38,9 @@ const probeRoute = {
 
 const probe = defineHandler(probeRoute, async ({ userId, requestId, body }) => {
   await sleep(body.pauses[0]);
-  // `error`: every invocation starts at the configured level (ERROR in tests; Powertools resets it per request).
-  logger.error('probe', { expectUserId: userId, expectRequestId: requestId });
+  logger.info('probe', { expectUserId: userId, expectRequestId: requestId });
   await sleep(body.pauses[1]);
-  logger.error('probe', { expectUserId: userId, expectRequestId: requestId });
+  logger.warn('probe', { expectUserId: userId, expectRequestId: requestId });
   return { requestId };
 });
 
@@ -63,16 +70,16 @@ beforeAll(async () => {
 });
 afterEach(() => {
   vi.restoreAllMocks();
-  logger.setLogLevel('ERROR');
 });
 afterAll(async () => {
+  if (configuredLevel === undefined) delete process.env.LOG_LEVEL;
+  else process.env.LOG_LEVEL = configuredLevel;
   await close?.();
   resetVaultForTests();
 });
 
 describe('log keys stay with their own invocation', () => {
   it('concurrent gateway requests and the scheduled job never carry each other’s keys', async () => {
-    logger.setLogLevel('INFO');
     const output = captureOutput();
     const requests = Array.from({ length: 36 }, async (_, i) => {
       const res = await fetch(`${baseUrl}/test/log-probe`, {
@@ -120,7 +127,6 @@ describe('log keys stay with their own invocation', () => {
   });
 
   it('in a standard Lambda environment (one invocation at a time) a request’s keys end with it, also on failure', async () => {
-    logger.setLogLevel('INFO');
     const output = captureOutput();
     // Invoked directly, as the Lambda runtime does: no invocation scope, so only the per-request reset helps.
     const bad = await probe(
