@@ -1,6 +1,8 @@
 /**
  * Configuration read from the environment. Everything is read lazily so that a function only needs the
- * variables it actually uses; a missing required variable is a start-up error, never a silent default in AWS.
+ * variables it actually uses: a missing required variable fails the first use that needs it (a 5xx, never a
+ * silent default in AWS). What must fail at init instead is checked there, per capability
+ * (functions/define-handler.ts).
  */
 export const isLambda = (): boolean => Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
 

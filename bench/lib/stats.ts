@@ -27,11 +27,3 @@ export function summarize(samples: readonly number[]): Summary {
     mean: sorted.reduce((a, b) => a + b, 0) / (sorted.length || 1),
   };
 }
-
-export const median = (samples: readonly number[]): number => summarize(samples).p50;
-
-/** Rounds for the report and the JSON (figures are measurements, not exact values). */
-export const round = (value: number, digits = 2): number => {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-};

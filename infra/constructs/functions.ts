@@ -26,7 +26,7 @@ export interface BackendFunctionsProps {
 /** API Gateway gives up on an integration after 30 s; a route function must finish (or fail) before that. */
 export const MAX_ROUTE_TIMEOUT_SECONDS = 29;
 
-/** `cloud-storage/connections/confirm` → `CloudStorageConnectionsConfirm`: a stable construct id per entry. */
+/** `cloud-storage/list-files` → `CloudStorageListFiles`: a stable construct id per entry. */
 export function constructIdFor(entryKey: string): string {
   return entryKey
     .split(/[^A-Za-z0-9]+/)

@@ -35,7 +35,6 @@ import {
 } from './state.ts';
 import { createSandboxCertificate, persistentSandboxCertificate, trustSandboxCertificate } from './tls.ts';
 
-export { DEFAULT_ACCOUNTS, DEFAULT_CLIENTS } from './state.ts';
 export type {
   ApiCallRecord,
   ApiFailure,

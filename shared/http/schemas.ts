@@ -12,15 +12,11 @@ export const problemDetails = z.object({
 
 export const healthResponse = z.object({ status: z.literal('ok') });
 
-export const uuidParam = z.string().uuid();
-export const idParams = z.strictObject({ id: uuidParam });
-
 /** `?limit=&cursor=` on every list route. */
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().min(1).max(512).optional(),
 };
-export const listQuery = z.strictObject(pageQuery);
 
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -5,8 +5,9 @@
  * - `config`: our client is misconfigured (invalid_client, expired secret) → operator alarm, tokens kept;
  * - `rate_limited`: 429 / Drive userRateLimitExceeded → honour Retry-After, back off;
  * - `transient`: 5xx, timeouts, network → bounded retries with backoff and jitter;
- * - `access`: the token is valid but may not do this (missing scope, not found, not downloadable);
- * - `expired_token`: the access token was refused (401) → refresh once and retry.
+ * - `access`: the token is valid but may not do this (missing scope, not a folder/file, not downloadable);
+ * - `expired_token`: the access token was refused (401) → refresh once and retry;
+ * - `not_found`: the file or folder does not exist (or is not visible to this account) → 404.
  * Provider text is kept out of `message`, which may reach logs; `code` is a short machine code.
  */
 export type ProviderErrorKind =

@@ -1,6 +1,7 @@
 /**
  * Why the vault refused. Callers branch on `reason` (and `retryable`), never on the message:
- * - `configuration`: no usable key configured (always fatal; in AWS a missing KMS key is a start-up error).
+ * - `configuration`: no usable key configured (always fatal; an HTTP function with the `vault` capability
+ *   checks at load, so in AWS a missing KMS key fails its init).
  * - `invalid-input`: the token set or the context passed in is malformed.
  * - `encrypt-failed`: sealing failed for a reason other than KMS (not expected; a bug).
  * - `context-mismatch`: the ciphertext was sealed for another user, provider or purpose (a moved row).
