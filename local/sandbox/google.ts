@@ -227,6 +227,15 @@ function byFolderThenName(a: DriveNode, b: DriveNode): number {
   return fa - fb || a.name.localeCompare(b.name);
 }
 
+/** Google names the short OpenID scopes `email` and `profile` by these URLs in its token responses. */
+const USERINFO_SCOPE = 'https://www.googleapis.com/auth/userinfo.';
+
+function idToken(sub: string, email: string | null, issuer: string): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part({ iss: issuer, sub, email, iat: now, exp: now + 3600 })}.`;
+}
+
 export function googleRoutes(state: SandboxState, origin: () => string): Route[] {
   const driveRootUrl = () => `${origin()}${GOOGLE_PATHS.driveRoot}`;
   const spec: OAuthSpec = {
@@ -241,13 +250,20 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
     refreshOnlyOnFirstConsent: true,
     secretOptionalWithPkce: false,
     denyDescription: 'The user denied access to the application.',
-    responseScopes: (granted) => granted,
+    responseScopes: (granted) =>
+      state.behaviour[P].scopeShape === 'short'
+        ? granted
+        : granted.map((s) => (s === 'email' || s === 'profile' ? `${USERINFO_SCOPE}${s}` : s)),
     tokenBody: (t, tokenType) => ({
       access_token: t.accessToken,
       expires_in: t.expiresIn,
       ...(t.refreshToken ? { refresh_token: t.refreshToken } : {}),
       scope: t.scope,
       token_type: tokenType,
+      // Google adds an ID token whenever `openid` was granted (unsigned here: nothing of ours reads it).
+      ...(t.scope.split(' ').includes('openid')
+        ? { id_token: idToken(t.account.id, t.account.email, origin()) }
+        : {}),
     }),
     errorBody: (error, description) => ({ error, error_description: description }),
     throttleBody: (status) => ({

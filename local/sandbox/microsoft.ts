@@ -147,6 +147,11 @@ function folderSize(node: DriveNode): number {
   return node.kind === 'folder' ? node.children.reduce((sum, c) => sum + folderSize(c), 0) : node.size;
 }
 
+/** Graph's resource URL, which Microsoft may prefix to every delegated scope it reports as granted. */
+const GRAPH_RESOURCE = 'https://graph.microsoft.com/';
+/** The OpenID Connect scopes, reported without a resource. */
+const OPENID_SCOPES = new Set(['openid', 'profile', 'email']);
+
 export function microsoftRoutes(state: SandboxState, origin: () => string): Route[] {
   const spec: OAuthSpec = {
     provider: P,
@@ -160,7 +165,13 @@ export function microsoftRoutes(state: SandboxState, origin: () => string): Rout
     refreshOnlyOnFirstConsent: false,
     secretOptionalWithPkce: false,
     denyDescription: 'AADSTS65004: User declined to consent to access the app.',
-    responseScopes: (granted) => granted.filter((s) => s !== 'offline_access'),
+    responseScopes: (granted) => {
+      const shape = state.behaviour[P].scopeShape;
+      const named = granted
+        .filter((s) => s !== 'offline_access')
+        .map((s) => (shape === 'short' || OPENID_SCOPES.has(s) ? s : `${GRAPH_RESOURCE}${s}`));
+      return shape === 'qualified_lowercase' ? named.map((s) => s.toLowerCase()) : named;
+    },
     tokenBody: (t, tokenType) => ({
       token_type: tokenType,
       scope: t.scope,

@@ -59,6 +59,13 @@ export interface ProviderBehaviour {
   emptyPageBeforeLast: boolean;
   /** Lifetime of Microsoft's pre-authenticated download URLs. */
   downloadUrlTtlSeconds: number;
+  /**
+   * How the token response spells the granted scopes: as requested (`short`); as the provider documents them
+   * (`qualified`: Microsoft prefixes its resource URL, `https://graph.microsoft.com/Files.Read`; Google answers
+   * `email`/`profile` as `https://www.googleapis.com/auth/userinfo.*`); or qualified in another casing
+   * (`qualified_lowercase`: Microsoft does not promise casing).
+   */
+  scopeShape: 'short' | 'qualified' | 'qualified_lowercase';
 }
 
 const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
@@ -70,6 +77,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     withheldScopes: [],
     emptyPageBeforeLast: false,
     downloadUrlTtlSeconds: 300,
+    scopeShape: 'qualified',
   },
   onedrive: {
     accessTokenTtlSeconds: 3600,
@@ -79,6 +87,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     withheldScopes: [],
     emptyPageBeforeLast: false,
     downloadUrlTtlSeconds: 300,
+    scopeShape: 'qualified',
   },
   dropbox: {
     accessTokenTtlSeconds: 14400,
@@ -88,6 +97,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     withheldScopes: [],
     emptyPageBeforeLast: false,
     downloadUrlTtlSeconds: 300,
+    scopeShape: 'short',
   },
 };
 

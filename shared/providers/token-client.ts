@@ -87,6 +87,38 @@ export function grantedScopes(provider: Provider, token: TokenResponse): string[
 }
 
 /**
+ * Microsoft may name a scope fully qualified with its resource (by URL or by Graph's application id) and does not
+ * promise its casing; Google answers the short OpenID names in their long form. Scopes are compared in this form.
+ */
+const SCOPE_ALIASES: Record<Provider, { prefixes: string[]; names: Record<string, string> }> = {
+  google_drive: {
+    prefixes: [],
+    names: {
+      email: 'https://www.googleapis.com/auth/userinfo.email',
+      profile: 'https://www.googleapis.com/auth/userinfo.profile',
+    },
+  },
+  onedrive: {
+    prefixes: ['https://graph.microsoft.com/', '00000003-0000-0000-c000-000000000000/'],
+    names: {},
+  },
+  dropbox: { prefixes: [], names: {} },
+};
+
+function normaliseScope(provider: Provider, scope: string): string {
+  const aliases = SCOPE_ALIASES[provider];
+  let s = scope.trim().toLowerCase();
+  for (const prefix of aliases.prefixes) if (s.startsWith(prefix)) s = s.slice(prefix.length);
+  return aliases.names[s] ?? s;
+}
+
+/** The required scopes a grant lacks, compared per provider (resource prefix stripped, case-insensitive). */
+export function missingScopes(provider: Provider, granted: readonly string[]): string[] {
+  const have = new Set(granted.map((s) => normaliseScope(provider, s)));
+  return OAUTH_SETTINGS[provider].requiredScopes.filter((s) => !have.has(normaliseScope(provider, s)));
+}
+
+/**
  * The token set to seal from a token response. A response without a refresh token keeps the previous one (a
  * refresh that does not rotate, or a re-consent without `prompt=consent`).
  */

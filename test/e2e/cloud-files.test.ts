@@ -336,6 +336,9 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
     control().configure('onedrive', { accessTokenTtlSeconds: 60, revokeRotatedRefreshTokens: true });
     try {
       const user = await connectedUser('onedrive');
+      // The refreshed token lives an hour: a caller that reads the row after the refresh committed must find
+      // it fresh (a 60 s token would be "expiring within the margin" again and rightly refreshed once more).
+      control().configure('onedrive', { accessTokenTtlSeconds: 3600 });
       const before = (await storedConnection(stack(), user.userId, 'onedrive'))!;
       const refreshes = control().tokenCalls('onedrive', 'refresh_token');
       const children = control().apiCalls('onedrive', 'children').length;

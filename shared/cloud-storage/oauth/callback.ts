@@ -3,11 +3,11 @@ import { frontendUrl } from '#shared/config';
 import { withoutTenant, withTenant } from '#shared/db/tenant';
 import { HttpResponse } from '#shared/http/response';
 import { readAccount } from '#shared/providers/account';
-import { OAUTH_SETTINGS } from '#shared/providers/config';
 import type { ProviderError } from '#shared/providers/errors';
 import {
   exchangeAuthorizationCode,
   grantedScopes,
+  missingScopes,
   type TokenResponse,
   toTokenSet,
 } from '#shared/providers/token-client';
@@ -74,7 +74,7 @@ export async function handleCallback(
   }
   const tokens = toTokenSet(token);
   const scopes = grantedScopes(provider, token);
-  const missing = OAUTH_SETTINGS[provider].requiredScopes.filter((s) => !scopes.includes(s));
+  const missing = missingScopes(provider, scopes);
   if (missing.length > 0) {
     // The user unticked a permission the integration cannot work without: treat it as a refusal.
     await revokeQuietly(provider, tokens);
