@@ -244,7 +244,12 @@ export function oauthRoutes(spec: OAuthSpec, state: SandboxState): Route[] {
         case 'invalid_grant':
           return error(400, 'invalid_grant', 'Token has been expired or revoked. (injected)');
         case 'invalid_client':
-          return error(401, 'invalid_client', 'The OAuth client was not found. (injected)');
+          // Dropbox answers a bad client with 400; Google and Microsoft with 401.
+          return error(
+            provider === 'dropbox' ? 400 : 401,
+            'invalid_client',
+            'The OAuth client was not found. (injected)',
+          );
         case 'server_error':
           return error(500, 'server_error', 'Internal error. (injected)');
         case 'oauth_error':

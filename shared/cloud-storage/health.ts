@@ -38,7 +38,6 @@ const AADSTS: Record<string, PermanentFailure> = {
 const BY_CODE: Record<string, PermanentFailure> = {
   invalid_grant: { status: 'needs_reauth', reason: 'invalid_grant' },
   no_refresh_token: { status: 'needs_reauth', reason: 'invalid_grant' },
-  unauthorized_client: { status: 'needs_reauth', reason: 'invalid_grant' },
   invalid_scope: { status: 'needs_reauth', reason: 'scopes_missing' },
   missing_scope: { status: 'needs_reauth', reason: 'scopes_missing' },
   scopes_missing: { status: 'needs_reauth', reason: 'scopes_missing' },

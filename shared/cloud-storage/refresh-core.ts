@@ -91,9 +91,9 @@ export async function connectionEvent(
  * Refreshes one locked connection row and writes the outcome in the same transaction:
  * - success: new sealed token set (a rotated refresh token replaces the old one in the same write; a response
  *   without one keeps the old one), expiry, last_refreshed_at, failure count reset;
- * - invalid_grant / unauthorized_client: status needs_reauth, last_error code, audit event, no more attempts;
+ * - invalid_grant / consent or interaction required: status needs_reauth, last_error code, audit event, no more attempts;
  * - 429 / 5xx / timeouts: stays active, failure count + 1, next_refresh_at pushed back with jitter;
- * - our own misconfiguration (invalid_client) or a vault that cannot open the tokens: kept as is with
+ * - our own misconfiguration (invalid_client, unauthorized_client) or a vault that cannot open the tokens: kept as is with
  *   last_error, for the operator.
  * The caller commits. The shared classification is the one the file APIs use.
  */

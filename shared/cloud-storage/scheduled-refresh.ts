@@ -225,8 +225,10 @@ export async function refreshDueConnections(
     }
     if (result.kind === 'config') {
       // The provider refuses our client: its other rows would fail the same way, the other providers' not.
+      // Microsoft's unauthorized_client is about one user's organisation (the app is not allowed there), so the
+      // provider's other rows go on.
       configCodes.add(result.code);
-      paused.add(claim.provider);
+      if (result.code !== 'unauthorized_client') paused.add(claim.provider);
     }
     if (result.kind === 'vault') {
       configCodes.add(vaultErrorCode(result.reason));

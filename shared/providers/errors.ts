@@ -1,8 +1,9 @@
 /**
  * How a provider failure is handled, shared by refresh on use, the scheduled refresh and the file APIs:
- * - `reauth`: the grant is dead (invalid_grant, unauthorized_client, consent/interaction required) → the
+ * - `reauth`: the grant is dead (invalid_grant, consent/interaction required, invalid_rapt) → the
  *   connection becomes `needs_reauth`, no retries until the user reconnects;
- * - `config`: our client is misconfigured (invalid_client, expired secret) → operator alarm, tokens kept;
+ * - `config`: our client is misconfigured (invalid_client, unauthorized_client, deleted_client, expired secret)
+ *   → operator alarm, tokens kept;
  * - `rate_limited`: 429 / Drive userRateLimitExceeded → honour Retry-After, back off;
  * - `transient`: 5xx, timeouts, network → bounded retries with backoff and jitter;
  * - `access`: the token is valid but may not do this (missing scope, not a folder/file, not downloadable);
@@ -39,15 +40,38 @@ export class ProviderError extends Error {
   }
 }
 
-const REAUTH = new Set([
-  'invalid_grant',
+const REAUTH = new Set(['invalid_grant', 'interaction_required', 'consent_required', 'invalid_rapt']);
+/**
+ * Our client, not the user's grant: Microsoft's `unauthorized_client` (the app is not registered in the user's
+ * tenant) and Google's `deleted_client` included. Connections stay untouched; the operator is alarmed.
+ */
+const CONFIG = new Set([
+  'invalid_client',
   'unauthorized_client',
-  'interaction_required',
-  'consent_required',
-  'invalid_rapt',
+  'deleted_client',
+  'invalid_scope',
+  'unsupported_grant_type',
 ]);
-const CONFIG = new Set(['invalid_client', 'invalid_scope', 'unsupported_grant_type']);
 const TRANSIENT = new Set(['temporarily_unavailable', 'server_error']);
+/**
+ * Every `error` value kept as a code. Anything else a provider puts there (Dropbox's 5xx bodies carry prose) is
+ * not a code: it becomes `http_<status>`, so provider text never reaches `last_error`, audit or logs.
+ */
+const KNOWN_TOKEN_ERRORS = new Set([
+  ...REAUTH,
+  ...CONFIG,
+  ...TRANSIENT,
+  'invalid_request',
+  'access_denied',
+  'unsupported_response_type',
+  'rate_limit_exceeded',
+  'too_many_requests',
+]);
+
+/** The stored code for a token-endpoint error: a known OAuth code, or the HTTP status. */
+function tokenErrorCode(status: number, error: string | undefined): string {
+  return error !== undefined && KNOWN_TOKEN_ERRORS.has(error) ? error : `http_${status}`;
+}
 
 export function parseRetryAfter(value: string | null | undefined): number | undefined {
   if (!value) return undefined;
@@ -57,10 +81,10 @@ export function parseRetryAfter(value: string | null | undefined): number | unde
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
-/** Classifies an OAuth token-endpoint error response (RFC 6749 §5.2): branch on `error`, never on its description. */
 /** Microsoft AADSTS numbers that mean the user (or their admin) must consent or sign in again. */
 const AADSTS_REAUTH = new Set([700082, 50173, 70043, 50076, 65001, 90094]);
 
+/** Classifies an OAuth token-endpoint error response (RFC 6749 §5.2): branch on `error`, never on its description. */
 export function classifyTokenError(
   status: number,
   error: string | undefined,
@@ -68,7 +92,7 @@ export function classifyTokenError(
   /** Microsoft's `error_codes` (AADSTS numbers). */
   errorCodes?: readonly number[],
 ): ProviderError {
-  const code = (error ?? `http_${status}`).slice(0, 64);
+  const code = tokenErrorCode(status, error);
   const aadsts = errorCodes?.find((n) => Number.isInteger(n) && n > 0 && n < 100_000_000);
   if (aadsts !== undefined && AADSTS_REAUTH.has(aadsts)) {
     return new ProviderError('reauth', code, { status, providerCode: `aadsts_${aadsts}` });

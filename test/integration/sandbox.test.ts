@@ -841,7 +841,8 @@ describe('token endpoint failure injection and counters', () => {
     const a = await refresh('dropbox', refreshToken!);
     expect([a.status, a.body.error]).toEqual([400, 'invalid_grant']);
     const b = await refresh('dropbox', refreshToken!);
-    expect([b.status, b.body.error]).toEqual([401, 'invalid_client']);
+    // Dropbox answers a bad client with 400 (Google and Microsoft: 401).
+    expect([b.status, b.body.error]).toEqual([400, 'invalid_client']);
     const c = await refresh('dropbox', refreshToken!);
     expect(c.status).toBe(429);
     expect(c.headers.get('retry-after')).toBe('9');
@@ -853,7 +854,7 @@ describe('token endpoint failure injection and counters', () => {
     expect((await refresh('dropbox', refreshToken!)).status).toBe(200);
     expect(control.tokenCalls('dropbox', 'refresh_token')).toBe(7);
     expect(control.tokenRequests('dropbox').map((r) => r.status)).toEqual([
-      400, 401, 429, 500, 500, 200, 200,
+      400, 400, 429, 500, 500, 200, 200,
     ]);
 
     control.reset();
