@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../paths.ts';
 import type { Auth } from './auth.ts';
 import type { Database } from './database.ts';
 import type { ProviderCredentials } from './provider-credentials.ts';
-import { TOKEN_VAULT_PURPOSE, type TokenVault } from './token-vault.ts';
+import { TOKEN_VAULT_CONTEXT_KEYS, TOKEN_VAULT_PURPOSE, type TokenVault } from './token-vault.ts';
 
 export interface BackendFunctionProps {
   /** The entry file under functions/ without `.ts` (the route-table or job-table key). */
@@ -226,7 +226,8 @@ export class BackendFunction extends nodejs.NodejsFunction {
 
   /**
    * The token vault key: TOKEN_VAULT_KMS_KEY_ARN, and GenerateDataKey/Decrypt on that key only, only with the
-   * vault's encryption context (`purpose`), so this role cannot use the key for anything else.
+   * vault's encryption context (`purpose` = TOKEN_VAULT_PURPOSE, no keys but purpose/user_id/provider), so this
+   * role cannot use the key for anything else.
    */
   public bindTokenVault(vault: TokenVault): this {
     this.addEnvironment('TOKEN_VAULT_KMS_KEY_ARN', vault.key.keyArn);
@@ -235,7 +236,11 @@ export class BackendFunction extends nodejs.NodejsFunction {
         sid: 'TokenVault',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [vault.key.keyArn],
-        conditions: { StringEquals: { 'kms:EncryptionContext:purpose': TOKEN_VAULT_PURPOSE } },
+        conditions: {
+          StringEquals: { 'kms:EncryptionContext:purpose': TOKEN_VAULT_PURPOSE },
+          // No context keys beyond the vault's own: the grant cannot be stretched by adding context.
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': [...TOKEN_VAULT_CONTEXT_KEYS] },
+        },
       }),
     );
   }

@@ -2,8 +2,8 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
-/** Bound into every data key's encryption context by shared/vault; the IAM grants require it. */
-export const TOKEN_VAULT_PURPOSE = 'cloud-storage-tokens';
+// One definition, shared with the runtime (shared/vault binds it; the IAM grants require it).
+export { TOKEN_VAULT_CONTEXT_KEYS, TOKEN_VAULT_PURPOSE } from '#shared/vault/purpose';
 
 export interface TokenVaultProps {
   readonly removalPolicy: RemovalPolicy;

@@ -10,7 +10,16 @@ export interface MigrateOptions {
   count?: number;
   dir?: string;
   log?: (message: string) => void;
+  /** How long to wait for the migration lock and for each table lock a migration takes (default 60 s). */
+  lockTimeoutMs?: number;
 }
+
+/**
+ * A migration never waits indefinitely: not for the advisory lock another migrate run holds, and not for a table
+ * lock behind a long transaction (every query on that table would queue behind the waiting DDL). It fails
+ * instead, which fails and rolls back the deployment, and the deploy can be retried.
+ */
+export const MIGRATION_LOCK_TIMEOUT_MS = 60_000;
 
 export const migrationsDir = (): string =>
   process.env.MIGRATIONS_DIR ?? path.resolve(process.cwd(), 'migrations');
@@ -22,8 +31,28 @@ export const migrationsDir = (): string =>
  */
 export async function migrate(options: MigrateOptions): Promise<string[]> {
   const direction = options.direction ?? 'up';
+  const lockTimeoutMs = options.lockTimeoutMs ?? MIGRATION_LOCK_TIMEOUT_MS;
+  const config =
+    typeof options.ownerUrl === 'string' ? { connectionString: options.ownerUrl } : options.ownerUrl;
+  const client = new pg.Client({
+    ...config,
+    options: `-c lock_timeout=${Math.max(1, Math.round(lockTimeoutMs))}`,
+  });
+  await client.connect();
+  try {
+    return await runMigrations(client, options, direction);
+  } finally {
+    await client.end();
+  }
+}
+
+async function runMigrations(
+  dbClient: pg.Client,
+  options: MigrateOptions,
+  direction: 'up' | 'down',
+): Promise<string[]> {
   const applied = await runner({
-    databaseUrl: options.ownerUrl,
+    dbClient,
     dir: options.dir ?? migrationsDir(),
     direction,
     count: options.count ?? (direction === 'up' ? Number.POSITIVE_INFINITY : 1),

@@ -40,8 +40,9 @@ export interface SealedTokens {
   keyVersion: number;
 }
 
-/** The `purpose` of the encryption context; the KMS key policy's `kms:EncryptionContext:purpose` condition. */
-export const TOKEN_VAULT_PURPOSE = 'cloud-storage-tokens';
+import { TOKEN_VAULT_PURPOSE } from './purpose.ts';
+
+export { TOKEN_VAULT_PURPOSE };
 /** Raw AES keyring identity (local only). The version is part of the key name, so v1 data never unwraps under v2. */
 export const LOCAL_KEY_NAMESPACE = 'brand-cloud/token-vault';
 export const localKeyName = (version: number): string => `v${version}`;

@@ -305,6 +305,7 @@ describe('least privilege from capabilities', () => {
         expect(asArray(s.Resource).map(refTarget)).toEqual([keyId]);
         expect(s.Condition).toEqual({
           StringEquals: { 'kms:EncryptionContext:purpose': TOKEN_VAULT_PURPOSE },
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['purpose', 'user_id', 'provider'] },
         });
       }
     }

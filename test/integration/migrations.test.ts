@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { migrate } from '#shared/db/migrate';
+import { jobs } from '#functions/jobs';
+import { MIGRATION_LOCK_TIMEOUT_MS, migrate } from '#shared/db/migrate';
 import { createTestDatabase, withClient } from '../support/db.ts';
 
 /** A canonical description of the schema: tables, columns, constraints, indexes, policies, functions, grants. */
@@ -57,5 +58,28 @@ describe('migrations', () => {
   it('is idempotent: a second run applies nothing', async () => {
     const db = await createTestDatabase();
     expect(await migrate({ ownerUrl: db.ownerUrl })).toEqual([]);
+  });
+});
+
+describe('migration lock', () => {
+  it('gives up on a held migration lock after the lock timeout instead of waiting forever', async () => {
+    const db = await createTestDatabase();
+    // Another migrate run (or a stuck session) holds node-pg-migrate's advisory lock on this database.
+    await withClient(db.ownerUrl, async (holder) => {
+      await holder.query('select pg_advisory_lock(7241865325823964)');
+      const failure = await migrate({ ownerUrl: db.ownerUrl, lockTimeoutMs: 200 }).then(
+        () => undefined,
+        (error: unknown) => error as { code?: string; message?: string },
+      );
+      expect(failure?.code ?? failure?.message).toMatch(/55P03|lock timeout/);
+      await holder.query('select pg_advisory_unlock(7241865325823964)');
+    });
+    // Free again: the run that was refused can simply be repeated.
+    expect(await migrate({ ownerUrl: db.ownerUrl, lockTimeoutMs: 200 })).toEqual([]);
+  });
+
+  it('has a finite default lock timeout, shorter than the migrate function may run', () => {
+    expect(MIGRATION_LOCK_TIMEOUT_MS).toBeGreaterThan(0);
+    expect(MIGRATION_LOCK_TIMEOUT_MS).toBeLessThan(jobs['migrate/handler'].timeoutSeconds * 1000);
   });
 });

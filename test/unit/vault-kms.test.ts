@@ -14,6 +14,10 @@ import {
   type VaultContext,
   VaultError,
 } from '#shared/vault/token-vault';
+import {
+  TOKEN_VAULT_PURPOSE as GRANTED_PURPOSE,
+  TOKEN_VAULT_CONTEXT_KEYS,
+} from '../../infra/constructs/token-vault.ts';
 import { type FakeKms, startFakeKms } from '../support/fake-kms.ts';
 
 const ALICE = '0b5f7c1e-1d2a-4c3b-9e4f-5a6b7c8d9e01';
@@ -97,6 +101,11 @@ describe('token vault on KMS (real @aws-sdk/client-kms against the loopback fake
       ...rows.map((ctx) => ['Decrypt', keyArn, contextOf(ctx)]),
     ]);
     expect(sealed.every((s) => s.keyVersion === 1)).toBe(true);
+    // What the IAM grant admits (kms:EncryptionContext:purpose and kms:EncryptionContextKeys) is what is sent.
+    for (const call of kms.calls) {
+      expect(call.encryptionContext?.purpose).toBe(GRANTED_PURPOSE);
+      expect(Object.keys(call.encryptionContext ?? {}).sort()).toEqual([...TOKEN_VAULT_CONTEXT_KEYS].sort());
+    }
   });
 
   it('the fake KMS really binds the encryption context: Decrypt with another context is InvalidCiphertext', async () => {
