@@ -12,6 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct, IConstruct } from 'constructs';
 import { jobEntries } from '#functions/jobs';
 import { routeEntries } from '#functions/routes';
+import { ServiceAlarms } from './constructs/alarms.ts';
 import { Api } from './constructs/api.ts';
 import { Auth } from './constructs/auth.ts';
 import type { BackendFunction } from './constructs/backend-function.ts';
@@ -20,6 +21,7 @@ import { EventsInfra } from './constructs/events.ts';
 import { BackendFunctions, constructIdFor } from './constructs/functions.ts';
 import { JobTriggers } from './constructs/jobs.ts';
 import { Network } from './constructs/network.ts';
+import { Operations } from './constructs/operations.ts';
 import { ProviderCredentials } from './constructs/provider-credentials.ts';
 import { TokenVault } from './constructs/token-vault.ts';
 import type { StageConfig } from './stage.ts';
@@ -59,6 +61,8 @@ export class BrandStack extends Stack {
   public readonly functions: BackendFunctions;
   public readonly jobs: JobTriggers;
   public readonly events: EventsInfra;
+  public readonly operations: Operations;
+  public readonly serviceAlarms: ServiceAlarms;
 
   constructor(scope: Construct, id: string, props: BrandStackProps) {
     super(scope, id, props);
@@ -118,6 +122,14 @@ export class BrandStack extends Stack {
       jobs,
       webhookUrl: this.node.tryGetContext('webhookUrl') as string | undefined,
       removalPolicy: stage.statefulRemovalPolicy,
+    });
+
+    // Every alarm of the stack notifies the operations topic (added by an aspect, also to later alarms).
+    this.operations = new Operations(this, 'Operations', { alarmEmail: stage.alarmEmail });
+    this.serviceAlarms = new ServiceAlarms(this, 'Alarms', {
+      api: this.api,
+      database: this.database,
+      settings: stage.database,
     });
 
     this.outputs();

@@ -23,6 +23,8 @@ export interface StageConfig {
   readonly statefulRemovalPolicy: RemovalPolicy;
   readonly logRetention: RetentionDays;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Subscribed to the alarm topic (`-c alarmEmail=ops@example.com`); without it, subscribe after deploy. */
+  readonly alarmEmail?: string;
 }
 
 const DEV_FRONTEND_URL = 'http://localhost:5173';
@@ -46,15 +48,31 @@ function validFrontendUrl(raw: string | undefined, stage: StageName): string {
 export function stageFromContext(node: Node): StageConfig {
   const name = (node.tryGetContext('stage') as string | undefined) ?? 'dev';
   if (name !== 'dev' && name !== 'prod') throw new Error(`Unknown stage "${name}": use -c stage=dev|prod`);
-  return stageConfig(name, node.tryGetContext('frontendUrl') as string | undefined);
+  return stageConfig(
+    name,
+    node.tryGetContext('frontendUrl') as string | undefined,
+    node.tryGetContext('alarmEmail') as string | undefined,
+  );
 }
 
-export function stageConfig(name: StageName, frontendUrlOption?: string): StageConfig {
+function validEmail(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw)) throw new Error(`alarmEmail is not an email address: ${raw}`);
+  return raw;
+}
+
+export function stageConfig(
+  name: StageName,
+  frontendUrlOption?: string,
+  alarmEmailOption?: string,
+): StageConfig {
   const frontendUrl = validFrontendUrl(frontendUrlOption, name);
+  const alarmEmail = validEmail(alarmEmailOption);
   if (name === 'prod') {
     return {
       name,
       frontendUrl,
+      alarmEmail,
       natGateways: 2, // one per AZ: an AZ outage does not cut the other AZ's egress
       database: {
         instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
@@ -72,6 +90,7 @@ export function stageConfig(name: StageName, frontendUrlOption?: string): StageC
   return {
     name,
     frontendUrl,
+    alarmEmail,
     natGateways: 1,
     database: {
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL),

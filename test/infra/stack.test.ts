@@ -573,6 +573,30 @@ describe('jobs', () => {
     expect(files.markers).toEqual(sdkMarkers);
   });
 
+  it('retries no scheduled run: neither EventBridge nor Lambda (the next run is minutes away)', () => {
+    const rules = resourcesOfType(dev.json, 'AWS::Events::Rule');
+    expect(rules.length).toBeGreaterThan(0);
+    for (const [ruleId, rule] of rules) {
+      for (const target of rule.Properties.Targets) {
+        expect(target.RetryPolicy?.MaximumRetryAttempts, ruleId).toBe(0);
+        const fnId = refTarget(target.Arn)!;
+        const configs = resourcesOfType(dev.json, 'AWS::Lambda::EventInvokeConfig').filter(
+          ([, c]) => refTarget(c.Properties.FunctionName) === fnId,
+        );
+        expect(configs, `${fnId} async invoke config`).toHaveLength(1);
+        expect(configs[0]![1].Properties.MaximumRetryAttempts).toBe(0);
+        // Overlapping runs are counted: an alarm on the function's concurrent executions above 1.
+        const overlap = resourcesOfType(dev.json, 'AWS::CloudWatch::Alarm').filter(
+          ([, a]) =>
+            a.Properties.MetricName === 'ConcurrentExecutions' &&
+            a.Properties.Dimensions?.some((d: Json) => refTarget(d.Value) === fnId),
+        );
+        expect(overlap, `${fnId} overlap alarm`).toHaveLength(1);
+        expect(overlap[0]![1].Properties.Threshold).toBe(2);
+      }
+    }
+  });
+
   it('gives the token refresh the refresher database role, the vault and the providers', () => {
     const [, fn] = functionFor(dev.json, 'token-refresh/handler');
     const env = envOf(fn);
@@ -758,6 +782,96 @@ describe('events and webhooks', () => {
           a.MetricName === 'Errors' && a.Dimensions?.some((d: Json) => refTarget(d.Value) === delivererId),
       ),
     ).toBe(true);
+  });
+});
+
+describe('operations: every alarm notifies someone', () => {
+  const topicOf = (json: Json) => {
+    const topics = resourcesOfType(json, 'AWS::SNS::Topic');
+    expect(topics).toHaveLength(1);
+    return topics[0]![0];
+  };
+
+  it.each(['dev', 'prod'] as const)('%s: every alarm has the alarm topic as alarm and OK action', (stage) => {
+    const json = (stage === 'dev' ? dev : prod).json;
+    const topic = topicOf(json);
+    const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThanOrEqual(8);
+    for (const [id, alarm] of alarms) {
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topic }]);
+      expect(alarm.Properties.OKActions, id).toEqual([{ Ref: topic }]);
+    }
+  });
+
+  it('publishes to the topic over TLS only', () => {
+    const topic = topicOf(dev.json);
+    const policies = resourcesOfType(dev.json, 'AWS::SNS::TopicPolicy').filter(([, p]) =>
+      p.Properties.Topics.some((t: Json) => refTarget(t) === topic),
+    );
+    const statements = policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    expect(
+      statements.some(
+        (st: Json) => st.Effect === 'Deny' && JSON.stringify(st.Condition).includes('aws:SecureTransport'),
+      ),
+    ).toBe(true);
+  });
+
+  const alarmsBy = (json: Json, match: (a: Json) => boolean) =>
+    resourcesOfType(json, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties)
+      .filter(match);
+
+  it('alarms on API 5xx answers', () => {
+    const [apiId] = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Api')[0]!;
+    const found = alarmsBy(dev.json, (a) => a.Namespace === 'AWS/ApiGateway' && a.MetricName === '5xx');
+    expect(found).toHaveLength(1);
+    expect(found[0].Dimensions).toEqual([{ Name: 'ApiId', Value: { Ref: apiId } }]);
+  });
+
+  it('alarms on RDS Proxy session pinning and on its connections near the limit', () => {
+    const [proxyId] = resourcesOfType(dev.json, 'AWS::RDS::DBProxy')[0]!;
+    const pinning = alarmsBy(dev.json, (a) => a.MetricName === 'DatabaseConnectionsCurrentlySessionPinned');
+    expect(pinning).toHaveLength(1);
+    expect(pinning[0].Dimensions).toEqual([{ Name: 'ProxyName', Value: { Ref: proxyId } }]);
+    const connections = alarmsBy(dev.json, (a) =>
+      (a.Metrics ?? []).some((m: Json) => m.MetricStat?.Metric?.MetricName === 'DatabaseConnections'),
+    );
+    expect(connections).toHaveLength(1);
+    const names = connections[0].Metrics.map((m: Json) => m.MetricStat?.Metric?.MetricName).filter(Boolean);
+    expect(names.sort()).toEqual(['DatabaseConnections', 'MaxDatabaseConnectionsAllowed']);
+  });
+
+  it('alarms on database CPU and free storage', () => {
+    const [dbId] = resourcesOfType(dev.json, 'AWS::RDS::DBInstance')[0]!;
+    for (const metric of ['CPUUtilization', 'FreeStorageSpace']) {
+      const found = alarmsBy(dev.json, (a) => a.Namespace === 'AWS/RDS' && a.MetricName === metric);
+      expect(found, metric).toHaveLength(1);
+      expect(found[0].Dimensions, metric).toEqual([{ Name: 'DBInstanceIdentifier', Value: { Ref: dbId } }]);
+    }
+  });
+
+  it('alarms on the depth of every dead-letter queue (schedule targets and SQS redrives)', () => {
+    const dlqs = new Set<string>();
+    for (const [, rule] of resourcesOfType(dev.json, 'AWS::Events::Rule')) {
+      for (const target of rule.Properties.Targets) {
+        expect(target.DeadLetterConfig?.Arn, 'schedule target DLQ').toBeDefined();
+        dlqs.add(refTarget(target.DeadLetterConfig.Arn)!);
+      }
+    }
+    for (const [, queue] of resourcesOfType(dev.json, 'AWS::SQS::Queue')) {
+      const redrive = queue.Properties.RedrivePolicy?.deadLetterTargetArn;
+      if (redrive) dlqs.add(refTarget(redrive)!);
+    }
+    expect(dlqs.size).toBeGreaterThan(0);
+    for (const dlq of dlqs) {
+      const found = alarmsBy(
+        dev.json,
+        (a) =>
+          a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          a.Dimensions?.some((d: Json) => refTarget(d.Value) === dlq),
+      );
+      expect(found.length, dlq).toBeGreaterThanOrEqual(1);
+    }
   });
 });
 
