@@ -4,6 +4,7 @@ import {
   CfnOutput,
   CfnResource,
   type IAspect,
+  Lazy,
   Stack,
   type StackProps,
   Validations,
@@ -12,6 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct, IConstruct } from 'constructs';
 import { jobEntries } from '#functions/jobs';
 import { routeEntries } from '#functions/routes';
+import { PROVIDERS, type Provider } from '#shared/providers/types';
 import { ServiceAlarms } from './constructs/alarms.ts';
 import { Api } from './constructs/api.ts';
 import { Auth } from './constructs/auth.ts';
@@ -43,6 +45,19 @@ class Arm64ForProviderHandlers implements IAspect {
   }
 }
 
+/** The stack output per provider's OAuth callback URL, and where to register it. */
+export const CALLBACK_OUTPUTS: Record<Provider, { id: string; where: string }> = {
+  google_drive: {
+    id: 'GoogleDriveCallbackUrl',
+    where: 'Google Cloud console: OAuth client, Authorized redirect URIs',
+  },
+  onedrive: {
+    id: 'OneDriveCallbackUrl',
+    where: 'Microsoft Entra app registration: Authentication, platform "Web"',
+  },
+  dropbox: { id: 'DropboxCallbackUrl', where: 'Dropbox App Console: Settings, OAuth 2 Redirect URIs' },
+};
+
 export interface BrandStackProps extends StackProps {
   readonly stage: StageConfig;
 }
@@ -64,9 +79,17 @@ export class BrandStack extends Stack {
   public readonly operations: Operations;
   public readonly serviceAlarms: ServiceAlarms;
 
+  /**
+   * The web app's URL for the `WebAppUrl` output. Until a construct that serves the web app (CloudFront) sets it,
+   * the output is the stage's `frontendUrl`: set `stack.webAppUrl = distributionUrl` anywhere in the constructor.
+   */
+  public webAppUrl?: string;
+  private readonly stage: StageConfig;
+
   constructor(scope: Construct, id: string, props: BrandStackProps) {
     super(scope, id, props);
     const { stage } = props;
+    this.stage = stage;
 
     this.network = new Network(this, 'Network', {
       natGateways: stage.natGateways,
@@ -161,10 +184,17 @@ export class BrandStack extends Stack {
       this.events.deadLetters.queueUrl,
       'Webhook deliveries that failed for 24 h',
     );
+    for (const provider of PROVIDERS) {
+      out(
+        CALLBACK_OUTPUTS[provider].id,
+        `${this.api.url}/cloud-storage/callback/${provider}`,
+        `Redirect URI to register at ${CALLBACK_OUTPUTS[provider].where}`,
+      );
+    }
     out(
-      'OAuthRedirectUris',
-      `${this.api.url}/cloud-storage/callback/{google_drive|onedrive|dropbox}`,
-      'Redirect URIs to register with Google, Microsoft and Dropbox',
+      'WebAppUrl',
+      Lazy.string({ produce: () => this.webAppUrl ?? this.stage.frontendUrl }),
+      'The web app origin (CORS origin, OAuth return target, Cognito callback)',
     );
   }
 

@@ -12,6 +12,7 @@ import { type Capability, ROUTE_DEFAULTS } from '#shared/http/route';
 import { API_AUTHORIZATION_SCOPES } from '../../infra/constructs/auth.ts';
 import { ENTRY_TAG, LAMBDA_MIGRATIONS_DIR } from '../../infra/constructs/backend-function.ts';
 import { TOKEN_VAULT_PURPOSE } from '../../infra/constructs/token-vault.ts';
+import { CALLBACK_OUTPUTS } from '../../infra/stack.ts';
 import {
   asArray,
   type Json,
@@ -901,6 +902,26 @@ describe('stack', () => {
     ]) {
       expect(dev.json.Outputs[output], output).toBeDefined();
     }
+  });
+
+  it('outputs the exact callback URL to register per provider, on the route the callback function serves', () => {
+    const [apiId] = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Api')[0]!;
+    const callback = routes.find(([, r]) => r.path.startsWith('/cloud-storage/callback/'));
+    expect(callback?.[1].path).toBe('/cloud-storage/callback/{provider}');
+    for (const [provider, { id }] of Object.entries(CALLBACK_OUTPUTS)) {
+      expect(dev.json.Outputs[id]?.Value, id).toEqual({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] }, `/cloud-storage/callback/${provider}`]],
+      });
+    }
+    // What the providers send the user back to is what the functions put into the authorization URL.
+    const [, connect] = functionFor(dev.json, 'cloud-storage/connect');
+    expect(envOf(connect).OAUTH_REDIRECT_BASE_URL).toEqual({ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] });
+  });
+
+  it('outputs the web app URL (the stage origin until CloudFront serves the app) and the webhook secret name', () => {
+    expect(dev.json.Outputs.WebAppUrl.Value).toBe('http://localhost:5173');
+    expect(prod.json.Outputs.WebAppUrl.Value).toBe(PROD_FRONTEND_URL);
+    expect(JSON.stringify(dev.json.Outputs.WebhookSecretName.Value)).toMatch(/"Ref":"EventsWebhookSecret/);
   });
 
   it('stays clear of the 500-resource CloudFormation limit', () => {
