@@ -519,6 +519,100 @@ export async function claimDueConnections(
   return rows;
 }
 
+// ---- Refresh fan-out: the claim (index-only on the due instant) and the worker's re-check -------------------
+
+/**
+ * Claims up to `limit` due connections for the refresh queue: the due instant (`refresh_due_at`, migration 008)
+ * is read from its partial index alone (an index-only range scan, whatever the table's size), and each claimed
+ * row gets a lease (`refresh_claimed_until`), which moves its due instant past the lease: the next scheduler run
+ * does not send it again while it waits in the queue. The outer re-check of the due instant makes two
+ * concurrent claims of one row impossible (the second sees the first's lease once the row lock is released).
+ */
+export async function claimDueIds(
+  tx: Tx,
+  options: { limit: number; pausedProviders: readonly Provider[]; leaseSeconds: number },
+): Promise<DueClaim[]> {
+  const { rows } = await tx.query<DueClaim>(CLAIM_DUE_IDS_SQL, [
+    options.limit,
+    options.pausedProviders,
+    options.leaseSeconds,
+  ]);
+  return rows;
+}
+
+/** The claim's index-only part (also what the EXPLAIN test looks at). */
+export const DUE_IDS_SQL = `select id from user_cloud_storage_tokens
+      where status = 'active' and refresh_due_at <= now() and not (provider = any($2::text[]))
+      order by refresh_due_at
+      limit $1`;
+
+const CLAIM_DUE_IDS_SQL = `with due as (${DUE_IDS_SQL})
+    update user_cloud_storage_tokens t
+       set refresh_claimed_until = now() + make_interval(secs => $3)
+      from due
+     where t.id = due.id and t.status = 'active' and t.refresh_due_at <= now()
+     returning t.id, t.user_id, t.provider`;
+
+/**
+ * Whether a (locked) row is due, leaving its own claim aside: the worker holding the claim re-checks this under
+ * the row lock, so a duplicated or redelivered message finds the row already refreshed and does nothing.
+ */
+export async function isDueForWorker(tx: Tx, id: string): Promise<boolean> {
+  const { rows } = await tx.query<{ due: boolean }>(
+    `select status = 'active' and connection_refresh_due_at(token_expires_at, last_used_at, last_refreshed_at,
+              connected_at, next_refresh_at, null) <= now() as due
+       from user_cloud_storage_tokens where id = $1`,
+    [id],
+  );
+  return rows[0]?.due === true;
+}
+
+/** Releases a claim without refreshing (the row stays due for the next scheduler run). */
+export async function releaseClaim(tx: Tx, id: string): Promise<void> {
+  await tx.query('update user_cloud_storage_tokens set refresh_claimed_until = null where id = $1', [id]);
+}
+
+/** Providers paused right now (repeated 5xx/429 from their token endpoint). */
+export async function pausedProviders(tx: Tx): Promise<Provider[]> {
+  const { rows } = await tx.query<{ provider: Provider }>(
+    'select provider from provider_refresh_pauses where paused_until > now()',
+  );
+  return rows.map((r) => r.provider);
+}
+
+/**
+ * Records one token-endpoint outcome for a provider: failures count up and, from `threshold` in a row, pause
+ * the provider for `pauseSeconds` (every worker reads the pause); a success clears it.
+ */
+export async function recordProviderOutcome(
+  tx: Tx,
+  provider: Provider,
+  outcome: { ok: true } | { ok: false; errorCode: string; threshold: number; pauseSeconds: number },
+): Promise<void> {
+  if (outcome.ok) {
+    await tx.query(
+      `update provider_refresh_pauses set consecutive_failures = 0, paused_until = null, updated_at = now()
+        where provider = $1 and (consecutive_failures > 0 or paused_until is not null)`,
+      [provider],
+    );
+    return;
+  }
+  await tx.query(
+    `insert into provider_refresh_pauses as p (provider, consecutive_failures, last_error, paused_until)
+     values ($1, 1, $2, case when 1 >= $3 then now() + make_interval(secs => $4) end)
+     on conflict (provider) do update set
+       consecutive_failures = p.consecutive_failures + 1, last_error = excluded.last_error, updated_at = now(),
+       paused_until = case when p.consecutive_failures + 1 >= $3 then now() + make_interval(secs => $4)
+                           else p.paused_until end`,
+    [
+      provider,
+      outcome.errorCode.replace(/[^a-z0-9_]/g, '_').slice(0, 64) || 'error',
+      outcome.threshold,
+      outcome.pauseSeconds,
+    ],
+  );
+}
+
 /** Whether a (locked) row is still due: another refresh may have committed between the claim and the lock. */
 export async function isStillDue(tx: Tx, userId: string, provider: Provider): Promise<boolean> {
   const { rows } = await tx.query<{ due: boolean }>(

@@ -1,0 +1,199 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { withRefresher } from '#shared/db/tenant';
+import { logger } from '#shared/logger';
+import { PROVIDERS, type Provider } from '#shared/providers/types';
+import {
+  allowSlowRefresh,
+  claimDueIds,
+  type DueClaim,
+  isDueForWorker,
+  lockConnection,
+  pausedProviders,
+  recordProviderOutcome,
+  releaseClaim,
+} from './connection-store.ts';
+import { type RefreshOutcome, refreshLockedConnection } from './refresh-core.ts';
+
+/**
+ * The refresh at scale (ARCHITECTURE.md "Refresh at scale"): the scheduler only claims due connection ids and
+ * sends them to a queue in batches; workers (SQS-triggered, partial batch failures) refresh each one with the
+ * same lock-and-re-check core as refresh on use, so a duplicated or redelivered message never refreshes twice.
+ * A provider whose token endpoint keeps failing (5xx/429) is paused in the database for every worker.
+ */
+
+/** A claimed row stays out of the next claims this long (its message waits in the queue meanwhile). */
+export const CLAIM_LEASE_SECONDS = 15 * 60;
+/** This many transient failures in a row from one provider pause it … */
+export const PAUSE_THRESHOLD = 5;
+/** … for this long. */
+export const PAUSE_SECONDS = 60;
+
+export interface RefreshMessage {
+  id: string;
+  userId: string;
+  provider: Provider;
+}
+
+/** Where the scheduler sends ids: SQS in AWS (10 per SendMessageBatch), an in-process queue locally. */
+export interface RefreshQueue {
+  send(messages: RefreshMessage[]): Promise<void>;
+}
+
+export interface ScheduleSummary {
+  claimed: number;
+  batches: number;
+  pausedProviders: Provider[];
+}
+
+/**
+ * One scheduler run: claims due ids (index-only on the due instant, excluding paused providers) in chunks of
+ * `claimSize` and sends them in batches of 10 until nothing is due or the time budget is spent. A claim whose
+ * send fails is released, so the rows stay due for the next run.
+ */
+export async function scheduleDueRefreshes(options: {
+  queue: RefreshQueue;
+  claimSize?: number;
+  remainingTimeMs?: () => number;
+  reserveMs?: number;
+}): Promise<ScheduleSummary> {
+  const claimSize = options.claimSize ?? 500;
+  const remaining = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
+  const reserveMs = options.reserveMs ?? 5_000;
+  const paused = await withRefresher((tx) => pausedProviders(tx));
+  const summary: ScheduleSummary = { claimed: 0, batches: 0, pausedProviders: paused };
+  while (remaining() >= reserveMs) {
+    const claims = await withRefresher((tx) =>
+      claimDueIds(tx, { limit: claimSize, pausedProviders: paused, leaseSeconds: CLAIM_LEASE_SECONDS }),
+    );
+    summary.claimed += claims.length;
+    for (let i = 0; i < claims.length; i += 10) {
+      const batch = claims.slice(i, i + 10);
+      try {
+        await options.queue.send(batch.map(toMessage));
+        summary.batches += 1;
+      } catch (error) {
+        logger.error('Sending refresh ids failed; their claims are released', {
+          error: (error as Error).message,
+          count: batch.length,
+        });
+        await withRefresher(async (tx) => {
+          for (const claim of batch) await releaseClaim(tx, claim.id);
+        });
+        summary.claimed -= batch.length;
+      }
+    }
+    if (claims.length < claimSize) break;
+  }
+  logger.info('Refresh scheduler', { summary });
+  return summary;
+}
+
+const toMessage = (claim: DueClaim): RefreshMessage => ({
+  id: claim.id,
+  userId: claim.user_id,
+  provider: claim.provider,
+});
+
+function parseMessage(record: SQSRecord): RefreshMessage | undefined {
+  try {
+    const body = JSON.parse(record.body) as Partial<RefreshMessage>;
+    if (
+      typeof body.id === 'string' &&
+      typeof body.userId === 'string' &&
+      PROVIDERS.includes(body.provider as Provider)
+    ) {
+      return body as RefreshMessage;
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+export type WorkerResult =
+  | RefreshOutcome['kind']
+  | 'skipped_locked'
+  | 'skipped_not_due'
+  | 'paused'
+  | 'invalid'
+  | 'error';
+
+/** One message: the row lock (SKIP LOCKED: someone is refreshing it), the re-check, the shared refresh core. */
+async function refreshOne(message: RefreshMessage): Promise<WorkerResult> {
+  return withRefresher(async (tx) => {
+    await allowSlowRefresh(tx);
+    const row = await lockConnection(tx, message.userId, message.provider, { skipLocked: true });
+    if (!row || row.id !== message.id) return row ? 'skipped_not_due' : 'skipped_locked';
+    if (!(await isDueForWorker(tx, message.id))) return 'skipped_not_due';
+    const outcome = await refreshLockedConnection(tx, row);
+    return outcome.kind;
+  });
+}
+
+export interface WorkerOptions {
+  /** Records processed at once (default 4), each on its own database connection. */
+  concurrency?: number;
+  /** Time left; records not started with less than `reserveMs` left are returned (default 20 s). */
+  remainingTimeMs?: () => number;
+  reserveMs?: number;
+  /** Observes each record's result (tests, metrics). */
+  onResult?: (message: RefreshMessage | undefined, result: WorkerResult) => void;
+}
+
+/**
+ * The SQS-triggered refresh worker: returns the records to retry as `batchItemFailures` (database errors,
+ * paused providers, records not started before the time budget ran out); everything else is done, including
+ * skips (someone else refreshed the row). The provider-wide pause is read once per batch and written after
+ * each token-endpoint outcome.
+ */
+export async function handleRefreshBatch(
+  event: Pick<SQSEvent, 'Records'>,
+  options: WorkerOptions = {},
+): Promise<SQSBatchResponse> {
+  const remaining = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
+  const reserveMs = options.reserveMs ?? 20_000;
+  const failures: string[] = [];
+  const paused = new Set(await withRefresher((tx) => pausedProviders(tx)));
+  const pending = [...event.Records];
+  const work = async () => {
+    for (let record = pending.shift(); record; record = pending.shift()) {
+      const message = parseMessage(record);
+      let result: WorkerResult;
+      if (!message) result = 'invalid';
+      else if (remaining() < reserveMs || paused.has(message.provider)) result = 'paused';
+      else {
+        try {
+          result = await refreshOne(message);
+        } catch (error) {
+          logger.error('Refresh worker: a connection failed', {
+            provider: message.provider,
+            error: (error as Error).message,
+          });
+          result = 'error';
+        }
+        if (result === 'transient' || result === 'refreshed') {
+          const provider = message.provider;
+          const ok = result === 'refreshed';
+          await withRefresher((tx) =>
+            recordProviderOutcome(
+              tx,
+              provider,
+              ok
+                ? { ok: true }
+                : {
+                    ok: false,
+                    errorCode: 'transient',
+                    threshold: PAUSE_THRESHOLD,
+                    pauseSeconds: PAUSE_SECONDS,
+                  },
+            ),
+          ).catch(() => undefined);
+        }
+      }
+      if (result === 'paused' || result === 'error') failures.push(record.messageId);
+      options.onResult?.(message, result);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, work));
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}

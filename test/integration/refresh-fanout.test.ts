@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InProcessQueue } from '#local/refresh-queue';
+import type { Sandbox } from '#local/sandbox/index';
+import {
+  handleRefreshBatch,
+  PAUSE_THRESHOLD,
+  type RefreshMessage,
+  scheduleDueRefreshes,
+  type WorkerResult,
+} from '#shared/cloud-storage/refresh-fanout';
+import { PROVIDERS } from '#shared/providers/types';
+import { resetVaultForTests } from '#shared/vault/token-vault';
+import { useTestDatabase, withClient } from '../support/db.ts';
+import {
+  clearRefreshTables,
+  newUserIds,
+  type SeedSpec,
+  seedConnections,
+  startRefreshSandbox,
+  useLocalVaultKey,
+} from '../support/refresh-rows.ts';
+import { superuserUrl } from '../support/vault-rows.ts';
+
+/**
+ * The refresh fan-out (issue 17): the scheduler claims due ids and queues them; SQS-triggered workers refresh
+ * with the lock-and-re-check core, so duplicated and redelivered messages and crashed batches never refresh a
+ * connection twice; a provider that keeps failing is paused for every worker.
+ */
+const db = useTestDatabase();
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  vi.stubEnv('DB_POOL_MAX', '24');
+  useLocalVaultKey();
+  sandbox = await startRefreshSandbox();
+});
+afterAll(async () => {
+  await sandbox?.stop();
+  vi.unstubAllEnvs();
+  resetVaultForTests();
+});
+beforeEach(async () => {
+  await clearRefreshTables(db().name);
+  await sql('delete from provider_refresh_pauses');
+  sandbox.control.reset();
+});
+
+const sql = <T = Record<string, unknown>>(text: string, values: unknown[] = []) =>
+  withClient(superuserUrl(db().name), async (c) => (await c.query(text, values)).rows as T[]);
+
+function specs(count: number, extra: Partial<SeedSpec> = {}): SeedSpec[] {
+  const users = newUserIds(Math.ceil(count / PROVIDERS.length));
+  return Array.from({ length: count }, (_, i) => ({
+    userId: users[Math.floor(i / PROVIDERS.length)]!,
+    provider: PROVIDERS[i % PROVIDERS.length]!,
+    ...extra,
+  }));
+}
+
+/** Refresh-token grants the sandbox answered. */
+const refreshCalls = () =>
+  sandbox.control.tokenRequests().filter((r) => r.grantType === 'refresh_token').length;
+
+/** Rows never refreshed, or still claimed: none once the queue is drained. */
+const unfinished = async () =>
+  (
+    await sql<{ n: number }>(
+      'select count(*)::int as n from user_cloud_storage_tokens where last_refreshed_at is null or refresh_claimed_until is not null',
+    )
+  )[0]!.n;
+
+describe('refresh fan-out', { timeout: 600_000 }, () => {
+  it('5,000 due connections, 4 concurrent workers, duplicated and redelivered messages: each refreshed exactly once', async () => {
+    const seeded = await seedConnections(db().name, sandbox, specs(5_000));
+    const queue = new InProcessQueue();
+    const scheduled = await scheduleDueRefreshes({ queue });
+    expect(scheduled.claimed).toBe(5_000);
+    expect(scheduled.batches).toBe(500);
+    // A second scheduler run finds nothing: the claims' leases keep queued ids from being sent again.
+    expect((await scheduleDueRefreshes({ queue })).claimed).toBe(0);
+
+    // Standard SQS delivers at least once: every 7th message twice more, as duplicates on the queue.
+    const bodies = queue.receive(10_000).map((r) => r.body);
+
+    const fresh = new InProcessQueue();
+    for (const [i, body] of bodies.entries()) {
+      fresh.enqueue(body);
+      if (i % 7 === 0) fresh.enqueue(body);
+      if (i % 7 === 0) fresh.enqueue(body);
+    }
+    const results = new Map<WorkerResult, number>();
+    const stats = await fresh.drain(
+      (event) =>
+        handleRefreshBatch(event, {
+          concurrency: 4,
+          onResult: (_m, r) => results.set(r, (results.get(r) ?? 0) + 1),
+        }),
+      { workers: 4 },
+    );
+    expect(stats.crashed).toBe(0);
+    expect(fresh.depth).toBe(0);
+    expect(results.get('refreshed')).toBe(5_000);
+    expect((results.get('skipped_not_due') ?? 0) + (results.get('skipped_locked') ?? 0)).toBe(
+      fresh.sent - 5_000,
+    );
+
+    // Every row refreshed, and exactly as many provider calls as rows: each exactly once.
+    expect(await unfinished()).toBe(0);
+    expect(refreshCalls()).toBe(seeded.length);
+  });
+
+  it('a worker crash mid-batch: only the unfinished rows are refreshed on redelivery', async () => {
+    await seedConnections(db().name, sandbox, specs(30));
+    const queue = new InProcessQueue();
+    await scheduleDueRefreshes({ queue });
+    const done: string[] = [];
+    let crashes = 0;
+    const stats = await queue.drain(
+      async (event) => {
+        // The first batch dies after four of its ten records have committed.
+        const crashing = crashes === 0;
+        let finished = 0;
+        return handleRefreshBatch(event, {
+          concurrency: 1,
+          onResult: (message: RefreshMessage | undefined, result) => {
+            if (result === 'refreshed') done.push(message!.id);
+            finished += 1;
+            if (crashing && finished === 4) {
+              crashes += 1;
+              throw new Error('worker killed mid-batch');
+            }
+          },
+        });
+      },
+      { workers: 1 },
+    );
+    expect(stats.crashed).toBe(1);
+    expect(queue.depth).toBe(0);
+    // Every row refreshed exactly once: the four finished before the crash came back and were skipped.
+    expect(done).toHaveLength(30);
+    expect(new Set(done).size).toBe(30);
+    expect(refreshCalls()).toBe(30);
+    expect(await unfinished()).toBe(0);
+  });
+
+  it('repeated 5xx from one provider pause it for every worker; the others go on; the pause lives in the database', async () => {
+    await seedConnections(db().name, sandbox, specs(30));
+    sandbox.control.failNextTokenCalls('dropbox', { kind: 'server_error' }, 100);
+    const queue = new InProcessQueue();
+    await scheduleDueRefreshes({ queue });
+    const results: Array<[string, WorkerResult]> = [];
+    await queue.drain(
+      (event) =>
+        handleRefreshBatch(event, {
+          concurrency: 1,
+          onResult: (m, r) => results.push([m!.provider, r]),
+        }),
+      { workers: 1, batchSize: 3, maxRounds: 60 },
+    );
+    const dropbox = results.filter(([p]) => p === 'dropbox').map(([, r]) => r);
+    expect(dropbox.filter((r) => r === 'transient')).toHaveLength(PAUSE_THRESHOLD);
+    expect(dropbox).toContain('paused');
+    expect(results.filter(([p, r]) => p !== 'dropbox' && r === 'refreshed')).toHaveLength(20);
+    const [pause] = await sql<{ paused: boolean; consecutive_failures: number }>(
+      "select paused_until > now() as paused, consecutive_failures from provider_refresh_pauses where provider = 'dropbox'",
+    );
+    expect(pause).toEqual({ paused: true, consecutive_failures: PAUSE_THRESHOLD });
+    // The scheduler skips the paused provider too.
+    await sql(
+      "update user_cloud_storage_tokens set refresh_claimed_until = null, next_refresh_at = null where provider = 'dropbox'",
+    );
+    const again = await scheduleDueRefreshes({ queue: new InProcessQueue() });
+    expect(again.pausedProviders).toEqual(['dropbox']);
+    expect(again.claimed).toBe(0);
+  });
+});
