@@ -20,7 +20,7 @@ import { prepareDatabase } from './postgres.ts';
 await runCli(
   {
     name: 'refresh',
-    usage: '[--dry-run] [--budget-seconds 100] [--concurrency 8] [--batch-size 50]',
+    usage: '[--dry-run] [--fan-out] [--budget-seconds 100] [--concurrency 8] [--batch-size 50]',
     description: [
       'One pass of the scheduled provider-token refresh (what the EventBridge-driven Lambda runs every 5 minutes),',
       'as the refresher role. Prints a JSON summary (counts only). Exits 1 when the pass stopped on a database or',
@@ -28,12 +28,17 @@ await runCli(
     ].join('\n'),
     options: {
       'dry-run': { type: 'boolean', default: false },
+      'fan-out': { type: 'boolean', default: false },
       'budget-seconds': { type: 'string' },
       concurrency: { type: 'string' },
       'batch-size': { type: 'string' },
     },
     optionHelp: [
       ['--dry-run', 'only count the connections that are due, per provider'],
+      [
+        '--fan-out',
+        'the AWS shape: the scheduler claims due ids into an in-process queue (SQS event shapes) and --concurrency workers (default 4) refresh them',
+      ],
       ['--budget-seconds N', 'start no new rows after N seconds (default 100, like the Lambda)'],
       ['--concurrency N', 'rows refreshed at once'],
       ['--batch-size N', 'rows claimed per batch'],
@@ -64,6 +69,26 @@ await runCli(
     );
     if (values['dry-run']) {
       console.log(JSON.stringify({ due: await countDueConnections() }, null, 2));
+      return 0;
+    }
+    if (values['fan-out']) {
+      const { scheduleDueRefreshes, handleRefreshBatch } = await import(
+        '#shared/cloud-storage/refresh-fanout'
+      );
+      const { InProcessQueue } = await import('./refresh-queue.ts');
+      const queue = new InProcessQueue();
+      const scheduled = await scheduleDueRefreshes({ queue });
+      const outcomes: Record<string, number> = {};
+      const drained = await queue.drain(
+        (event) =>
+          handleRefreshBatch(event, {
+            onResult: (_message, result) => {
+              outcomes[result] = (outcomes[result] ?? 0) + 1;
+            },
+          }),
+        { workers: concurrency ?? 4, maxRounds: 1_000 },
+      );
+      console.log(JSON.stringify({ scheduled, outcomes, ...drained, left: queue.depth }, null, 2));
       return 0;
     }
     const started = Date.now();
