@@ -10,12 +10,13 @@ import {
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
   DescribeUserPoolCommand,
+  UpdateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { PASSWORD_POLICY } from '#shared/auth/password-policy';
 import { rememberedPort } from './ports.ts';
 
 export interface LocalCognito {
-  /** What the functions use as COGNITO_ENDPOINT (the auto-confirm front of cognito-local). */
+  /** What the functions use as COGNITO_ENDPOINT (the front of cognito-local: auto-confirm, true ExpiresIn). */
   endpoint: string;
   userPoolId: string;
   clientId: string;
@@ -29,6 +30,11 @@ export interface LocalCognito {
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const EXPLICIT_AUTH_FLOWS = [
+  'ALLOW_USER_PASSWORD_AUTH',
+  'ALLOW_USER_SRP_AUTH',
+  'ALLOW_REFRESH_TOKEN_AUTH',
+] as const;
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -45,14 +51,44 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 20_000)
 }
 
 /**
- * In AWS, sign-ups are confirmed by the emailed code. Locally there is no mail, so this thin loopback front of
- * cognito-local confirms each successful SignUp right away (as a PreSignUp trigger with autoConfirmUser would)
- * and forwards every other call unchanged. The handlers' code is the same in both places.
+ * The web client's token lifetimes, as infra/constructs/auth.ts sets them in AWS (cognito-local would issue
+ * 24-hour tokens otherwise).
  */
-function autoConfirmProxy(
+const TOKEN_VALIDITY = {
+  AccessTokenValidity: 1,
+  IdTokenValidity: 1,
+  RefreshTokenValidity: 30,
+  TokenValidityUnits: { AccessToken: 'hours', IdToken: 'hours', RefreshToken: 'days' },
+} as const;
+
+/** `exp - iat` of a JWT, in seconds (undefined when it is not one). */
+function lifetimeSeconds(jwt: unknown): number | undefined {
+  if (typeof jwt !== 'string') return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      exp?: number;
+      iat?: number;
+    };
+    return typeof payload.exp === 'number' && typeof payload.iat === 'number'
+      ? payload.exp - payload.iat
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A thin loopback front of cognito-local that makes it answer as Cognito does where a client can tell:
+ * - `ExpiresIn` of a sign-in equals the access token's real lifetime (cognito-local leaves it out);
+ * - with `autoConfirm`, each successful SignUp is confirmed right away (in AWS the emailed code does it;
+ *   locally there is no mail), as a PreSignUp trigger with autoConfirmUser would.
+ * Every other call is forwarded unchanged; the handlers' code is the same in both places.
+ */
+function cognitoFront(
   upstream: string,
   admin: CognitoIdentityProviderClient,
   userPoolId: string,
+  autoConfirm: boolean,
 ): http.Server {
   return http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -70,7 +106,20 @@ function autoConfirmProxy(
       });
       let text = await upstreamRes.text();
       const target = req.headers['x-amz-target'];
-      if (target === 'AWSCognitoIdentityProviderService.SignUp' && upstreamRes.ok) {
+      if (
+        upstreamRes.ok &&
+        (target === 'AWSCognitoIdentityProviderService.InitiateAuth' ||
+          target === 'AWSCognitoIdentityProviderService.AdminInitiateAuth' ||
+          target === 'AWSCognitoIdentityProviderService.RespondToAuthChallenge')
+      ) {
+        const answer = JSON.parse(text) as { AuthenticationResult?: Record<string, unknown> };
+        const lifetime = lifetimeSeconds(answer.AuthenticationResult?.AccessToken);
+        if (answer.AuthenticationResult && lifetime !== undefined) {
+          answer.AuthenticationResult.ExpiresIn = lifetime;
+          text = JSON.stringify(answer);
+        }
+      }
+      if (autoConfirm && target === 'AWSCognitoIdentityProviderService.SignUp' && upstreamRes.ok) {
         const { Username } = JSON.parse(body.toString('utf8')) as { Username: string };
         await admin.send(new AdminConfirmSignUpCommand({ UserPoolId: userPoolId, Username }));
         text = JSON.stringify({ ...(JSON.parse(text) as object), UserConfirmed: true });
@@ -164,20 +213,28 @@ export async function startLocalCognito(
       new CreateUserPoolClientCommand({
         UserPoolId: pool.UserPool!.Id!,
         ClientName: 'brand-cloud-web',
-        ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        ExplicitAuthFlows: [...EXPLICIT_AUTH_FLOWS],
+        ...TOKEN_VALIDITY,
       }),
     );
     ids = { userPoolId: pool.UserPool!.Id!, clientId: client.UserPoolClient!.ClientId! };
     await writeFile(poolFile, JSON.stringify(ids, null, 2));
+  } else {
+    // A pool made by an earlier version: the same lifetimes as in AWS from now on.
+    await admin.send(
+      new UpdateUserPoolClientCommand({
+        UserPoolId: ids.userPoolId,
+        ClientId: ids.clientId,
+        ClientName: 'brand-cloud-web',
+        ExplicitAuthFlows: [...EXPLICIT_AUTH_FLOWS],
+        ...TOKEN_VALIDITY,
+      }),
+    );
   }
 
-  let proxy: http.Server | undefined;
-  let endpoint = upstream;
-  if (options.autoConfirm !== false) {
-    proxy = autoConfirmProxy(upstream, admin, ids.userPoolId);
-    await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-  }
+  const proxy = cognitoFront(upstream, admin, ids.userPoolId, options.autoConfirm !== false);
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
   return {
     endpoint,
     ...ids,
@@ -186,8 +243,8 @@ export async function startLocalCognito(
     upstream,
     pid: child.pid,
     stop: async () => {
-      proxy?.closeAllConnections();
-      await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
       admin.destroy();
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

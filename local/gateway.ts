@@ -3,10 +3,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { routeEntries } from '#functions/routes';
-import { HttpProblem, PayloadTooLarge, Unauthorized } from '#shared/errors';
+import { HttpProblem } from '#shared/errors';
 import { type HttpEvent, type HttpResult, problemResponse } from '#shared/http/handler';
 import { ROUTE_DEFAULTS, type RouteDef } from '#shared/http/route';
 import { logger } from '#shared/logger';
+import { AuthorizerRejection } from './authorizer.ts';
 import { httpApiEvent, invoke, lambdaContext } from './lambda.ts';
 
 /** Verifies a bearer token exactly as the API Gateway JWT authorizer would and returns its claims. */
@@ -46,22 +47,56 @@ function isTextual(contentType: string | undefined): boolean {
   );
 }
 
+/** The body was over API Gateway's 10 MB: read to the end (so the client hears the answer) and dropped. */
+class BodyTooLarge extends Error {}
+
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > GATEWAY_MAX_BODY) {
-        reject(new PayloadTooLarge('The request body exceeds the gateway limit.'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= GATEWAY_MAX_BODY) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () =>
+      size > GATEWAY_MAX_BODY ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks)),
+    );
     req.on('error', reject);
   });
+}
+
+/**
+ * API Gateway's own answers, given before (or instead of) any function: `{"message":"<reason phrase>"}` as
+ * application/json, with its request id header. Only what a function answers is problem+json.
+ */
+export function gatewayAnswer(
+  status: 400 | 401 | 404 | 413 | 500,
+  requestId: string,
+  headers: Record<string, string> = {},
+): HttpResult {
+  const message = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    404: 'Not Found',
+    413: 'Request Entity Too Large',
+    500: 'Internal Server Error',
+  }[status];
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json', 'apigw-requestid': requestId, ...headers },
+    body: JSON.stringify({ message }),
+  };
+}
+
+/**
+ * The JWT authorizer's `www-authenticate`, laid out as AWS documents it
+ * (`Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience"`);
+ * a request without any token gets the bare challenge.
+ */
+export function authorizerChallenge(description: string | undefined): string {
+  return description === undefined
+    ? 'Bearer'
+    : `Bearer scope="" error="invalid_token" error_description="${description.replace(/["\\]/g, '')}"`;
 }
 
 export interface GatewayOptions {
@@ -111,6 +146,8 @@ export function createGateway(options: GatewayOptions): http.Server {
           ? undefined
           : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
       if (result.cookies?.length) res.setHeader('set-cookie', result.cookies);
+      // Like API Gateway: a length, not chunked transfer.
+      headers['content-length'] = String(body?.length ?? 0);
       res.writeHead(result.statusCode ?? 200, headers);
       res.end(body);
     };
@@ -122,21 +159,30 @@ export function createGateway(options: GatewayOptions): http.Server {
         page(url, res);
         return;
       }
+      // Over 10 MB by its declared length: refused before anything else, as API Gateway does.
+      if (Number(req.headers['content-length'] ?? 0) > GATEWAY_MAX_BODY) {
+        req.resume();
+        req.once('end', () => send(gatewayAnswer(413, requestId)));
+        return;
+      }
       const candidates = table.filter((r) => r.pattern.test(url.pathname));
       const route = candidates.find((r) => r.def.method === method);
       if (!route) {
-        send(
-          problemResponse(
-            new HttpProblem(404, 'not-found', 'Not found', { detail: 'No such route.' }),
-            requestId,
-          ),
-        );
+        // An unknown route or method: API Gateway's own 404, no function runs.
+        send(gatewayAnswer(404, requestId));
         return;
       }
       const match = route.pattern.exec(url.pathname)!;
-      const pathParameters = Object.fromEntries(
-        route.paramNames.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]),
-      );
+      let pathParameters: Record<string, string>;
+      try {
+        pathParameters = Object.fromEntries(
+          route.paramNames.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]),
+        );
+      } catch {
+        // Malformed percent-encoding (`%zz`, a lone `%`, invalid UTF-8) never reaches a function.
+        send(gatewayAnswer(400, requestId));
+        return;
+      }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) {
         if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
@@ -145,13 +191,22 @@ export function createGateway(options: GatewayOptions): http.Server {
       if (route.def.auth === 'jwt') {
         try {
           claims = await options.verifyBearer(headers.authorization);
-        } catch {
-          // Like API Gateway's authorizer: no function runs for a request it refuses.
-          send(problemResponse(new Unauthorized(), requestId));
+        } catch (error) {
+          // Like API Gateway's authorizer: no function runs for a request it refuses, and it says why.
+          const description =
+            error instanceof AuthorizerRejection ? error.description : 'the token is malformed';
+          send(gatewayAnswer(401, requestId, { 'www-authenticate': authorizerChallenge(description) }));
           return;
         }
       }
-      const raw = await readBody(req);
+      let raw: Buffer;
+      try {
+        raw = await readBody(req);
+      } catch (error) {
+        if (!(error instanceof BodyTooLarge)) throw error;
+        send(gatewayAnswer(413, requestId));
+        return;
+      }
       const textual = isTextual(headers['content-type']);
       const query: Record<string, string> = {};
       for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');

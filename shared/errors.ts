@@ -48,9 +48,17 @@ export class MalformedJson extends HttpProblem {
   }
 }
 
+/** RFC 6750 challenge of a function's own 401: its detail as the description. */
+const bearerChallenge = (detail: string) =>
+  // RFC 6750 allows %x20-21 / %x23-5B / %x5D-7E in error_description; anything else is dropped.
+  `Bearer error="invalid_token", error_description="${detail.replace(/[^ !#-[\]-~]/g, '')}"`;
+
 export class Unauthorized extends HttpProblem {
   constructor(detail = 'A valid access token is required.') {
-    super(401, 'unauthorized', 'Unauthorized', { detail, headers: { 'www-authenticate': 'Bearer' } });
+    super(401, 'unauthorized', 'Unauthorized', {
+      detail,
+      headers: { 'www-authenticate': bearerChallenge(detail) },
+    });
   }
 }
 

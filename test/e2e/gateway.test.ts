@@ -11,10 +11,11 @@ describe('local gateway and HTTP stack', () => {
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('unknown routes are 404 problem+json', async () => {
+  it("unknown routes are API Gateway's own 404 (test/e2e/gateway-fidelity.test.ts has the other gateway answers)", async () => {
     const res = await stack().api<{ status: number }>('GET', '/no-such-route');
     expect(res.status).toBe(404);
-    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.text).toBe('{"message":"Not Found"}');
   });
 
   it('malformed JSON → 400, wrong content type → 415, 3 MiB body → 413, all problem+json, nothing written', async () => {

@@ -39,9 +39,29 @@ describe('JWT authorizer and middleware refuse forged and misused tokens', () =>
       'signed by another key, same kid': signRs256(access, header, otherKey()),
       'missing scope': sign({ scope: 'openid' }),
       'access shape with token_use id': sign({ token_use: 'id' }),
+      'no exp': sign({ exp: undefined }),
       garbage: 'not.a.jwt',
     };
   }
+
+  /** The reason API Gateway's authorizer gives in `www-authenticate` (the local gateway gives the same). */
+  const reasons: Record<string, string> = {
+    expired: 'the token has expired',
+    'not yet valid': 'the token is not valid yet',
+    'wrong issuer': 'the token does not have a valid issuer',
+    'another user pool': 'the token does not have a valid issuer',
+    'other client id': 'the token does not have a valid audience',
+    'id token instead of access token': 'the token does not have a valid scope',
+    'alg none': 'the token is malformed', // no signature at all
+    'HS256 signed with the public key': 'the token signature is invalid',
+    'tampered payload, old signature': 'the token signature is invalid',
+    'unknown kid': 'the token signature is invalid',
+    'signed by another key, same kid': 'the token signature is invalid',
+    'missing scope': 'the token does not have a valid scope',
+    'access shape with token_use id': 'the token does not have a valid scope',
+    'no exp': 'the token does not have an expiration time',
+    garbage: 'the token is malformed',
+  };
 
   it('accepts the genuine access token', async () => {
     const { api, createUser } = stack();
@@ -49,7 +69,7 @@ describe('JWT authorizer and middleware refuse forged and misused tokens', () =>
     expect((await api('GET', '/auth/me', { token: user.accessToken })).status).toBe(200);
   });
 
-  it('answers 401 problem+json to every attack token, and no handler runs', async () => {
+  it("answers API Gateway's own 401 (and why) to every attack token, and no handler runs", async () => {
     const { api, createUser } = stack();
     const user = await createUser();
     const attacks = variants(user);
@@ -60,10 +80,13 @@ describe('JWT authorizer and middleware refuse forged and misused tokens', () =>
         ['GET', '/auth/me'],
         ['DELETE', '/auth/me'],
       ] as const) {
-        const res = await api<{ status: number; type: string }>(method, path, { token });
+        const res = await api(method, path, { token });
         expect(res.status, `${name} on ${method} ${path}`).toBe(401);
-        expect(res.headers.get('content-type')).toContain('application/problem+json');
-        expect(res.body.type).toMatch(/unauthorized$/);
+        expect(res.headers.get('content-type')).toBe('application/json');
+        expect(res.text).toBe('{"message":"Unauthorized"}');
+        expect(res.headers.get('www-authenticate'), name).toBe(
+          `Bearer scope="" error="invalid_token" error_description="${reasons[name]}"`,
+        );
         expect(res.text).not.toContain(token);
       }
     }
@@ -97,18 +120,26 @@ describe('JWT authorizer and middleware refuse forged and misused tokens', () =>
     const { api, createUser, url } = stack();
     const user = await createUser();
     invoked.length = 0;
-    const cases: Array<Record<string, string>> = [
-      {},
-      { authorization: user.accessToken },
-      { authorization: `Basic ${user.accessToken}` },
-      { authorization: 'Bearer' },
-      { authorization: `Bearer ${user.accessToken} extra` },
+    const cases: Array<[Record<string, string>, string]> = [
+      [{}, 'Bearer'],
+      [{ authorization: `Basic ${user.accessToken}` }, 'malformed'],
+      [{ authorization: 'Bearer' }, 'malformed'],
+      [{ authorization: `Bearer ${user.accessToken} extra` }, 'malformed'],
     ];
-    for (const headers of cases) {
-      expect((await api('GET', '/auth/me', { headers })).status).toBe(401);
+    for (const [headers, challenge] of cases) {
+      const res = await api('GET', '/auth/me', { headers });
+      expect(res.status).toBe(401);
+      expect(res.text).toBe('{"message":"Unauthorized"}');
+      expect(res.headers.get('www-authenticate')).toBe(
+        challenge === 'Bearer'
+          ? 'Bearer'
+          : 'Bearer scope="" error="invalid_token" error_description="the token is malformed"',
+      );
     }
     const inUrl = await fetch(`${url}/auth/me?access_token=${user.accessToken}`);
     expect(inUrl.status).toBe(401);
     expect(invoked).toEqual([]);
+    // API Gateway's identity source takes the token with or without the "Bearer " prefix.
+    expect((await api('GET', '/auth/me', { headers: { authorization: user.accessToken } })).status).toBe(200);
   });
 });
