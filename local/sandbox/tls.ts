@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { generate } from 'selfsigned';
 
 export interface SandboxCertificate {
-  /** The throwaway CA that signed the server certificate; trust this one. */
+  /** The CA that signed the server certificate; trust this one. */
   caPem: string;
   /** The server certificate (SAN: DNS localhost, IP 127.0.0.1) and its key. */
   certPem: string;
@@ -13,8 +13,8 @@ export interface SandboxCertificate {
 }
 
 /**
- * A fresh CA and a server certificate signed by it, made at start-up and never written anywhere unless the
- * caller asks. A separate CA (rather than one self-signed leaf) keeps every TLS stack happy: OpenSSL, browsers
+ * A CA (fresh, or the one passed in) and a fresh server certificate signed by it, written nowhere (see
+ * `persistentSandboxCertificate` for the CA kept under .local/). A separate CA (rather than one self-signed leaf) keeps every TLS stack happy: OpenSSL, browsers
  * that refuse a CA certificate as a server certificate, and `NODE_EXTRA_CA_CERTS`. EC keys generate in
  * milliseconds.
  */
