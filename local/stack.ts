@@ -27,6 +27,8 @@ export interface LocalStackOptions {
   verifyBearer?: BearerVerifier;
   /** `sandbox`: loopback fakes of Google, Microsoft and Dropbox (tests, offline demos); `real`: the real ones. */
   providers?: 'sandbox' | 'real';
+  /** Keep the sandbox's tokens and CA under <stateDir>/sandbox across restarts (`npm start`). */
+  persistSandbox?: boolean;
   /** Confirm sign-ups at once (default), since there is no mail locally. */
   autoConfirm?: boolean;
   /** Observes every function invocation (tests use it to prove that refused requests ran no handler). */
@@ -110,8 +112,11 @@ async function startParts(
 
   let sandbox: Sandbox | undefined;
   if ((options.providers ?? 'real') === 'sandbox') {
-    // Tokens and the CA persist under <state>/sandbox, so connections and a trusted CA survive restarts.
-    sandbox = await startSandbox({ stateDir: path.join(options.stateDir, 'sandbox') });
+    // With `persistSandbox` (npm start), tokens and the CA persist under <state>/sandbox, so connections and a
+    // trusted CA survive restarts; test stacks keep a throwaway sandbox.
+    sandbox = await startSandbox(
+      options.persistSandbox ? { stateDir: path.join(options.stateDir, 'sandbox') } : {},
+    );
     started.push(sandbox.stop);
     trustSandboxCertificate(sandbox.caPem);
     process.env.PROVIDER_ENDPOINTS = JSON.stringify(sandbox.endpoints);

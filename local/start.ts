@@ -115,6 +115,7 @@ try {
     ...(databaseUrl ? { databaseUrl } : {}),
     database: databaseName,
     providers: process.env.PROVIDERS === 'sandbox' ? 'sandbox' : 'real',
+    persistSandbox: true,
     onChild: (child) => {
       const signal = child.name === 'postgres' ? 'SIGINT' : 'SIGTERM';
       run.addChild({ ...child, signal });

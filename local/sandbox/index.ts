@@ -213,7 +213,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
   applyInitialAccounts();
 
-  // Issued tokens survive a restart: loaded here, written (atomically, when they changed) after every request.
+  // Issued tokens survive a restart: loaded here, written (atomically, when they changed) shortly after a
+  // request, off the request's path (the sandbox shares its process with the API), and on stop.
   const tokensFile = options.stateDir ? path.join(options.stateDir, 'tokens.json') : undefined;
   let savedJson = '';
   if (tokensFile && existsSync(tokensFile)) {
@@ -224,7 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       savedJson = ''; // unreadable: start afresh (connections then need re-consent, as before)
     }
   }
-  const persist = () => {
+  const persistNow = () => {
     if (!tokensFile) return;
     const json = JSON.stringify(exportTokens(state));
     if (json === savedJson) return;
@@ -232,6 +233,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     writeFileSync(tmp, json, { mode: 0o600 });
     renameSync(tmp, tokensFile);
     savedJson = json;
+  };
+  let persistTimer: NodeJS.Timeout | undefined;
+  const persist = () => {
+    if (!tokensFile || persistTimer) return;
+    persistTimer = setTimeout(() => {
+      persistTimer = undefined;
+      persistNow();
+    }, 100);
+    persistTimer.unref();
   };
 
   let origin = '';
@@ -388,7 +398,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     control,
     stop: () =>
       new Promise<void>((resolve) => {
-        persist();
+        clearTimeout(persistTimer);
+        persistTimer = undefined;
+        persistNow();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

