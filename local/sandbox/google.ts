@@ -410,7 +410,11 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
         locationType: 'parameter',
       });
     }
-    sendBytes(ctx.res, 200, node.content!(), { 'content-type': 'text/plain' });
+    const exported = node.content!();
+    if (exported.length > state.behaviour[P].exportSizeLimitBytes) {
+      return googleError(ctx, 403, 'exportSizeLimitExceeded', 'This file is too large to be exported.');
+    }
+    sendBytes(ctx.res, 200, exported, { 'content-type': 'text/plain' });
   };
 
   const about = async (ctx: RequestContext) => {

@@ -66,6 +66,8 @@ export interface ProviderBehaviour {
    * (`qualified_lowercase`: Microsoft does not promise casing).
    */
   scopeShape: 'short' | 'qualified' | 'qualified_lowercase';
+  /** Google only: `files.export` refuses larger results with 403 `exportSizeLimitExceeded` (Drive: 10 MB). */
+  exportSizeLimitBytes: number;
 }
 
 const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
@@ -78,6 +80,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     emptyPageBeforeLast: false,
     downloadUrlTtlSeconds: 300,
     scopeShape: 'qualified',
+    exportSizeLimitBytes: 10_000_000,
   },
   onedrive: {
     accessTokenTtlSeconds: 3600,
@@ -88,6 +91,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     emptyPageBeforeLast: false,
     downloadUrlTtlSeconds: 300,
     scopeShape: 'qualified',
+    exportSizeLimitBytes: 10_000_000,
   },
   dropbox: {
     accessTokenTtlSeconds: 14400,
@@ -98,6 +102,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     emptyPageBeforeLast: false,
     downloadUrlTtlSeconds: 300,
     scopeShape: 'short',
+    exportSizeLimitBytes: 10_000_000,
   },
 };
 

@@ -126,6 +126,8 @@ export function fileProblem(error: unknown, context: { what: 'Folder' | 'File'; 
   }
   if (error instanceof ProviderError) {
     if (error.kind === 'not_found') throw new NotFound(context.what);
+    if (error.code === 'export_too_large')
+      throw new PayloadTooLarge('Google exports at most 10 MB of a Google Docs file; this one is larger.');
     if (error.code === 'not_folder')
       throw new BadRequest('The folderId refers to a file, not a folder.', [
         { path: 'folderId', message: 'Not a folder' },

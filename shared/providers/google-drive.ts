@@ -31,6 +31,28 @@ function toCloudFile(f: drive_v3.Schema$File): CloudFile {
 /** Reads a gaxios `responseType: 'stream'` body: a web ReadableStream (fetch) or a Node stream. */
 const streamOf = (data: unknown) => data as AsyncIterable<Uint8Array>;
 
+/**
+ * A refused `responseType: 'stream'` request: gaxios leaves `response.data` empty and puts the JSON error body
+ * in the message (or leaves it as an unread stream). The classification needs its `reason` (e.g.
+ * `exportSizeLimitExceeded`), so the body is put back where it looks; it is never logged.
+ */
+async function withErrorBody(error: unknown): Promise<never> {
+  const e = error as { message?: unknown; response?: { data?: unknown } } | null;
+  const response = e?.response;
+  if (response) {
+    const data = response.data;
+    if (data && typeof data === 'object' && Symbol.asyncIterator in data) {
+      response.data = await readLimited(streamOf(data), 64 * 1024).then(
+        (bytes) => bytes.toString('utf8'),
+        () => undefined,
+      );
+    } else if (data === undefined && typeof e.message === 'string' && e.message.startsWith('{')) {
+      response.data = e.message;
+    }
+  }
+  throw error;
+}
+
 export function googleDriveFiles(accessToken: string, options: ProviderFilesOptions = {}): ProviderFiles {
   const auth = googleAuth(accessToken);
   const drive = googleDriveClient(auth, options);
@@ -61,7 +83,9 @@ export function googleDriveFiles(accessToken: string, options: ProviderFilesOpti
       let body: AsyncIterable<Uint8Array>;
       let mimeType: string | null;
       if (exportAs) {
-        const res = await drive.files.export({ fileId, mimeType: exportAs }, { responseType: 'stream' });
+        const res = await drive.files
+          .export({ fileId, mimeType: exportAs }, { responseType: 'stream' })
+          .catch(withErrorBody);
         body = streamOf(res.data);
         mimeType = exportAs;
       } else {

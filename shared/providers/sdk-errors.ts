@@ -96,6 +96,9 @@ export function classifyApiError(error: unknown): ProviderError | undefined {
       : [];
     if (reasons.some((r) => typeof r === 'string' && DRIVE_RATE_LIMIT_REASONS.has(r)))
       return new ProviderError('rate_limited', 'rate_limited', options);
+    // Drive exports at most 10 MB of a Google Docs Editors file; the file itself is fine.
+    if (reasons.includes('exportSizeLimitExceeded'))
+      return new ProviderError('access', 'export_too_large', options);
     return new ProviderError('access', 'forbidden', options);
   }
   if (status === 404) return new ProviderError('not_found', 'not_found', options);

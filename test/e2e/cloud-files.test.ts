@@ -322,6 +322,26 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
     expect(control().apiCalls('google_drive', 'files.export').at(-1)?.status).toBe(200);
   });
 
+  it("a Google Doc over Drive's export cap (403 exportSizeLimitExceeded) → 413, nothing stored", async () => {
+    const user = await connectedUser('google_drive');
+    // The sandbox's cap shrunk below the seeded Doc's size: the export answers as Drive does over 10 MB.
+    control().configure('google_drive', { exportSizeLimitBytes: 16 });
+    try {
+      const fileId = control().fileId('google_drive', '/Meeting notes');
+      const res = await importFile(user, { provider: 'google_drive', fileId, category: 'sample_content' });
+      expect(control().apiCalls('google_drive', 'files.export').at(-1)?.status).toBe(403);
+      expect(res.status).toBe(413);
+      expect(res.body.detail).toMatch(/10 MB/);
+      expect(res.text).not.toMatch(/exportSizeLimitExceeded|too large to be exported/);
+      const list = await stack().api<{ items: unknown[] }>('GET', '/brand-voice-assets', {
+        token: user.accessToken,
+      });
+      expect(list.body.items).toHaveLength(0);
+    } finally {
+      control().configure('google_drive', { exportSizeLimitBytes: 10_000_000 });
+    }
+  });
+
   it("Drive's 403 userRateLimitExceeded → 429 with a default Retry-After", async () => {
     const user = await connectedUser('google_drive');
     control().failNextApiCalls('google_drive', { kind: 'user_rate_limit' });

@@ -226,6 +226,11 @@ describe('SDK error classification', () => {
       response: { status: 403, data: { error: { errors: [{ reason: 'insufficientPermissions' }] } } },
     });
     expect(other403).toMatchObject({ kind: 'access' });
+    const exportCap = classifyApiError({
+      name: 'GaxiosError',
+      response: { status: 403, data: { error: { errors: [{ reason: 'exportSizeLimitExceeded' }] } } },
+    });
+    expect(exportCap).toMatchObject({ kind: 'access', code: 'export_too_large' });
     const graph429 = classifyApiError({
       name: 'GraphError',
       statusCode: 429,
