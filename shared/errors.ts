@@ -20,7 +20,7 @@ export class HttpProblem extends Error {
   readonly status: number;
   readonly type: string;
   readonly title: string;
-  readonly detail: string | undefined;
+  readonly detail: string;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
 
@@ -30,7 +30,7 @@ export class HttpProblem extends Error {
     this.status = status;
     this.type = `${PROBLEM_BASE}${slug}`;
     this.title = title;
-    this.detail = options.detail;
+    this.detail = options.detail ?? title;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
   }

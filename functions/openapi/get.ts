@@ -1,4 +1,5 @@
 import { defineHandler } from '#functions/define-handler';
+import { routeDocs } from '#functions/route-docs';
 import { docsRoutes } from '#functions/route-table/docs';
 import { routes } from '#functions/routes';
 import { openApiDocument } from '#shared/http/openapi';
@@ -7,6 +8,6 @@ import { openApiDocument } from '#shared/http/openapi';
 let document: ReturnType<typeof openApiDocument> | undefined;
 
 export const handler = defineHandler(docsRoutes['openapi/get'], async () => {
-  document ??= openApiDocument(routes);
+  document ??= openApiDocument(routes, routeDocs);
   return document;
 });

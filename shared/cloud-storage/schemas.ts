@@ -31,19 +31,21 @@ export const connectionHealth = z
   .meta({ id: 'ConnectionHealth' });
 
 /** What the API shows of a connection: never a token. */
-export const cloudConnection = z.object({
-  id: z.guid().describe('Stable across reconnects.'),
-  provider: providerName,
-  status: z.enum(['active', 'needs_reauth', 'needs_admin_consent']),
-  accountId: z.string(),
-  accountEmail: z.string().nullable(),
-  scopes: z.array(z.string()),
-  connectedAt: z.string(),
-  accessTokenExpiresAt: z.string().nullable(),
-  lastRefreshedAt: z.string().nullable(),
-  lastError: z.string().nullable(),
-  health: connectionHealth,
-});
+export const cloudConnection = z
+  .object({
+    id: z.guid().describe('Stable across reconnects.'),
+    provider: providerName,
+    status: z.enum(['active', 'needs_reauth', 'needs_admin_consent']),
+    accountId: z.string(),
+    accountEmail: z.string().nullable(),
+    scopes: z.array(z.string()),
+    connectedAt: z.string(),
+    accessTokenExpiresAt: z.string().nullable(),
+    lastRefreshedAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+    health: connectionHealth,
+  })
+  .meta({ id: 'CloudConnection' });
 export type CloudConnection = z.output<typeof cloudConnection>;
 
 export const connectResponse = z.object({ authorizationUrl: z.url(), expiresAt: z.string() });

@@ -13,6 +13,7 @@ import {
 } from '#shared/errors';
 import { MAX_BODY_DEPTH, tooDeep } from '#shared/json';
 import { logger, redact } from '#shared/logger';
+import { plainMessage } from './messages.ts';
 import { HttpResponse } from './response.ts';
 import type { RouteDef } from './route.ts';
 
@@ -90,7 +91,7 @@ function validate<S extends z.ZodType>(
 ): z.output<S> {
   let result: z.ZodSafeParseResult<z.output<S>>;
   try {
-    result = schema.safeParse(value);
+    result = schema.safeParse(value, { error: plainMessage });
   } catch (error) {
     // A validator that throws (a stack overflow, a refinement bug) is still the input's fault: 400, never 500.
     logger.warn('Validator threw', { what, errorName: (error as Error)?.name });
@@ -198,7 +199,7 @@ export function problemResponse(problem: HttpProblem, requestId: string): HttpRe
       type: problem.type,
       title: problem.title,
       status: problem.status,
-      ...(problem.detail ? { detail: problem.detail } : {}),
+      detail: problem.detail,
       requestId,
       ...(problem.errors ? { errors: problem.errors } : {}),
     }),

@@ -10,18 +10,63 @@ import { problemDetails } from './schemas.ts';
 type Json = Record<string, unknown>;
 type JsonSchema = Json;
 
-const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
 const PROBLEM_JSON = 'application/problem+json';
 
-const PROBLEMS: Record<string, string> = {
-  '400': 'Malformed JSON, schema violation (every bad field in `errors`), malformed id or bad cursor',
-  '401': 'Missing or invalid access token',
-  '404': 'Not found (another user’s resource looks exactly like a missing one)',
-  '409': 'Conflict',
-  '413': 'Request body over 2 MiB',
-  '415': 'Request body is not JSON',
-  '422': 'A reference to something the caller does not own',
-  '503': 'Database or provider temporarily unavailable (with Retry-After)',
+/**
+ * Every problem type the API answers: slug (the `type` is `urn:brand-cloud:problem:<slug>`), status, meaning.
+ * The README's problem-type table and the web app's messages cover the same list.
+ */
+export const PROBLEM_TYPES: Record<string, { status: number; meaning: string }> = {
+  'validation-error': {
+    status: 400,
+    meaning: 'Schema violation, malformed id or bad cursor; every bad field is listed in `errors`',
+  },
+  'malformed-json': { status: 400, meaning: 'The body is not valid JSON' },
+  unauthorized: { status: 401, meaning: 'Missing or invalid access token, or wrong credentials' },
+  'user-not-confirmed': { status: 403, meaning: 'The email address is not confirmed yet' },
+  'password-reset-required': { status: 403, meaning: 'The password must be reset before signing in' },
+  'challenge-required': { status: 403, meaning: 'The account needs a sign-in step this API does not offer' },
+  'not-found': {
+    status: 404,
+    meaning: 'Not found (another user’s resource looks exactly like a missing one)',
+  },
+  conflict: { status: 409, meaning: 'Conflicts with an existing resource (e.g. a duplicate name)' },
+  'email-taken': { status: 409, meaning: 'An account with this email address already exists' },
+  'reauth-required': { status: 409, meaning: 'The provider connection must be authorised again (reconnect)' },
+  'payload-too-large': { status: 413, meaning: 'The body (or the file) is too large' },
+  'unsupported-media-type': { status: 415, meaning: 'The body is not JSON' },
+  'unknown-reference': { status: 422, meaning: 'A reference to something the caller does not own' },
+  'rate-limited': { status: 429, meaning: 'Too many requests (here or at the provider); see Retry-After' },
+  'internal-error': { status: 500, meaning: 'An unexpected error; the body never carries internals' },
+  'provider-error': { status: 502, meaning: 'The storage provider failed or refused the request' },
+  unavailable: { status: 503, meaning: 'The database or identity service is briefly unavailable; retry' },
+  contention: { status: 503, meaning: 'Too many concurrent updates of the same resource; retry' },
+  'provider-not-configured': {
+    status: 503,
+    meaning: 'This provider has no client credentials on the server',
+  },
+};
+
+/** Answers API Gateway gives itself, before any function runs (`{ "message": … }`, not problem+json). */
+const GATEWAY_ANSWERS: Record<string, string> = {
+  '401': 'the JWT authorizer refused the token (`www-authenticate` says why)',
+  '404': 'no such route or method',
+  '413': 'the request is over 10 MB',
+  '429': 'stage throttling',
+  '500': 'the function failed without an answer',
+  '503': 'the function could not be reached',
+};
+
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  meta: 'Health check and this document',
+  auth: 'Sign-up, sign-in, token refresh and the caller’s profile (Cognito behind the scenes)',
+  'cloud-storage': 'Connecting Google Drive, OneDrive and Dropbox, and browsing their files',
+  'brand-voice': 'Brand voice assets: pasted, uploaded or imported documents and their extracted text',
+  brand: 'The versioned brand strategy and the brand assets (colours, fonts, logo)',
+  competitors: 'Competitors the brand is compared with',
+  content: 'Content items, the content calendar and published posts',
+  audit: 'The caller’s audit log (read-only)',
+  events: 'The caller’s event feed (connection and document lifecycle)',
 };
 
 /** Moves `$defs` into components.schemas and points every `$ref` there; generated names get a unique prefix. */
@@ -114,11 +159,40 @@ function parameters(
   return out;
 }
 
-function operation(components: Components, key: string, def: RouteDef): Json {
+const problemUrn = (slug: string) => `urn:brand-cloud:problem:${slug}`;
+const HEADERS = {
+  'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' },
+  'Retry-After': { $ref: '#/components/headers/Retry-After' },
+};
+
+/** The problem types a route can answer: the generic ones its kind implies, plus the ones it declares. */
+function problemSlugs(def: RouteDef, docs: RouteDocs | undefined): Set<string> {
+  const slugs = new Set<string>(['validation-error', 'internal-error']);
+  if (def.body)
+    for (const slug of ['malformed-json', 'payload-too-large', 'unsupported-media-type']) slugs.add(slug);
+  if (def.auth === 'jwt') slugs.add('unauthorized');
+  if (def.params && pathParamNames(def.path).includes('id')) slugs.add('not-found');
+  const caps = def.capabilities as readonly string[];
+  if (caps.includes('db') || caps.includes('cognito') || caps.includes('vault')) slugs.add('unavailable');
+  if (caps.includes('providers') && def.auth === 'jwt') slugs.add('provider-not-configured');
+  for (const slug of docs?.problems ?? []) slugs.add(slug);
+  return slugs;
+}
+
+/** Statuses API Gateway itself may answer for this route (before or instead of the function). */
+function gatewayStatuses(def: RouteDef): string[] {
+  return ['429', '500', '503', ...(def.auth === 'jwt' ? ['401'] : []), ...(def.body ? ['413'] : [])];
+}
+
+function operation(components: Components, key: string, def: RouteDef, docs: RouteDocs | undefined): Json {
   const id = key.replace(/[^A-Za-z0-9]+/g, '_');
-  const responses: Json = {};
-  if (def.responseKind === 'empty') responses[String(def.status)] = { description: 'No content' };
-  else if (def.responseKind === 'redirect') {
+  const responses: Record<string, Json> = {};
+  if (def.responseKind === 'empty') {
+    responses[String(def.status)] = {
+      description: 'No content',
+      headers: { 'X-Request-Id': HEADERS['X-Request-Id'] },
+    };
+  } else if (def.responseKind === 'redirect') {
     responses[String(def.status)] = {
       description: 'Redirect',
       headers: { Location: { schema: { type: 'string', format: 'uri' } } },
@@ -126,6 +200,7 @@ function operation(components: Components, key: string, def: RouteDef): Json {
   } else {
     responses[String(def.status)] = {
       description: def.summary,
+      headers: { 'X-Request-Id': HEADERS['X-Request-Id'] },
       content: {
         'application/json': {
           schema: def.response ? components.add(def.response, 'output', `${id}_response`) : {},
@@ -133,25 +208,44 @@ function operation(components: Components, key: string, def: RouteDef): Json {
       },
     };
   }
-  const problem = (status: string) => {
-    responses[status] = {
-      description: PROBLEMS[status],
-      content: { [PROBLEM_JSON]: { schema: PROBLEM_REF } },
-    };
-  };
-  // Every route refuses unknown query parameters, so every route can answer 400.
-  problem('400');
-  if (def.auth === 'jwt') problem('401');
-  if (pathParamNames(def.path).length) problem('404');
-  if (def.body) {
-    problem('413');
-    problem('415');
+  const byStatus = new Map<string, string[]>();
+  for (const slug of problemSlugs(def, docs)) {
+    const known = PROBLEM_TYPES[slug];
+    if (!known) throw new Error(`${key}: unknown problem type ${slug}`);
+    const status = String(known.status);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), slug]);
   }
-  if (def.capabilities.length > 0) problem('503');
-  responses.default = {
-    description: 'Any other problem (409, 422, 429, 502, …) as RFC 9457 problem details',
-    content: { [PROBLEM_JSON]: { schema: PROBLEM_REF } },
-  };
+  const gateway = gatewayStatuses(def);
+  const statuses = [...new Set([...byStatus.keys(), ...gateway])].sort();
+  for (const status of statuses) {
+    const slugs = byStatus.get(status) ?? [];
+    const fromGateway = gateway.includes(status);
+    const lines = slugs.map((slug) => `\`${slug}\`: ${PROBLEM_TYPES[slug]!.meaning}.`);
+    if (fromGateway) lines.push(`From API Gateway itself (\`{ "message" }\`): ${GATEWAY_ANSWERS[status]}.`);
+    const content: Json = {};
+    if (slugs.length) {
+      content[PROBLEM_JSON] = {
+        schema: {
+          allOf: [
+            { $ref: '#/components/schemas/Problem' },
+            {
+              type: 'object',
+              properties: {
+                type: { enum: slugs.map(problemUrn) },
+                status: { const: Number(status) },
+              },
+            },
+          ],
+        },
+      };
+    }
+    if (fromGateway)
+      content['application/json'] = { schema: { $ref: '#/components/schemas/GatewayMessage' } };
+    const headers: Json = slugs.length ? { 'X-Request-Id': HEADERS['X-Request-Id'] } : {};
+    if (status === '429' || status === '503') headers['Retry-After'] = HEADERS['Retry-After'];
+    if (status === '401') headers['WWW-Authenticate'] = { $ref: '#/components/headers/WWW-Authenticate' };
+    responses[status] = { description: lines.join(' '), headers, content };
+  }
   const params = parameters(components, def, id);
   return {
     operationId: id,
@@ -163,7 +257,12 @@ function operation(components: Components, key: string, def: RouteDef): Json {
       ? {
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: components.add(def.body, 'input', `${id}_body`) } },
+            content: {
+              'application/json': {
+                schema: components.add(def.body, 'input', `${id}_body`),
+                ...(docs?.example === undefined ? {} : { example: docs.example }),
+              },
+            },
           },
         }
       : {}),
@@ -171,30 +270,82 @@ function operation(components: Components, key: string, def: RouteDef): Json {
   };
 }
 
-/** The document of a route table (keyed by entry file, as `functions/routes.ts`). Nothing is listed by hand. */
-export function openApiDocument(routes: Readonly<Record<string, RouteDef>>): Json {
+/** What the document says about a route beyond its shapes (functions/route-docs.ts). */
+export interface RouteDocs {
+  /** A request body that the route accepts as is. */
+  example?: unknown;
+  /** Problem types (slugs of PROBLEM_TYPES) this route can answer beyond the generic ones. */
+  problems?: readonly string[];
+}
+
+/**
+ * The document of a route table (keyed by entry file, as `functions/routes.ts`) and its docs (request
+ * examples, route-specific problem types). Nothing is listed by hand.
+ */
+export function openApiDocument(
+  routes: Readonly<Record<string, RouteDef>>,
+  docs: Readonly<Partial<Record<string, RouteDocs>>>,
+): Json {
   const entries = Object.entries(routes);
   const components = new Components();
   components.schemas.Problem = components.add(problemDetails, 'output', 'Problem');
+  components.schemas.GatewayMessage = {
+    type: 'object',
+    description: 'The body of an answer API Gateway gives itself, before any function runs.',
+    properties: { message: { type: 'string' } },
+    required: ['message'],
+  };
   const paths: Record<string, Record<string, Json>> = {};
   for (const [key, def] of entries) {
     paths[def.path] ??= {};
-    paths[def.path]![def.method.toLowerCase()] = operation(components, key, def);
+    paths[def.path]![def.method.toLowerCase()] = operation(components, key, def, docs[key]);
   }
-  const tags = [...new Set(entries.map(([, def]) => def.tag))].map((name) => ({ name }));
+  // Any JSON value: described without recursion, so generated client types stay finite.
+  if (components.schemas.JsonValue) {
+    components.schemas.JsonValue = {
+      description: 'Any JSON value (object, array, string, number, boolean, null).',
+    };
+  }
+  const tags = [...new Set(entries.map(([, def]) => def.tag))].map((name) => ({
+    name,
+    description: TAG_DESCRIPTIONS[name] ?? name,
+  }));
   return {
     openapi: '3.1.0',
     info: {
       title: 'Brand Cloud API',
       version: '0.1.0',
       description:
-        'Multi-tenant brand-marketing backend. Errors are RFC 9457 problem details; lists are keyset-paginated.',
+        'Multi-tenant brand-marketing backend. Errors are RFC 9457 problem details (`application/problem+json`); answers API Gateway gives itself keep its own `{ "message" }` shape. Lists are keyset-paginated.',
+      license: { name: 'Proprietary', url: 'https://example.com/brand-cloud/license' },
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    servers: [
+      {
+        url: '{origin}',
+        description: 'The API’s origin: the stack output ApiUrl, or http://localhost:3000 for `npm start`',
+        variables: { origin: { default: 'http://localhost:3000' } },
+      },
+    ],
     tags,
     paths,
     components: {
       schemas: components.schemas,
+      headers: {
+        'X-Request-Id': {
+          description:
+            'The request’s id (also `requestId` in problem details); quote it when reporting a problem.',
+          schema: { type: 'string' },
+        },
+        'Retry-After': {
+          description: 'Seconds to wait before retrying.',
+          schema: { type: 'integer', minimum: 0 },
+        },
+        'WWW-Authenticate': {
+          description: 'Why the token was refused (`Bearer error="invalid_token", error_description=…`).',
+          schema: { type: 'string' },
+        },
+      },
       securitySchemes: {
         bearerAuth: {
           type: 'http',

@@ -36,8 +36,17 @@ export interface ApiClient {
   createUser(label?: string): Promise<ApiUser>;
 }
 
+/** Sees every answer the client receives (the e2e contract check records them). */
+export type ResponseObserver = (
+  method: string,
+  urlPath: string,
+  status: number,
+  headers: Headers,
+  text: string,
+) => void;
+
 /** The HTTP client of the tests and the bench: JSON in and out against an API base URL (the local gateway). */
-export function apiClient(baseUrl: string): ApiClient {
+export function apiClient(baseUrl: string, observe?: ResponseObserver): ApiClient {
   const request: ApiClient['request'] = async (method, urlPath, options = {}) => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -53,6 +62,8 @@ export function apiClient(baseUrl: string): ApiClient {
       redirect: options.redirect ?? 'manual',
     });
     const text = await res.text();
+    // A followed redirect answered for another URL: only direct answers are observed.
+    if (!res.redirected) observe?.(method, urlPath, res.status, res.headers, text);
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '#local/stack';
 import { type ApiClient, type ApiResponse, type ApiUser, apiClient } from './api-client.ts';
+import { createContractChecker } from './contract.ts';
 
 export type TestUser = ApiUser;
 export type { ApiResponse };
@@ -15,9 +16,14 @@ export interface TestStack extends LocalStack {
   api: ApiClient['request'];
   /** Registers and signs in a fresh user through the API (the same path a frontend takes). */
   createUser(): Promise<TestUser>;
+  /**
+   * Responses `api` received that the OpenAPI document does not declare (status, media type or schema).
+   * `cleanup` fails when there are any: the contract test of every e2e run.
+   */
+  contractViolations: string[];
 }
 
-export type TestStackOptions = Pick<LocalStackOptions, 'autoConfirm' | 'onInvoke' | 'providers'>;
+export type TestStackOptions = Pick<LocalStackOptions, 'autoConfirm' | 'onInvoke' | 'providers' | 'webApp'>;
 
 export async function startTestStack(
   options: TestStackOptions = {},
@@ -31,7 +37,12 @@ export async function startTestStack(
     providers: 'sandbox',
     ...options,
   });
-  const client = apiClient(stack.url);
+  const contract = createContractChecker();
+  const contractViolations: string[] = [];
+  const client = apiClient(stack.url, (method, urlPath, status, headers, text) => {
+    const violation = contract.check(method, urlPath, status, headers.get('content-type'), text);
+    if (violation) contractViolations.push(violation);
+  });
   const api = client.request;
   const createUser = () => client.createUser();
   return {
@@ -39,9 +50,15 @@ export async function startTestStack(
     stateDir,
     api,
     createUser,
+    contractViolations,
     cleanup: async () => {
       await stack.stop();
       await rm(stateDir, { recursive: true, force: true });
+      if (contractViolations.length > 0) {
+        throw new Error(
+          `${contractViolations.length} response(s) outside the OpenAPI contract:\n${[...new Set(contractViolations)].join('\n')}`,
+        );
+      }
     },
   };
 }

@@ -1,14 +1,17 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handler } from '#functions/openapi/get';
+import { routeDocs } from '#functions/route-docs';
 import { routeEntries, routes } from '#functions/routes';
 import { httpApiEvent, lambdaContext } from '#local/lambda';
-import { openApiDocument } from '#shared/http/openapi';
+import { openApiDocument, PROBLEM_TYPES } from '#shared/http/openapi';
 import type { RouteDef } from '#shared/http/route';
+import { createContractChecker } from '../support/contract.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: walking an untyped JSON document
 type Doc = any;
-const doc: Doc = openApiDocument(routes);
+const doc: Doc = openApiDocument(routes, routeDocs);
 const entries = routeEntries() as Array<[string, RouteDef]>;
 
 function refs(value: unknown, out: string[] = []): string[] {
@@ -62,8 +65,9 @@ describe('OpenAPI document', () => {
     expect(text).not.toContain('"$schema"');
     expect(text).not.toContain('#/$defs/');
     for (const ref of refs(doc)) {
-      expect(ref).toMatch(/^#\/components\/schemas\//);
-      expect(doc.components.schemas[ref.split('/').at(-1)!], ref).toBeDefined();
+      const [, , section, name] = ref.split('/');
+      expect(ref).toMatch(/^#\/components\/(schemas|headers)\//);
+      expect(doc.components[section!][name!], ref).toBeDefined();
     }
   });
 
@@ -86,10 +90,96 @@ describe('OpenAPI document', () => {
     expect(list.responses['200'].content['application/json'].schema.properties.items.items).toEqual({
       $ref: '#/components/schemas/Competitor',
     });
-    expect(doc.paths['/competitors/{id}'].delete.responses['204']).toEqual({ description: 'No content' });
+    expect(doc.paths['/competitors/{id}'].delete.responses['204']).toEqual({
+      description: 'No content',
+      headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
+    });
     expect(doc.components.schemas.Problem.required).toEqual(
-      expect.arrayContaining(['type', 'title', 'status']),
+      expect.arrayContaining(['type', 'title', 'status', 'detail', 'requestId']),
     );
+  });
+
+  it('passes swagger-parser validation and has servers, a license and a description for every tag', async () => {
+    await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeDefined();
+    expect(doc.servers?.length).toBeGreaterThan(0);
+    expect(doc.info.license.name).toBeTruthy();
+    for (const tag of doc.tags) expect(tag.description, tag.name).toBeTruthy();
+  });
+
+  it.each(entries.filter(([, def]) => def.body))(
+    '%s has a request example its own schema accepts',
+    (key, def) => {
+      const example =
+        doc.paths[def.path][def.method.toLowerCase()].requestBody.content['application/json'].example;
+      expect(example, `add an example for ${key} in functions/route-docs.ts`).toBeDefined();
+      expect(def.body!.safeParse(example).error?.issues).toBeUndefined();
+    },
+  );
+
+  it('declares each status with its problem types, the gateway’s own answers and the headers', () => {
+    const keys = new Set(entries.map(([key]) => key));
+    for (const [key, docs] of Object.entries(routeDocs)) {
+      expect(keys.has(key as never), `route-docs names ${key}, which is not in the route table`).toBe(true);
+      for (const slug of docs?.problems ?? []) expect(PROBLEM_TYPES[slug], slug).toBeDefined();
+    }
+    const login = doc.paths['/auth/login'].post.responses;
+    expect(login['403'].content['application/problem+json'].schema.allOf[1].properties.type.enum).toEqual([
+      'urn:brand-cloud:problem:user-not-confirmed',
+      'urn:brand-cloud:problem:password-reset-required',
+      'urn:brand-cloud:problem:challenge-required',
+    ]);
+    const files = doc.paths['/cloud-storage/connections/{provider}/files'].get.responses;
+    expect(Object.keys(files)).toEqual(['200', '400', '401', '404', '409', '429', '500', '502', '503']);
+    expect(files['429'].headers['Retry-After']).toBeDefined();
+    expect(files['503'].headers['Retry-After']).toBeDefined();
+    expect(files['401'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/GatewayMessage',
+    });
+    expect(files['200'].headers['X-Request-Id']).toBeDefined();
+    for (const [, def] of entries) {
+      const op = doc.paths[def.path][def.method.toLowerCase()];
+      expect(op.responses.default, `${def.path}: no catch-all response`).toBeUndefined();
+      expect(op.responses['500']).toBeDefined();
+      expect(op.responses['429']).toBeDefined();
+    }
+  });
+
+  it('describes JsonValue without recursion (generated client types stay finite)', () => {
+    expect(refs(doc.components.schemas.JsonValue)).toEqual([]);
+  });
+
+  it('the contract checker refuses an undeclared status, media type or body and accepts a declared answer', () => {
+    const checker = createContractChecker(doc);
+    const problem = (slug: string, status: number) =>
+      JSON.stringify({
+        type: `urn:brand-cloud:problem:${slug}`,
+        title: 't',
+        status,
+        detail: 'd',
+        requestId: 'r',
+      });
+    const id = '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+    expect(checker.check('GET', '/health', 200, 'application/json', '{"status":"ok"}')).toBeUndefined();
+    expect(
+      checker.check('GET', `/competitors/${id}`, 404, 'application/problem+json', problem('not-found', 404)),
+    ).toBeUndefined();
+    expect(
+      checker.check('GET', `/competitors/${id}`, 409, 'application/problem+json', problem('conflict', 409)),
+    ).toMatch(/status not declared/);
+    expect(
+      checker.check('GET', `/competitors/${id}`, 404, 'application/problem+json', problem('conflict', 404)),
+    ).toMatch(/does not match/);
+    expect(checker.check('GET', '/health', 200, 'text/html', '<p>')).toMatch(/media type/);
+    expect(checker.check('GET', '/health', 200, 'application/json', '{"status":"fine"}')).toMatch(
+      /does not match/,
+    );
+    expect(
+      checker.check('GET', '/competitors', 401, 'application/json', '{"message":"Unauthorized"}'),
+    ).toBeUndefined();
+    expect(checker.check('DELETE', `/competitors/${id}`, 204, null, '')).toBeUndefined();
+    expect(
+      checker.check('GET', '/no-such-route', 404, 'application/json', '{"message":"Not Found"}'),
+    ).toBeUndefined();
   });
 
   it('includes a route added to the table later, without listing it anywhere else', () => {
@@ -105,7 +195,7 @@ describe('OpenAPI document', () => {
       status: 202,
       response: z.object({ spinning: z.boolean() }),
     };
-    const built: Doc = openApiDocument({ ...routes, 'widgets/spin': extra });
+    const built: Doc = openApiDocument({ ...routes, 'widgets/spin': extra }, routeDocs);
     const op = built.paths['/widgets/{widgetId}/spin'].post;
     expect(op.parameters).toEqual([
       expect.objectContaining({ name: 'widgetId', in: 'path', required: true }),

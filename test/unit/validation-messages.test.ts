@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { defineHandler } from '#functions/define-handler';
+import { routes } from '#functions/routes';
+
+/** Bad input is answered with plain, per-field words, never zod's default wording; no handler runs. */
+describe('validation messages', () => {
+  let ran = 0;
+  const handler = defineHandler(routes['competitors/create'], async () => {
+    ran++;
+    return {};
+  });
+  const call = async (body: unknown, query?: Record<string, string>) => {
+    const result = await handler(
+      {
+        version: '2.0',
+        routeKey: 'POST /competitors',
+        rawPath: '/competitors',
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        isBase64Encoded: false,
+        ...(query ? { queryStringParameters: query } : {}),
+        requestContext: {
+          requestId: 'r-1',
+          http: { method: 'POST', path: '/competitors' },
+          authorizer: {
+            jwt: { claims: { token_use: 'access', sub: '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f' } },
+          },
+        },
+      } as never,
+      { awsRequestId: 'r-1' } as never,
+    );
+    return { status: result.statusCode, body: JSON.parse(result.body!) };
+  };
+
+  it('names a missing field and states limits in words', async () => {
+    expect((await call({})).body.errors).toEqual([{ path: 'name', message: 'name is required' }]);
+    expect((await call({ name: 'x'.repeat(201) })).body.errors).toEqual([
+      { path: 'name', message: 'must be at most 200 characters' },
+    ]);
+    const many = await call({ name: 5, website: 'ftp://x', strengths: 'no', surprise: 1 });
+    expect(many.status).toBe(400);
+    expect(many.body.detail).toBe('The request body is invalid.');
+    expect(many.body.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'name', message: 'must be text' },
+        { path: 'strengths', message: 'must be a list' },
+        { path: 'surprise', message: 'Unknown field' },
+      ]),
+    );
+    for (const error of many.body.errors)
+      expect(error.message).not.toMatch(/Invalid input|expected|received/);
+    expect(ran).toBe(0);
+  });
+});
