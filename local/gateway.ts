@@ -106,7 +106,7 @@ export interface GatewayOptions {
   /** Extra routes for tests (e.g. a probe route); same shape as the route table. */
   extraRoutes?: Array<[string, RouteDef, LambdaHandler]>;
   onInvoke?: (routeKey: string) => void;
-  /** Non-API pages the local server also answers (the stand-in frontend dashboard of `npm start`). */
+  /** Non-API pages the local server also answers (the built web app of `npm start` and the browser tests). */
   pages?: Record<string, (url: URL, res: http.ServerResponse) => void>;
 }
 

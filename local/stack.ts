@@ -2,9 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { closePools } from '#shared/db/pool';
+import { buildWebApp } from '../web/build.ts';
 import { COGNITO_ACCESS_SCOPE, createLocalAuthorizer } from './authorizer.ts';
 import { type LocalCognito, startLocalCognito } from './cognito.ts';
-import { serveLocalDashboard } from './dashboard.ts';
 import { type BearerVerifier, createGateway, listen } from './gateway.ts';
 import { rememberedPort } from './ports.ts';
 import {
@@ -14,6 +14,7 @@ import {
   startEmbeddedPostgres,
 } from './postgres.ts';
 import { type Sandbox, startSandbox, trustSandboxCertificate } from './sandbox/index.ts';
+import { webAppPages } from './web.ts';
 
 export interface LocalStackOptions {
   /** Where embedded services keep their data (`.local/` for `npm start`, a temp dir in tests). */
@@ -37,6 +38,11 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** Told about every child process as soon as it runs (`npm start` records them to clean up orphans). */
   onChild?: (child: { name: 'postgres' | 'cognito-local'; pid: number; match: string }) => void;
+  /**
+   * Build the web app (web/) into the state directory and serve it at `/` on the gateway's origin, which
+   * becomes FRONTEND_URL (`npm start`, the browser tests). Ignored when FRONTEND_URL is set.
+   */
+  webApp?: boolean;
 }
 
 export interface LocalStack {
@@ -82,8 +88,13 @@ async function startParts(
   const db = await prepareDatabase(adminUrl, options.database ?? 'brand');
   process.env.APP_DATABASE_URL = db.appUrl;
   process.env.REFRESHER_DATABASE_URL = db.refresherUrl;
-  // Without a frontend, the gateway itself serves a stand-in /dashboard for the OAuth redirect (see below).
-  const localDashboard = !process.env.FRONTEND_URL;
+  // Without a separately served frontend, the gateway's own origin is the frontend (serving the built app
+  // when asked to).
+  const ownFrontend = !process.env.FRONTEND_URL;
+  const pages =
+    ownFrontend && options.webApp
+      ? await webAppPages(await buildWebApp(path.join(options.stateDir, 'web')))
+      : undefined;
   process.env.AWS_REGION ??= 'us-east-1';
 
   started.push(closePools);
@@ -128,18 +139,15 @@ async function startParts(
     process.env.DROPBOX_APP_SECRET = sandbox.clients.dropbox.clientSecret;
   }
 
-  let apiBase = '';
   const server = createGateway({
     verifyBearer,
     ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}),
-    ...(localDashboard
-      ? { pages: { '/dashboard': (url, res) => serveLocalDashboard(url, res, apiBase) } }
-      : {}),
+    ...(pages ? { pages } : {}),
   });
   const port = await listen(server, options.port);
-  apiBase = options.port === 0 ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
+  const apiBase = options.port === 0 ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
   process.env.OAUTH_REDIRECT_BASE_URL = apiBase;
-  if (localDashboard) process.env.FRONTEND_URL = apiBase;
+  if (ownFrontend) process.env.FRONTEND_URL = apiBase;
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -116,6 +116,7 @@ try {
     database: databaseName,
     providers: process.env.PROVIDERS === 'sandbox' ? 'sandbox' : 'real',
     persistSandbox: true,
+    webApp: true,
     onChild: (child) => {
       const signal = child.name === 'postgres' ? 'SIGINT' : 'SIGTERM';
       run.addChild({ ...child, signal });
@@ -153,6 +154,7 @@ await localEvents.ready;
 const banner = [
   '',
   `  brand-cloud API  ${stack.url.replace('127.0.0.1', 'localhost')}`,
+  `  Web app          ${process.env.FRONTEND_URL?.replace('127.0.0.1', 'localhost')}/`,
   `  PostgreSQL       ${localDb ? `${localDb}  (data in ${path.relative(process.cwd(), stateDir)}/postgres)` : 'DATABASE_URL'}`,
   `  Try              curl http://localhost:${stack.port}/health`,
   `  Cognito (local)  ${stack.cognito.endpoint}  pool ${stack.cognito.userPoolId}, client ${stack.cognito.clientId}`,
