@@ -703,7 +703,7 @@ export interface components {
         };
         CompetitorCreate: {
             description?: string | null;
-            /** @description Unique per user, case-insensitive. */
+            /** @description Unique per user, case-insensitive; stored in NFC without invisible or format characters, so names that look alike are the same name. */
             name: string;
             notes?: string | null;
             strengths?: string[];
@@ -712,7 +712,7 @@ export interface components {
         };
         CompetitorPatch: {
             description?: string | null;
-            /** @description Unique per user, case-insensitive. */
+            /** @description Unique per user, case-insensitive; stored in NFC without invisible or format characters, so names that look alike are the same name. */
             name?: string;
             notes?: string | null;
             strengths?: string[];
@@ -789,8 +789,6 @@ export interface components {
         GatewayMessage: {
             message: string;
         };
-        /** @description Any JSON value (object, array, string, number, boolean, null). */
-        JsonValue: unknown;
         Problem: {
             detail: string;
             errors?: {
@@ -829,7 +827,7 @@ export interface components {
             contentId?: string | null;
             /** @description Any JSON object, at most 16 KiB serialised. */
             metrics?: {
-                [key: string]: components["schemas"]["JsonValue"];
+                [key: string]: unknown;
             };
             /** Format: date-time */
             publishedAt: string;
@@ -844,7 +842,7 @@ export interface components {
             contentId?: string | null;
             /** @description Any JSON object, at most 16 KiB serialised. */
             metrics?: {
-                [key: string]: components["schemas"]["JsonValue"];
+                [key: string]: unknown;
             };
             /** Format: date-time */
             publishedAt?: string;
