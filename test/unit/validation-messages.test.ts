@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineHandler } from '#functions/define-handler';
 import { routes } from '#functions/routes';
+import { httpApiEvent, jsonBody, lambdaContext } from '#local/lambda';
 
 /** Bad input is answered with plain, per-field words, never zod's default wording; no handler runs. */
 describe('validation messages', () => {
@@ -9,26 +10,15 @@ describe('validation messages', () => {
     ran++;
     return {};
   });
-  const call = async (body: unknown, query?: Record<string, string>) => {
+  const call = async (body: unknown) => {
     const result = await handler(
-      {
-        version: '2.0',
-        routeKey: 'POST /competitors',
-        rawPath: '/competitors',
-        rawQueryString: '',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        isBase64Encoded: false,
-        ...(query ? { queryStringParameters: query } : {}),
-        requestContext: {
-          requestId: 'r-1',
-          http: { method: 'POST', path: '/competitors' },
-          authorizer: {
-            jwt: { claims: { token_use: 'access', sub: '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f' } },
-          },
-        },
-      } as never,
-      { awsRequestId: 'r-1' } as never,
+      httpApiEvent({
+        method: 'POST',
+        routePath: '/competitors',
+        ...jsonBody(body),
+        claims: { token_use: 'access', sub: '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f' },
+      }),
+      lambdaContext({ functionName: 'competitors/create', timeoutSeconds: 10 }),
     );
     return { status: result.statusCode, body: JSON.parse(result.body!) };
   };
