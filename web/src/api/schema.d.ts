@@ -665,13 +665,19 @@ export interface components {
             accountEmail: string | null;
             accountId: string;
             connectedAt: string;
+            health: components["schemas"]["ConnectionHealth"];
+            /**
+             * Format: uuid
+             * @description Stable across reconnects.
+             */
+            id: string;
             lastError: string | null;
             lastRefreshedAt: string | null;
             /** @enum {string} */
             provider: "google_drive" | "onedrive" | "dropbox";
             scopes: string[];
             /** @enum {string} */
-            status: "active" | "needs_reauth";
+            status: "active" | "needs_reauth" | "needs_admin_consent";
         };
         CloudFile: {
             id: string;
@@ -718,6 +724,22 @@ export interface components {
             strengths?: string[];
             weaknesses?: string[];
             website?: string | null;
+        };
+        ConnectionHealth: {
+            consecutiveFailures: number;
+            lastFailureAt: string | null;
+            lastSuccessAt: string | null;
+            /** @description When the next refresh attempt may run after a failure. */
+            nextAttemptAt: string | null;
+            /** @description Why the connection is failing (a code, never provider text); null while healthy. */
+            reason: ("invalid_grant" | "consent_revoked" | "admin_consent_required" | "conditional_access" | "scopes_missing" | "provider_unavailable" | "rate_limited" | "account_mismatch") | null;
+            /** @description When the connection entered its current health state. */
+            since: string;
+            warnings: {
+                /** @enum {string} */
+                code: "testing_mode_expiry" | "idle_expiry";
+                message: string;
+            }[];
         };
         Content: {
             body: string;
