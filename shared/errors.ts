@@ -13,6 +13,8 @@ export interface ProblemOptions {
   detail?: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
+  /** RFC 9457 extension members (codes only, never provider text), e.g. `{ reason: 'account_mismatch' }`. */
+  extensions?: Record<string, string>;
   cause?: unknown;
 }
 
@@ -23,6 +25,7 @@ export class HttpProblem extends Error {
   readonly detail: string;
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
+  readonly extensions: Record<string, string>;
 
   constructor(status: number, slug: string, title: string, options: ProblemOptions = {}) {
     super(options.detail ?? title, options.cause === undefined ? undefined : { cause: options.cause });
@@ -33,6 +36,7 @@ export class HttpProblem extends Error {
     this.detail = options.detail ?? title;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
 }
 

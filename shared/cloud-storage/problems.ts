@@ -2,7 +2,7 @@ import {
   BadGateway,
   BadRequest,
   Conflict,
-  type HttpProblem,
+  HttpProblem,
   NotFound,
   PayloadTooLarge,
   ServiceUnavailable,
@@ -34,6 +34,17 @@ export const reauthRequired = (provider: Provider) =>
     `The ${PROVIDER_NAMES[provider]} connection has to be authorised again: reconnect it to continue.`,
     'reauth-required',
   );
+
+/**
+ * A re-consent returned a different provider account than the one connected, without a refresh token of its
+ * own: the previous account's refresh token cannot be carried over (files would come from the old account
+ * while the connection shows the new one), so nothing changes.
+ */
+export const accountMismatch = (provider: Provider) =>
+  new HttpProblem(409, 'account-mismatch', 'Conflict', {
+    detail: `The ${PROVIDER_NAMES[provider]} account you authorised is not the connected one. Disconnect first to switch accounts.`,
+    extensions: { reason: 'account_mismatch' },
+  });
 
 export const providerNotConfigured = (provider: Provider) =>
   new ServiceUnavailable(

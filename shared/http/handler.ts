@@ -202,6 +202,7 @@ export function problemResponse(problem: HttpProblem, requestId: string): HttpRe
       detail: problem.detail,
       requestId,
       ...(problem.errors ? { errors: problem.errors } : {}),
+      ...problem.extensions,
     }),
   };
 }

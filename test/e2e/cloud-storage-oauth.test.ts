@@ -309,7 +309,8 @@ describe('OAuth connections (sandbox providers)', () => {
         ),
         meta: {
           scopes: ['https://www.googleapis.com/auth/drive.readonly'],
-          providerUserId: 'g-1',
+          // The same account as the first consent: only then may its refresh token be carried over.
+          providerUserId: s.sandbox!.control.account('google_drive').id,
           providerEmail: null,
           tokenExpiresAt: null,
         },
@@ -330,5 +331,79 @@ describe('OAuth connections (sandbox providers)', () => {
     expect(tokens.refreshToken).toBeTruthy();
     expect(tokens.refreshToken!.startsWith('1//0sbx')).toBe(true);
     expect(s.sandbox!.control.tokenStatus('google_drive', tokens.refreshToken!)).toBe('active');
+  });
+
+  it('re-consent as another provider account never keeps the previous refresh token (409 account_mismatch)', async () => {
+    const s = stack();
+    const user = await s.createUser();
+    const { callbackUrl } = await authorize(s, user, 'google_drive');
+    const ticket = (await followCallback(s, callbackUrl)).searchParams.get('ticket')!;
+    const first = await s.api<{ accountId: string }>(
+      'POST',
+      '/cloud-storage/connections/google_drive/confirm',
+      {
+        token: user.accessToken,
+        body: { ticket },
+      },
+    );
+    expect(first.status).toBe(200);
+    const before = await storedRows(s, user.userId);
+
+    const park = async (ticketText: string, withRefreshToken: boolean) => {
+      const issued = s.sandbox!.control.issueTokens('google_drive', { refreshToken: withRefreshToken });
+      await withTenant(user.userId, async (tx) =>
+        insertPendingConnection(tx, {
+          userId: user.userId,
+          provider: 'google_drive',
+          ticketHash: await sha256(ticketText),
+          sealed: await tokenVault.seal(
+            {
+              accessToken: issued.accessToken,
+              ...(issued.refreshToken ? { refreshToken: issued.refreshToken } : {}),
+            },
+            { userId: user.userId, provider: 'google_drive' },
+          ),
+          meta: {
+            scopes: ['https://www.googleapis.com/auth/drive.readonly'],
+            providerUserId: `${first.body.accountId}-other`,
+            providerEmail: 'other@example.test',
+            tokenExpiresAt: null,
+          },
+          expiresAt: new Date(Date.now() + 60_000),
+        }),
+      );
+      return issued;
+    };
+
+    // Another account, and no refresh token of its own: refused, nothing changes.
+    await park('M'.repeat(43), false);
+    const mismatch = await s.api<{ type: string; reason: string }>(
+      'POST',
+      '/cloud-storage/connections/google_drive/confirm',
+      { token: user.accessToken, body: { ticket: 'M'.repeat(43) } },
+    );
+    expect(mismatch.status).toBe(409);
+    expect(mismatch.body.type).toMatch(/account-mismatch$/);
+    expect(mismatch.body.reason).toBe('account_mismatch');
+    expect(await storedRows(s, user.userId)).toEqual(before);
+
+    // Another account with its own refresh token: stored as that account, with its own token only.
+    const issued = await park('N'.repeat(43), true);
+    const switched = await s.api<{ accountId: string }>(
+      'POST',
+      '/cloud-storage/connections/google_drive/confirm',
+      {
+        token: user.accessToken,
+        body: { ticket: 'N'.repeat(43) },
+      },
+    );
+    expect(switched.status).toBe(200);
+    expect(switched.body.accountId).toBe(`${first.body.accountId}-other`);
+    const row = (await storedRows(s, user.userId)).tokens[0];
+    const tokens = await tokenVault.open(
+      { ciphertext: row.tokens_ciphertext, keyVersion: row.key_version },
+      { userId: user.userId, provider: 'google_drive' },
+    );
+    expect(tokens.refreshToken).toBe(issued.refreshToken);
   });
 });

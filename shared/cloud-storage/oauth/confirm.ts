@@ -7,6 +7,7 @@ import type { Provider } from '#shared/providers/types';
 import { tokenVault } from '#shared/vault/token-vault';
 import { claimPendingConnection, findConnection, upsertConnection } from '../connection-store.ts';
 import { toCloudConnection } from '../connections.ts';
+import { accountMismatch } from '../problems.ts';
 import { revokeQuietly } from '../revocation.ts';
 import type { CloudConnection } from '../schemas.ts';
 import { sha256 } from './one-time.ts';
@@ -48,8 +49,13 @@ export async function confirmConnection(
     const previous = await findConnection(tx, userId, provider, { forUpdate: true });
     const fresh = await tokenVault.open(sealed, { userId, provider });
     if (previous) {
-      // Re-consent without a refresh token (Google omits it unless prompt=consent) keeps the previous one.
+      // Re-consent without a refresh token (Google omits it unless prompt=consent) keeps the previous one, but
+      // only for the same provider account: another account's grant must never ride on the old token.
       if (!fresh.refreshToken) {
+        if (previous.provider_user_id !== pending.provider_user_id) {
+          await revokeQuietly(provider, fresh);
+          throw accountMismatch(provider);
+        }
         const old = await tokenVault.open(previous.sealed, { userId, provider });
         if (old.refreshToken)
           sealed = await tokenVault.seal({ ...fresh, refreshToken: old.refreshToken }, { userId, provider });
