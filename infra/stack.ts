@@ -115,6 +115,7 @@ export class BrandStack extends Stack {
       auth: this.auth,
       frontendUrl: stage.frontendUrl,
       throttle: stage.throttle,
+      publicRouteThrottle: stage.publicRouteThrottle,
       logRetention: stage.logRetention,
     });
 

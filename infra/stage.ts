@@ -25,6 +25,12 @@ export interface StageConfig {
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Subscribed to the alarm topic (`-c alarmEmail=ops@example.com`); without it, subscribe after deploy. */
   readonly alarmEmail?: string;
+  /**
+   * Per-route throttling of the public routes that reach an outside system (sign-up, sign-in, confirm, token
+   * refresh at Cognito; the OAuth callback at the providers): far below the stage's, since nobody is signed in
+   * there to be limited per user.
+   */
+  readonly publicRouteThrottle: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 const DEV_FRONTEND_URL = 'http://localhost:5173';
@@ -85,6 +91,7 @@ export function stageConfig(
       statefulRemovalPolicy: RemovalPolicy.RETAIN,
       logRetention: RetentionDays.THREE_MONTHS,
       throttle: { rateLimit: 500, burstLimit: 1000 },
+      publicRouteThrottle: { rateLimit: 25, burstLimit: 50 },
     };
   }
   return {
@@ -103,5 +110,6 @@ export function stageConfig(
     statefulRemovalPolicy: RemovalPolicy.DESTROY,
     logRetention: RetentionDays.TWO_WEEKS,
     throttle: { rateLimit: 50, burstLimit: 100 },
+    publicRouteThrottle: { rateLimit: 5, burstLimit: 10 },
   };
 }

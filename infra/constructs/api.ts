@@ -14,6 +14,8 @@ export interface ApiProps {
   /** The only CORS origin. */
   readonly frontendUrl: string;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Stage route settings for every public route that reaches an outside system (Cognito, providers). */
+  readonly publicRouteThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -65,6 +67,12 @@ export class Api extends Construct {
    */
   public readonly url: string;
   private readonly authorizer: HttpUserPoolAuthorizer;
+  private readonly publicRouteThrottle: ApiProps['publicRouteThrottle'];
+  /** CloudFormation's RouteSettings map (a JSON property: CDK passes its keys through as written). */
+  private readonly routeSettings: Record<
+    string,
+    { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+  > = {};
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -105,6 +113,9 @@ export class Api extends Construct {
       },
     });
     this.url = this.httpApi.apiEndpoint;
+    this.publicRouteThrottle = props.publicRouteThrottle;
+    // Filled by addRoute; CloudFormation reads the map when the template is synthesized.
+    (this.stage.node.defaultChild as apigw.CfnStage).routeSettings = this.routeSettings;
 
     this.authorizer = new HttpUserPoolAuthorizer('CognitoAccessToken', props.auth.userPool, {
       userPoolClients: [props.auth.client],
@@ -113,7 +124,11 @@ export class Api extends Construct {
   }
 
   /** Adds the route of one route-table entry, integrated with the function built from the same entry. */
-  public addRoute(id: string, route: Pick<RouteDef, 'method' | 'path' | 'auth'>, fn: lambda.IFunction) {
+  public addRoute(
+    id: string,
+    route: Pick<RouteDef, 'method' | 'path' | 'auth' | 'capabilities'>,
+    fn: lambda.IFunction,
+  ) {
     const isJwt = route.auth === 'jwt';
     const httpRoute = new apigw.HttpRoute(this, id, {
       httpApi: this.httpApi,
@@ -124,6 +139,15 @@ export class Api extends Construct {
       authorizer: isJwt ? this.authorizer : new apigw.HttpNoneAuthorizer(),
       authorizationScopes: isJwt ? [...API_AUTHORIZATION_SCOPES] : undefined,
     });
+    const reachesOutside = route.capabilities.some((c) => c.startsWith('cognito') || c === 'providers');
+    if (!isJwt && reachesOutside) {
+      // Per-route throttling in the stage: the route must exist before the stage names it.
+      this.routeSettings[`${route.method} ${route.path}`] = {
+        ThrottlingRateLimit: this.publicRouteThrottle.rateLimit,
+        ThrottlingBurstLimit: this.publicRouteThrottle.burstLimit,
+      };
+      this.stage.node.addDependency(httpRoute);
+    }
     if (!isJwt) {
       Validations.of(httpRoute).acknowledge({
         id: 'AwsSolutions-APIG4',

@@ -2,6 +2,7 @@ import { recordAudit } from '#shared/audit';
 import { withTenant } from '#shared/db/tenant';
 import { BadRequest } from '#shared/errors';
 import { isValidItemId } from '#shared/providers/file-content';
+import { consumeRateLimit } from '#shared/rate-limit';
 import {
   type BrandVoiceAsset,
   brandVoiceAssetCreate,
@@ -35,6 +36,7 @@ export async function importBrandVoiceAsset(
   options: SessionOptions,
 ): Promise<BrandVoiceAsset> {
   if (!isValidItemId(body.provider, body.fileId)) throw invalidId('fileId');
+  await consumeRateLimit(userId, 'import');
   const read = await withProviderSession(
     userId,
     body.provider,

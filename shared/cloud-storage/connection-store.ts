@@ -89,6 +89,9 @@ const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-
 
 // ---- OAuth attempts ------------------------------------------------------------------------------------
 
+/** Live (unexpired) authorization attempts a user may hold per provider; starting another drops the oldest. */
+export const MAX_LIVE_ATTEMPTS = 5;
+
 export async function insertOAuthState(
   tx: Tx,
   row: {
@@ -100,10 +103,23 @@ export async function insertOAuthState(
     expiresAt: Date;
   },
 ): Promise<void> {
-  // One statement: the user's stale attempts go (the table never grows with abandoned flows), the new attempt
-  // is stored and audited.
+  // Concurrent starts of the same user and provider queue here, so the cap below holds under a burst too (a
+  // statement's snapshot is taken when it starts, so the lock must be a statement of its own).
+  await tx.query("select pg_advisory_xact_lock(hashtextextended('oauth_states:' || $1 || ':' || $2, 0))", [
+    row.userId,
+    row.provider,
+  ]);
+  // One statement: the user's stale attempts go (the table never grows with abandoned flows), so do live ones
+  // beyond the newest MAX_LIVE_ATTEMPTS - 1 for this provider (at most MAX_LIVE_ATTEMPTS with the new one), and
+  // the new attempt is stored and audited.
   await tx.query(
-    `with gone as (delete from oauth_states where user_id = $1 and expires_at <= now()),
+    `with gone as (
+       delete from oauth_states s
+        where s.user_id = $1
+          and (s.expires_at <= now()
+               or s.state_hash in (select o.state_hash from oauth_states o
+                                    where o.user_id = $1 and o.provider = $3 and o.expires_at > now()
+                                    order by o.created_at desc, o.state_hash desc offset ${MAX_LIVE_ATTEMPTS - 1}))),
           attempt as (
             insert into oauth_states (state_hash, user_id, provider, code_verifier, redirect_uri, expires_at)
             values ($2, $1, $3, $4, $5, $6) returning provider)

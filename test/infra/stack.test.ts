@@ -496,6 +496,52 @@ describe('API stage', () => {
     );
   });
 
+  it('throttles each public route that reaches Cognito or a provider in the stage, far below the stage', () => {
+    for (const [synth, name] of [
+      [dev, 'dev'],
+      [prod, 'prod'],
+    ] as const) {
+      const [stageId, stage] = resourcesOfType(synth.json, 'AWS::ApiGatewayV2::Stage')[0]!;
+      const expected = routes
+        .filter(
+          ([, def]) =>
+            def.auth === 'public' &&
+            (def.capabilities as readonly string[]).some((c) => c.startsWith('cognito') || c === 'providers'),
+        )
+        .map(([, def]) => `${def.method} ${def.path}`)
+        .sort();
+      expect(expected).toEqual(
+        expect.arrayContaining([
+          'POST /auth/register',
+          'POST /auth/login',
+          'POST /auth/confirm',
+          'POST /auth/refresh',
+        ]),
+      );
+      const settings = stage.Properties.RouteSettings as Record<
+        string,
+        { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+      >;
+      expect(Object.keys(settings).sort(), name).toEqual(expected);
+      const stageDefault = stage.Properties.DefaultRouteSettings;
+      for (const routeKey of expected) {
+        expect(settings[routeKey]!.ThrottlingRateLimit).toBeLessThanOrEqual(
+          stageDefault.ThrottlingRateLimit / 10,
+        );
+        expect(settings[routeKey]!.ThrottlingBurstLimit).toBeLessThanOrEqual(
+          stageDefault.ThrottlingBurstLimit / 10,
+        );
+      }
+      // The stage may name a route only once it exists.
+      const dependsOn = new Set(synth.json.Resources[stageId].DependsOn as string[]);
+      const routeIds = resourcesOfType(synth.json, 'AWS::ApiGatewayV2::Route')
+        .filter(([, r]) => expected.includes(r.Properties.RouteKey))
+        .map(([id]) => id);
+      expect(routeIds).toHaveLength(expected.length);
+      for (const id of routeIds) expect(dependsOn.has(id), id).toBe(true);
+    }
+  });
+
   it('gives the OAuth functions the API URL without a dependency cycle', () => {
     const [apiId] = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Api')[0]!;
     const oauthRoutes = routes.filter(([, d]) => (d.capabilities as readonly string[]).includes('providers'));

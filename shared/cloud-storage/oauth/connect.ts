@@ -1,6 +1,7 @@
 import { withTenant } from '#shared/db/tenant';
 import { clientCredentials, OAUTH_SETTINGS, providerEndpoints, redirectUri } from '#shared/providers/config';
 import type { Provider } from '#shared/providers/types';
+import { consumeRateLimit } from '#shared/rate-limit';
 import { holdsRefreshToken, insertOAuthState } from '../connection-store.ts';
 import { providerNotConfigured } from '../problems.ts';
 import { base64url, OAUTH_TTL_MS, randomToken, sha256 } from './one-time.ts';
@@ -15,6 +16,7 @@ export async function startConnect(
 ): Promise<{ authorizationUrl: string; expiresAt: string }> {
   const credentials = await clientCredentials(provider);
   if (!credentials) throw providerNotConfigured(provider);
+  await consumeRateLimit(userId, 'connect');
   const state = randomToken();
   const codeVerifier = randomToken();
   const codeChallenge = base64url(await sha256(codeVerifier));
