@@ -60,6 +60,13 @@ export const jobs = {
     scheduleRateMinutes: 1,
     alarmOnMetrics: { namespace: 'BrandCloud', service: 'webhooks', names: ['WebhooksDeadLettered'] },
   },
+  'documents/sweep-uploads': {
+    summary: 'Marks uploads never completed within an hour as failed: upload_expired',
+    capabilities: ['refresher-db'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    scheduleRateMinutes: 15,
+  },
   'migrate/handler': {
     summary: 'Applies migrations/ as the owner role and sets the runtime roles passwords',
     capabilities: ['migrations'],

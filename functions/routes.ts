@@ -13,6 +13,7 @@ import { cloudFileRoutes } from './route-table/cloud-files.ts';
 import { cloudStorageRoutes } from './route-table/cloud-storage.ts';
 import { collectionRoutes } from './route-table/collections.ts';
 import { docsRoutes } from './route-table/docs.ts';
+import { documentRoutes } from './route-table/documents.ts';
 import { eventRoutes } from './route-table/events.ts';
 import { metaRoutes } from './route-table/meta.ts';
 
@@ -23,6 +24,7 @@ export const routes = {
   ...cloudFileRoutes,
   ...docsRoutes,
   ...brandRoutes,
+  ...documentRoutes,
   ...collectionRoutes,
   ...auditRoutes,
   ...eventRoutes,

@@ -13,6 +13,8 @@ import {
   prepareDatabase,
   startEmbeddedPostgres,
 } from './postgres.ts';
+import { createLocalQueue, type LocalQueue } from './s3/queue.ts';
+import { type LocalS3, startLocalS3 } from './s3/server.ts';
 import { type Sandbox, startSandbox, trustSandboxCertificate } from './sandbox/index.ts';
 import { webAppPages } from './web.ts';
 
@@ -52,6 +54,8 @@ export interface LocalStack {
   postgres?: EmbeddedCluster;
   cognito: LocalCognito;
   sandbox?: Sandbox;
+  /** The document store (s3rver behind the presigned-POST check) and the worker queue that drains it. */
+  documents: { s3: LocalS3; queue: LocalQueue };
   server: http.Server;
   stop: () => Promise<void>;
 }
@@ -148,6 +152,24 @@ async function startParts(
   const apiBase = options.port === 0 ? `http://127.0.0.1:${port}` : `http://localhost:${port}`;
   process.env.OAUTH_REDIRECT_BASE_URL = apiBase;
   if (ownFrontend) process.env.FRONTEND_URL = apiBase;
+  // The document store: S3 stand-in on loopback; object-created events go to the worker handler in-process.
+  const documentsS3 = await startLocalS3({
+    directory: path.join(options.stateDir, 's3'),
+    bucket: 'brand-documents-local',
+    allowedOrigins: [...new Set([process.env.FRONTEND_URL, apiBase, `http://127.0.0.1:${port}`])].filter(
+      (o): o is string => Boolean(o),
+    ),
+  });
+  process.env.DOCUMENTS_BUCKET = documentsS3.bucket;
+  process.env.DOCUMENTS_S3_ENDPOINT = documentsS3.endpoint;
+  process.env.DOCUMENTS_S3_ACCESS_KEY_ID = documentsS3.credentials.accessKeyId;
+  process.env.DOCUMENTS_S3_SECRET_ACCESS_KEY = documentsS3.credentials.secretAccessKey;
+  const documentsQueue = createLocalQueue({
+    loadHandler: async () => (await import('#functions/documents/worker')).handler,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  documentsS3.onObjectCreated((event) => documentsQueue.send(event));
+
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -155,12 +177,15 @@ async function startParts(
     ...(postgres ? { postgres } : {}),
     cognito,
     ...(sandbox ? { sandbox } : {}),
+    documents: { s3: documentsS3, queue: documentsQueue },
     server,
     stop: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await documentsQueue.idle();
+      await documentsS3.stop();
       await closePools();
       await cognito.stop();
       await sandbox?.stop();

@@ -158,6 +158,7 @@ const banner = [
   `  PostgreSQL       ${localDb ? `${localDb}  (data in ${path.relative(process.cwd(), stateDir)}/postgres)` : 'DATABASE_URL'}`,
   `  Try              curl http://localhost:${stack.port}/health`,
   `  Cognito (local)  ${stack.cognito.endpoint}  pool ${stack.cognito.userPoolId}, client ${stack.cognito.clientId}`,
+  `  Documents (S3)   ${stack.documents.s3.endpoint}/${stack.documents.s3.bucket}  (s3rver + presigned-POST check, data in ${path.relative(process.cwd(), stateDir)}/s3)`,
   `  Providers        ${stack.sandbox ? `sandbox (loopback fakes at ${stack.sandbox.origin})` : 'real (set GOOGLE_/MICROSOFT_/DROPBOX_ credentials, or PROVIDERS=sandbox)'}`,
   `  Token refresh    every ${Math.round(refreshEveryMs / 60000)} min (as the EventBridge schedule does in AWS)`,
   `  Events           GET /events; ${localEvents.webhookUrl ? `webhooks to ${localEvents.webhookUrl} (secret in ${path.relative(process.cwd(), stateDir)}/webhook-secret)` : 'set WEBHOOK_URL to receive signed webhooks'}`,
@@ -174,6 +175,8 @@ refreshTimer = setInterval(async () => {
   refreshing = true;
   try {
     await invokeJob('token-refresh/handler');
+    // The upload sweep's schedule (every 15 minutes in AWS), in the same local timer.
+    await invokeJob('documents/sweep-uploads');
   } catch (error) {
     console.error('Scheduled refresh failed:', (error as Error).message);
   } finally {

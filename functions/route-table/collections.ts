@@ -4,6 +4,7 @@ import {
   brandVoiceAssetCreate,
   brandVoiceAssetListQuery,
   brandVoiceAssetPatch,
+  MAX_BRAND_VOICE_BODY_BYTES,
 } from '#shared/resources/brand-voice-assets/schemas';
 import {
   competitor,
@@ -32,6 +33,18 @@ import {
 
 import { collection } from './collection.ts';
 
+const brandVoiceRoutes = collection('brand-voice-assets', {
+  path: '/brand-voice-assets',
+  tag: 'brand-voice',
+  plural: 'brand voice assets',
+  one: 'a brand voice asset',
+  resource: 'brand_voice_asset',
+  item: brandVoiceAsset,
+  create: brandVoiceAssetCreate,
+  patch: brandVoiceAssetPatch,
+  listQuery: brandVoiceAssetListQuery,
+});
+
 /** Each collection: list, create, get, patch, delete, declared once (./collection.ts). */
 export const collectionRoutes = {
   ...collection('competitors', {
@@ -45,17 +58,13 @@ export const collectionRoutes = {
     patch: competitorPatch,
     listQuery: competitorListQuery,
   }),
-  ...collection('brand-voice-assets', {
-    path: '/brand-voice-assets',
-    tag: 'brand-voice',
-    plural: 'brand voice assets',
-    one: 'a brand voice asset',
-    resource: 'brand_voice_asset',
-    item: brandVoiceAsset,
-    create: brandVoiceAssetCreate,
-    patch: brandVoiceAssetPatch,
-    listQuery: brandVoiceAssetListQuery,
-  }),
+  ...brandVoiceRoutes,
+  // Pasted text of up to 5 MiB: the body may be 5.5 MiB (files come through uploads and imports).
+  'brand-voice-assets/create': {
+    ...brandVoiceRoutes['brand-voice-assets/create'],
+    summary: 'Create a brand voice asset from pasted text (≤ 5 MiB); files come through uploads and imports',
+    maxBodyBytes: MAX_BRAND_VOICE_BODY_BYTES,
+  },
   ...collection('content', {
     path: '/content',
     tag: 'content',

@@ -1,5 +1,6 @@
 import { recordAudit } from '#shared/audit';
 import { withTenant } from '#shared/db/tenant';
+import { countWords } from '#shared/documents/words';
 import { BadRequest } from '#shared/errors';
 import { isValidItemId } from '#shared/providers/file-content';
 import { consumeRateLimit } from '#shared/rate-limit';
@@ -8,7 +9,7 @@ import {
   brandVoiceAssetCreate,
   MAX_BRAND_VOICE_CONTENT_BYTES,
 } from '#shared/resources/brand-voice-assets/schemas';
-import { insertBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
+import { insertBrandVoiceRow, toBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 import type { BrandVoiceImportBody } from './file-schemas.ts';
 import { fileProblem, invalidId } from './problems.ts';
 import { type SessionOptions, withProviderSession } from './provider-session.ts';
@@ -49,9 +50,6 @@ export async function importBrandVoiceAsset(
     title: body.title ?? clip(name || 'Untitled', 300),
     category: body.category,
     content: read.text,
-    fileName: name ? clip(name, 500) : null,
-    mimeType: read.mimeType ? clip(read.mimeType, 255) : null,
-    sourceFileId: body.fileId,
   });
   if (!input.success) {
     // Only reachable through content the text checks let pass but the column refuses.
@@ -60,7 +58,22 @@ export async function importBrandVoiceAsset(
     ]);
   }
   return withTenant(userId, async (tx) => {
-    const asset = await insertBrandVoiceAsset(tx, userId, input.data, body.provider);
+    const asset = toBrandVoiceAsset(
+      await insertBrandVoiceRow(
+        tx,
+        userId,
+        {
+          ...input.data,
+          fileName: name ? clip(name, 500) : null,
+          mimeType: read.mimeType ? clip(read.mimeType, 255) : null,
+          sourceFileId: body.fileId,
+          source: body.provider,
+          status: 'ready',
+          wordCount: countWords(input.data.content),
+        },
+        { source: body.provider },
+      ),
+    );
     await recordAudit(tx, {
       action: 'brand_voice_asset.imported',
       resourceType: 'brand_voice_asset',

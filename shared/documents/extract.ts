@@ -1,6 +1,10 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { DocumentFailure } from './failure.ts';
 import { DOCUMENT_LIMITS, type DocumentLimits } from './limits.ts';
+import { countWords } from './words.ts';
+
+export { countWords } from './words.ts';
+
 import { findEntry, inflateEntry, readZipDirectory, verifyZip, type ZipEntry } from './zip.ts';
 
 /**
@@ -38,19 +42,6 @@ const extensionOf = (name: string | null | undefined): string =>
   /\.([A-Za-z0-9]{1,10})$/.exec(name ?? '')?.[1]?.toLowerCase() ?? '';
 
 const baseType = (type: string | null | undefined): string => type?.split(';')[0]?.trim().toLowerCase() ?? '';
-
-export function countWords(text: string): number {
-  let count = 0;
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const space =
-      c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0x2028 || c === 0x2029 || c === 0x3000;
-    if (!space && !inWord) count++;
-    inWord = !space;
-  }
-  return count;
-}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

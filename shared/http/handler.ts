@@ -153,7 +153,10 @@ const parseInput = (route: RouteDef): Middleware => ({
       if (hasBody && !JSON_MEDIA_TYPE.test(header(event, 'content-type') ?? ''))
         throw new UnsupportedMediaType();
       const bytes = Buffer.byteLength(raw, event.isBase64Encoded ? 'base64' : 'utf8');
-      if (bytes > MAX_BODY_BYTES) throw new PayloadTooLarge();
+      if (bytes > (route.maxBodyBytes ?? MAX_BODY_BYTES))
+        throw new PayloadTooLarge(
+          route.maxBodyBytes ? `The request body exceeds ${route.maxBodyBytes / 1048576} MiB.` : undefined,
+        );
       let json: unknown;
       if (hasBody) {
         const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;

@@ -14,7 +14,10 @@ export type Capability =
   | 'cognito' // Cognito user-pool API calls (sign-up, sign-in, delete user)
   | 'cognito-undo-signup' // AdminDeleteUser on the pool: undo a sign-up whose user row could not be written
   | 'vault' // KMS data keys for the token vault (with the encryption-context condition)
-  | 'providers'; // provider client credentials in Secrets Manager + outbound internet
+  | 'providers' // provider client credentials in Secrets Manager + outbound internet
+  | 'documents-upload' // presign POSTs of new objects under users/* in the document store
+  | 'documents-read' // presign GETs of objects under users/* in the document store
+  | 'documents-delete'; // list and delete objects under users/* (account deletion)
 
 export interface RouteDef {
   method: HttpMethod;
@@ -42,4 +45,6 @@ export interface RouteDef {
   resource?: string;
   timeoutSeconds?: number;
   memoryMb?: number;
+  /** Largest request body (default 2 MiB; Lambda caps a request at 6 MB). */
+  maxBodyBytes?: number;
 }

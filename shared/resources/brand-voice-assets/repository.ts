@@ -1,16 +1,43 @@
 import { defineCollection } from '#shared/db/collection';
-import type { BrandVoiceAsset } from './schemas.ts';
 
 export type BrandVoiceColumn =
   | 'title'
   | 'category'
   | 'content'
+  | 'status'
+  | 'failureCode'
   | 'fileName'
   | 'mimeType'
+  | 'fileSize'
+  | 'fileSha256'
+  | 'filePages'
+  | 'wordCount'
   | 'source'
-  | 'sourceFileId';
+  | 'sourceFileId'
+  | 'sourceRevision';
 
-export const brandVoiceAssetsTable = defineCollection<BrandVoiceColumn, BrandVoiceAsset>({
+/** A row as stored (flat); the service shapes it into the API's BrandVoiceAsset. */
+export interface BrandVoiceRow {
+  id: string;
+  title: string;
+  category: string;
+  content: string;
+  status: string;
+  failureCode: string | null;
+  fileName: string | null;
+  mimeType: string | null;
+  fileSize: number | null;
+  fileSha256: string | null;
+  filePages: number | null;
+  wordCount: number;
+  source: string;
+  sourceFileId: string | null;
+  sourceRevision: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const brandVoiceAssetsTable = defineCollection<BrandVoiceColumn, BrandVoiceRow>({
   table: 'brand_voice_assets',
   resourceType: 'brand_voice_asset',
   mutable: true,
@@ -19,9 +46,16 @@ export const brandVoiceAssetsTable = defineCollection<BrandVoiceColumn, BrandVoi
     title: { column: 'title', type: 'text' },
     category: { column: 'category', type: 'text' },
     content: { column: 'content', type: 'text' },
+    status: { column: 'status', type: 'text' },
+    failureCode: { column: 'failure_code', type: 'text' },
     fileName: { column: 'file_name', type: 'text' },
     mimeType: { column: 'mime_type', type: 'text' },
+    fileSize: { column: 'file_size', type: 'integer' },
+    fileSha256: { column: 'file_sha256', type: 'text' },
+    filePages: { column: 'file_pages', type: 'integer' },
+    wordCount: { column: 'word_count', type: 'integer' },
     source: { column: 'source', type: 'text' },
     sourceFileId: { column: 'source_file_id', type: 'text' },
+    sourceRevision: { column: 'source_revision', type: 'text' },
   },
 });

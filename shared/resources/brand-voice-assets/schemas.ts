@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { FAILURE_CODES } from '#shared/documents/failure';
 import { pageQuery } from '#shared/http/schemas';
 import { entityId, label, NON_EMPTY, nonEmpty, text, timestamp } from '../fields.ts';
 
@@ -10,34 +11,50 @@ export const BRAND_VOICE_CATEGORIES = [
   'sample_content',
   'other',
 ] as const;
-/** Where an asset came from: `upload` for POSTed assets, the provider for imported ones. */
+/** Where an asset came from: `upload` for posted and uploaded assets, the provider for imported ones. */
 export const BRAND_VOICE_SOURCES = ['upload', 'google_drive', 'onedrive', 'dropbox'] as const;
-export const MAX_BRAND_VOICE_CONTENT_BYTES = 1024 * 1024;
+export const BRAND_VOICE_STATUSES = ['uploading', 'processing', 'ready', 'failed'] as const;
+/** Pasted or extracted text (UTF-8 bytes). */
+export const MAX_BRAND_VOICE_CONTENT_BYTES = 5 * 1024 * 1024;
+/** The JSON POST carries up to 5 MiB of content plus its JSON escaping (Lambda caps a request at 6 MB). */
+export const MAX_BRAND_VOICE_BODY_BYTES = 5.5 * 1024 * 1024;
 
 export const brandVoiceCategory = z.enum(BRAND_VOICE_CATEGORIES);
 export const brandVoiceSource = z.enum(BRAND_VOICE_SOURCES);
+export const brandVoiceStatus = z.enum(BRAND_VOICE_STATUSES);
 
-/** Every writable field. `source` is not one of them: the service sets it. */
-const fields = z.strictObject({
-  title: label(300),
-  category: brandVoiceCategory,
-  content: text().refine(
-    (value) => Buffer.byteLength(value, 'utf8') <= MAX_BRAND_VOICE_CONTENT_BYTES,
-    'Must be at most 1 MiB (UTF-8)',
-  ),
-  fileName: text().max(500).nullable(),
-  mimeType: text().max(255).nullable(),
-  sourceFileId: text().max(1000).nullable(),
-});
-
-export const brandVoiceAssetCreate = fields
-  .partial()
-  .required({ title: true, category: true, content: true })
+/** The JSON POST: pasted text. Files come through uploads and imports. */
+export const brandVoiceAssetCreate = z
+  .strictObject({
+    title: label(300),
+    category: brandVoiceCategory,
+    content: text().refine(
+      (value) => Buffer.byteLength(value, 'utf8') <= MAX_BRAND_VOICE_CONTENT_BYTES,
+      'Must be at most 5 MiB (UTF-8)',
+    ),
+  })
   .meta({ id: 'BrandVoiceAssetCreate' });
-export const brandVoiceAssetPatch = fields
+
+/** Only the title and the category can change; content comes from the text or the file. */
+export const brandVoiceAssetPatch = z
+  .strictObject({ title: label(300), category: brandVoiceCategory })
   .partial()
   .refine(nonEmpty, NON_EMPTY)
   .meta({ id: 'BrandVoiceAssetPatch', minProperties: 1 });
+
+export const brandVoiceFile = z
+  .object({
+    name: z.string(),
+    mimeType: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    pages: z.number().int().nullable(),
+  })
+  .meta({ id: 'BrandVoiceAssetFile' });
+
+export const brandVoiceFailure = z
+  .object({ code: z.enum(FAILURE_CODES), message: z.string() })
+  .meta({ id: 'BrandVoiceAssetFailure' });
 
 export const brandVoiceAsset = z
   .object({
@@ -45,10 +62,13 @@ export const brandVoiceAsset = z
     title: z.string(),
     category: brandVoiceCategory,
     content: z.string(),
-    fileName: z.string().nullable(),
-    mimeType: z.string().nullable(),
+    status: brandVoiceStatus,
+    failure: brandVoiceFailure.nullable(),
+    file: brandVoiceFile.nullable(),
     source: brandVoiceSource,
     sourceFileId: z.string().nullable(),
+    sourceRevision: z.string().nullable(),
+    wordCount: z.number().int(),
     createdAt: timestamp(),
     updatedAt: timestamp(),
   })
@@ -57,10 +77,12 @@ export const brandVoiceAsset = z
 export const brandVoiceAssetListQuery = z.strictObject({
   ...pageQuery,
   category: brandVoiceCategory.optional(),
+  status: brandVoiceStatus.optional(),
 });
 
 export type BrandVoiceAssetCreate = z.output<typeof brandVoiceAssetCreate>;
 export type BrandVoiceAssetPatch = z.output<typeof brandVoiceAssetPatch>;
 export type BrandVoiceAsset = z.output<typeof brandVoiceAsset>;
 export type BrandVoiceSource = z.output<typeof brandVoiceSource>;
+export type BrandVoiceStatus = z.output<typeof brandVoiceStatus>;
 export type BrandVoiceAssetListQuery = z.output<typeof brandVoiceAssetListQuery>;

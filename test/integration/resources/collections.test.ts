@@ -161,7 +161,7 @@ describe('competitors', () => {
 });
 
 describe('brand voice assets', () => {
-  it('does CRUD, marks POSTed assets as uploads and filters by category', async () => {
+  it('does CRUD on pasted text: ready at once, words counted, no file; filters by category and status', async () => {
     const user = randomUUID();
     await insertUsers(db().appUrl, user);
     const guide = await createBrandVoiceAsset(user, {
@@ -173,62 +173,61 @@ describe('brand voice assets', () => {
       title: 'Guide',
       category: 'brand_guidelines',
       content: 'Be bold.',
-      fileName: null,
-      mimeType: null,
+      status: 'ready',
+      failure: null,
+      file: null,
       source: 'upload',
       sourceFileId: null,
+      sourceRevision: null,
+      wordCount: 2,
     });
-    const imported = await createBrandVoiceAsset(
-      user,
-      {
-        title: 'Drive doc',
-        category: 'messaging',
-        content: 'Hello',
-        sourceFileId: 'file-1',
-        mimeType: 'text/plain',
-      },
-      'google_drive',
-    );
-    expect(imported.source).toBe('google_drive');
+    const message = await createBrandVoiceAsset(user, {
+      title: 'Messaging',
+      category: 'messaging',
+      content: 'Hello there, friend',
+    });
+    expect(message.wordCount).toBe(3);
     expect(
       (await listBrandVoiceAssets(user, { limit: 50, category: 'messaging' })).items.map((a) => a.id),
-    ).toEqual([imported.id]);
+    ).toEqual([message.id]);
     expect((await listBrandVoiceAssets(user, { limit: 50 })).items.map((a) => a.id)).toEqual([
-      imported.id,
+      message.id,
       guide.id,
     ]);
+    expect((await listBrandVoiceAssets(user, { limit: 50, status: 'ready' })).items).toHaveLength(2);
+    expect((await listBrandVoiceAssets(user, { limit: 50, status: 'failed' })).items).toHaveLength(0);
 
-    const patched = await updateBrandVoiceAsset(user, guide.id, {
+    const patched = await updateBrandVoiceAsset(user, guide.id, { category: 'tone_of_voice', title: 'Tone' });
+    expect(patched).toMatchObject({
       category: 'tone_of_voice',
-      fileName: 'guide.md',
+      title: 'Tone',
+      source: 'upload',
+      content: 'Be bold.',
     });
-    expect(patched).toMatchObject({ category: 'tone_of_voice', fileName: 'guide.md', source: 'upload' });
     expect(await getBrandVoiceAsset(user, guide.id)).toEqual(patched);
     await deleteBrandVoiceAsset(user, guide.id);
     await expect(getBrandVoiceAsset(user, guide.id)).rejects.toEqual(problem(404));
 
     const actions = (await auditRows(user)).map((r) => [r.action, r.metadata]);
+    const created = {
+      fields: ['title', 'category', 'content', 'status', 'wordCount', 'source'],
+      source: 'upload',
+    };
     expect(actions).toEqual([
-      ['brand_voice_asset.created', { fields: ['title', 'category', 'content', 'source'], source: 'upload' }],
-      [
-        'brand_voice_asset.created',
-        {
-          fields: ['title', 'category', 'content', 'mimeType', 'source', 'sourceFileId'],
-          source: 'google_drive',
-        },
-      ],
-      ['brand_voice_asset.updated', { fields: ['category', 'fileName'] }],
+      ['brand_voice_asset.created', created],
+      ['brand_voice_asset.created', created],
+      ['brand_voice_asset.updated', { fields: ['title', 'category'] }],
       ['brand_voice_asset.deleted', {}],
     ]);
   });
 
-  it('stores content of exactly 1 MiB', async () => {
+  it('stores pasted content of exactly 5 MiB', async () => {
     const asset = await createBrandVoiceAsset(alice, {
       title: 'Big',
       category: 'other',
-      content: 'é'.repeat(512 * 1024),
+      content: 'é'.repeat(2.5 * 1024 * 1024),
     });
-    expect((await getBrandVoiceAsset(alice, asset.id)).content).toHaveLength(512 * 1024);
+    expect((await getBrandVoiceAsset(alice, asset.id)).content).toHaveLength(2.5 * 1024 * 1024);
   });
 });
 
