@@ -3,6 +3,7 @@ import {
   Aws,
   CfnOutput,
   CfnResource,
+  Duration,
   type IAspect,
   Lazy,
   Stack,
@@ -13,12 +14,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct, IConstruct } from 'constructs';
 import { jobEntries } from '#functions/jobs';
 import { routeEntries } from '#functions/routes';
+import { workers } from '#functions/workers';
 import { PROVIDERS, type Provider } from '#shared/providers/types';
 import { ServiceAlarms } from './constructs/alarms.ts';
 import { Api } from './constructs/api.ts';
 import { Auth } from './constructs/auth.ts';
 import type { BackendFunction } from './constructs/backend-function.ts';
 import { Database } from './constructs/database.ts';
+import { DocumentStore } from './constructs/documents.ts';
 import { EventsInfra } from './constructs/events.ts';
 import { BackendFunctions, constructIdFor } from './constructs/functions.ts';
 import { JobTriggers } from './constructs/jobs.ts';
@@ -85,6 +88,7 @@ export class BrandStack extends Stack {
    */
   public webAppUrl?: string;
   private readonly stage: StageConfig;
+  public readonly documents: DocumentStore;
 
   constructor(scope: Construct, id: string, props: BrandStackProps) {
     super(scope, id, props);
@@ -119,8 +123,16 @@ export class BrandStack extends Stack {
       logRetention: stage.logRetention,
     });
 
+    this.documents = new DocumentStore(this, 'Documents', {
+      stageName: stage.name,
+      frontendUrl: stage.frontendUrl,
+      removalPolicy: stage.statefulRemovalPolicy,
+      workerTimeout: Duration.seconds(workers['documents/worker'].timeoutSeconds),
+    });
+
     this.functions = new BackendFunctions(this, 'Functions', {
       network: this.network,
+      documents: this.documents,
       database: this.database,
       auth: this.auth,
       vault: this.vault,
@@ -133,12 +145,14 @@ export class BrandStack extends Stack {
       this.api.addRoute(constructIdFor(key), route, this.functions.addRoute(key, route));
     }
 
+    this.functions.addWorker('documents/worker', workers['documents/worker']);
+
     const jobs = jobEntries().map(([key, job]) => [key, job, this.functions.addJob(key, job)] as const);
     const scheduled: BackendFunction[] = jobs.filter(([, job]) => !job.runOnDeploy).map(([, , fn]) => fn);
     this.jobs = new JobTriggers(this, 'Jobs', {
       jobs,
       runAfter: [...this.database.migrationPrerequisites(), ...this.network.endpoints],
-      runBefore: [...this.functions.routes.values(), ...scheduled],
+      runBefore: [...this.functions.routes.values(), ...this.functions.workers.values(), ...scheduled],
     });
     for (const trigger of this.jobs.deployTriggers.values()) this.database.runAfterMigrations(trigger);
 

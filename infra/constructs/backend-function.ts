@@ -259,6 +259,18 @@ export class BackendFunction extends nodejs.NodejsFunction {
     return this.allowSecretRead('ProviderSecret', providers.secret);
   }
 
+  /**
+   * Statements of a capability defined by another construct (the document store's grants), with a sid prefix so
+   * each stays recognisable in the role's single inline policy.
+   */
+  public bindStatements(sid: string, statements: iam.PolicyStatement[]): this {
+    statements.forEach((statement, i) => {
+      statement.sid = `${sid}${i || ''}`;
+      this.allow(statement);
+    });
+    return this;
+  }
+
   private useProxy(db: Database): void {
     this.addEnvironment('DB_HOST', db.proxy.endpoint);
     this.addEnvironment('DB_NAME', db.databaseName);

@@ -3,10 +3,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { JobDef } from '#functions/jobs';
+import type { WorkerDef } from '#functions/workers';
 import { ROUTE_DEFAULTS, type RouteDef } from '#shared/http/route';
 import type { Auth } from './auth.ts';
 import { BackendFunction } from './backend-function.ts';
 import type { Database } from './database.ts';
+import type { DocumentStore } from './documents.ts';
 import type { Network } from './network.ts';
 import type { ProviderCredentials } from './provider-credentials.ts';
 import type { TokenVault } from './token-vault.ts';
@@ -17,6 +19,7 @@ export interface BackendFunctionsProps {
   readonly auth: Auth;
   readonly vault: TokenVault;
   readonly providers: ProviderCredentials;
+  readonly documents: DocumentStore;
   readonly frontendUrl: string;
   /** API origin the providers redirect back to (`{OAUTH_REDIRECT_BASE_URL}/cloud-storage/callback/{provider}`). */
   readonly oauthRedirectBaseUrl: string;
@@ -44,6 +47,7 @@ export function constructIdFor(entryKey: string): string {
 export class BackendFunctions extends Construct {
   public readonly routes = new Map<string, BackendFunction>();
   public readonly jobs = new Map<string, BackendFunction>();
+  public readonly workers = new Map<string, BackendFunction>();
   public readonly databaseClients: ec2.SecurityGroup;
   public readonly migrationClients: ec2.SecurityGroup;
   public readonly egressOnly: ec2.SecurityGroup;
@@ -89,6 +93,9 @@ export class BackendFunctions extends Construct {
     if (caps.has('cognito-undo-signup')) fn.bindCognitoAdmin(auth, ['cognito-idp:AdminDeleteUser']);
     if (caps.has('vault')) fn.bindTokenVault(vault);
     if (caps.has('providers')) fn.bindProviders(providers, this.urls());
+    if (caps.has('documents-upload')) this.props.documents.grant(fn, 'upload');
+    if (caps.has('documents-read')) this.props.documents.grant(fn, 'read');
+    if (caps.has('documents-delete')) this.props.documents.grant(fn, 'delete');
     this.routes.set(key, fn);
     return fn;
   }
@@ -113,6 +120,20 @@ export class BackendFunctions extends Construct {
     if (caps.has('vault')) fn.bindTokenVault(vault);
     if (caps.has('providers')) fn.bindProviders(providers, this.urls());
     this.jobs.set(key, fn);
+    return fn;
+  }
+
+  /** A queue worker: tenant database access (it writes through withTenant) and the document store's worker grants. */
+  public addWorker(key: string, worker: WorkerDef): BackendFunction {
+    const fn = this.create(key, {
+      description: worker.summary,
+      timeoutSeconds: worker.timeoutSeconds,
+      memoryMb: worker.memoryMb,
+      securityGroup: this.databaseClients,
+    });
+    fn.bindAppDatabase(this.props.database);
+    this.props.documents.addWorker(fn);
+    this.workers.set(key, fn);
     return fn;
   }
 

@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jobEntries } from '#functions/jobs';
 import { routeEntries } from '#functions/routes';
+import { workers } from '#functions/workers';
 import { type Capability, ROUTE_DEFAULTS } from '#shared/http/route';
 import { API_AUTHORIZATION_SCOPES } from '../../infra/constructs/auth.ts';
 import { ENTRY_TAG, LAMBDA_MIGRATIONS_DIR } from '../../infra/constructs/backend-function.ts';
@@ -180,12 +181,14 @@ describe('API routes generated from the route table', () => {
 });
 
 describe('functions', () => {
-  it('has one function per route-table and job-table entry', () => {
+  it('has one function per route-table, job-table and worker-table entry', () => {
     const entries = resourcesOfType(dev.json, 'AWS::Lambda::Function')
       .map(([, fn]) => tagValue(fn, ENTRY_TAG))
       .filter(Boolean)
       .sort();
-    expect(entries).toEqual([...routes.map(([k]) => k), ...jobs.map(([k]) => k)].sort());
+    expect(entries).toEqual(
+      [...routes.map(([k]) => k), ...jobs.map(([k]) => k), ...Object.keys(workers)].sort(),
+    );
   });
 
   it('runs every function of the stack on nodejs24.x and arm64', () => {
@@ -242,6 +245,9 @@ describe('least privilege from capabilities', () => {
     'cognito-undo-signup': ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID'],
     vault: ['TOKEN_VAULT_KMS_KEY_ARN'],
     providers: ['PROVIDER_SECRET_ARN', 'FRONTEND_URL', 'OAUTH_REDIRECT_BASE_URL'],
+    'documents-upload': ['DOCUMENTS_BUCKET'],
+    'documents-read': ['DOCUMENTS_BUCKET'],
+    'documents-delete': ['DOCUMENTS_BUCKET'],
   };
   const ALWAYS = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL'];
 

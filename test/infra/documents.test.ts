@@ -1,0 +1,157 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { routeEntries } from '#functions/routes';
+import { workers } from '#functions/workers';
+import { ENTRY_TAG } from '../../infra/constructs/backend-function.ts';
+import {
+  asArray,
+  type Json,
+  PROD_FRONTEND_URL,
+  refTarget,
+  resourcesOfType,
+  type Synthesized,
+  statementsOfRole,
+  synthesizedStages,
+  tagValue,
+} from './support/synth.ts';
+
+/** The document store in the synthesized template: bucket, queue, worker and the grants of each capability. */
+let dev: Synthesized;
+let prod: Synthesized;
+beforeAll(async () => {
+  ({ dev, prod } = await synthesizedStages());
+}, 900_000);
+
+const only = (json: Json, type: string): [string, Json] => {
+  const found = resourcesOfType(json, type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+};
+const fnFor = (json: Json, key: string): [string, Json] => {
+  const found = resourcesOfType(json, 'AWS::Lambda::Function').filter(
+    ([, f]) => tagValue(f, ENTRY_TAG) === key,
+  );
+  expect(found, key).toHaveLength(1);
+  return found[0]!;
+};
+const s3Statements = (json: Json, key: string): Json[] =>
+  statementsOfRole(json, refTarget(fnFor(json, key)[1].Properties.Role)!).filter((s) =>
+    asArray<string>(s.Action).some((a) => a.startsWith('s3:')),
+  );
+const bucketId = (json: Json) => only(json, 'AWS::S3::Bucket')[0];
+/** `arn:…:bucket/users/*` as CloudFormation writes it: Fn::Join of the bucket's Arn and the suffix. */
+const objectsUnder = (resource: Json): [string | undefined, string] => {
+  const parts = resource['Fn::Join'][1] as Json[];
+  return [refTarget(parts[0]), parts[1]];
+};
+
+describe('document bucket', () => {
+  it('is private, encrypted, TLS only, and cleans up never-completed multipart uploads after a day', () => {
+    const [id, bucket] = only(dev.json, 'AWS::S3::Bucket');
+    const p = bucket.Properties;
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(
+      p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm,
+    ).toBe('AES256');
+    expect(p.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        Status: 'Enabled',
+      }),
+    );
+    const [, policy] = only(dev.json, 'AWS::S3::BucketPolicy');
+    expect(refTarget(policy.Properties.Bucket)).toBe(id);
+    expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Principal: { AWS: '*' },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+  });
+
+  it('admits browser POSTs and GETs from the web app origin only', () => {
+    const rules = only(prod.json, 'AWS::S3::Bucket')[1].Properties.CorsConfiguration.CorsRules;
+    expect(rules).toHaveLength(1);
+    expect(rules[0].AllowedOrigins).toEqual([PROD_FRONTEND_URL]);
+    expect(rules[0].AllowedMethods.sort()).toEqual(['GET', 'HEAD', 'POST']);
+  });
+
+  it('sends object-created events under users/ to the queue, which admits only this bucket', () => {
+    const [, bucket] = only(dev.json, 'AWS::S3::Bucket');
+    const queues = bucket.Properties.NotificationConfiguration.QueueConfigurations;
+    expect(queues).toHaveLength(1);
+    expect(queues[0].Event).toBe('s3:ObjectCreated:*');
+    expect(queues[0].Filter.S3Key.Rules).toEqual([{ Name: 'prefix', Value: 'users/' }]);
+    const queueId = refTarget(queues[0].Queue)!;
+    const policies = resourcesOfType(dev.json, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+      p.Properties.Queues.some((q: Json) => refTarget(q) === queueId),
+    );
+    expect(policies).toHaveLength(1);
+    const send = policies[0]![1].Properties.PolicyDocument.Statement.find(
+      (s: Json) => s.Principal?.Service === 's3.amazonaws.com',
+    );
+    expect(send.Action).toBe('sqs:SendMessage');
+    expect(send.Condition.ArnEquals['aws:SourceArn']).toBeDefined();
+    expect(bucket.DependsOn).toContain(policies[0]![0]);
+  });
+});
+
+describe('document queue and worker', () => {
+  it('has a DLQ (alarmed) and a visibility timeout above the worker timeout', () => {
+    const [workerId, worker] = fnFor(dev.json, 'documents/worker');
+    expect(worker.Properties.Timeout).toBe(workers['documents/worker'].timeoutSeconds);
+    expect(worker.Properties.MemorySize).toBe(workers['documents/worker'].memoryMb);
+    const [, mapping] = only(dev.json, 'AWS::Lambda::EventSourceMapping');
+    expect(refTarget(mapping.Properties.FunctionName)).toBe(workerId);
+    expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const queueId = refTarget(mapping.Properties.EventSourceArn)!;
+    const queue = dev.json.Resources[queueId].Properties;
+    expect(queue.VisibilityTimeout).toBeGreaterThan(worker.Properties.Timeout);
+    const dlqId = refTarget(queue.RedrivePolicy.deadLetterTargetArn)!;
+    expect(queue.RedrivePolicy.maxReceiveCount).toBe(5);
+    const alarms = resourcesOfType(dev.json, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
+      (a.Properties.Dimensions ?? []).some((d: Json) => refTarget(d.Value) === dlqId),
+    );
+    expect(alarms).toHaveLength(1);
+  });
+
+  it('the worker reads and writes objects under users/* only, and nothing else in S3', () => {
+    const statements = s3Statements(dev.json, 'documents/worker');
+    expect(statements).toHaveLength(1);
+    expect(asArray<string>(statements[0].Action).sort()).toEqual([
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:PutObject',
+    ]);
+    expect(objectsUnder(statements[0].Resource)).toEqual([bucketId(dev.json), '/users/*']);
+  });
+});
+
+describe('document capabilities: exactly the S3 actions each needs, under users/* only', () => {
+  const expected: Record<string, string[]> = {
+    'documents-upload': ['s3:PutObject'],
+    'documents-read': ['s3:GetObject'],
+    'documents-delete': ['s3:DeleteObject', 's3:ListBucket'],
+  };
+  it.each(routeEntries())('%s', (key, def) => {
+    const caps = def.capabilities as readonly string[];
+    const actions = s3Statements(dev.json, key)
+      .flatMap((s) => asArray<string>(s.Action))
+      .sort();
+    expect(actions).toEqual(caps.flatMap((c) => expected[c] ?? []).sort());
+    for (const s of s3Statements(dev.json, key)) {
+      if (asArray<string>(s.Action).includes('s3:ListBucket')) {
+        expect(refTarget(s.Resource)).toBe(bucketId(dev.json));
+        expect(s.Condition).toEqual({ StringLike: { 's3:prefix': ['users/*'] } });
+      } else {
+        expect(objectsUnder(s.Resource)).toEqual([bucketId(dev.json), '/users/*']);
+      }
+    }
+  });
+});
