@@ -4,15 +4,14 @@ import { countWords } from '#shared/documents/words';
 import { BadRequest } from '#shared/errors';
 import { isValidItemId } from '#shared/providers/file-content';
 import { consumeRateLimit } from '#shared/rate-limit';
-import {
-  type BrandVoiceAsset,
-  brandVoiceAssetCreate,
-  MAX_BRAND_VOICE_CONTENT_BYTES,
-} from '#shared/resources/brand-voice-assets/schemas';
+import { type BrandVoiceAsset, brandVoiceAssetCreate } from '#shared/resources/brand-voice-assets/schemas';
 import { insertBrandVoiceRow, toBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 import type { BrandVoiceImportBody } from './file-schemas.ts';
 import { fileProblem, invalidId } from './problems.ts';
 import { type SessionOptions, withProviderSession } from './provider-session.ts';
+
+/** The synchronous text import returns the asset in its response (Lambda caps a response at 6 MB). */
+const SYNC_IMPORT_MAX_BYTES = 1024 * 1024;
 
 /** Shortens to at most `max` UTF-16 units without splitting a surrogate pair. */
 function clip(value: string, max: number): string {
@@ -41,7 +40,7 @@ export async function importBrandVoiceAsset(
   const read = await withProviderSession(
     userId,
     body.provider,
-    (files) => files.readTextFile(body.fileId, MAX_BRAND_VOICE_CONTENT_BYTES),
+    (files) => files.readTextFile(body.fileId, SYNC_IMPORT_MAX_BYTES),
     options,
   ).catch((error: unknown) => fileProblem(error, { what: 'File' }));
 

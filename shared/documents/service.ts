@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { recordAudit } from '#shared/audit';
 import { type Tx, withRefresher, withTenant } from '#shared/db/tenant';
 import { NotFound, PayloadTooLarge, UserNotProvisioned } from '#shared/errors';
+import { recordEvent } from '#shared/events/outbox';
 import { logger } from '#shared/logger';
 import type { BrandVoiceRow } from '#shared/resources/brand-voice-assets/repository';
 import type { BrandVoiceAsset } from '#shared/resources/brand-voice-assets/schemas';
@@ -22,16 +23,19 @@ import type { UploadCreateBody } from './upload-schemas.ts';
 
 const RESOURCE = 'brand_voice_asset';
 
-/**
- * The hook for the `brand_voice_asset.ready` / `.failed` events: they must be written in the same transaction
- * as the status change. The events outbox (issue 17) does not exist yet; when it lands, this writes the outbox
- * row here and nowhere else.
- */
+/** The `brand_voice_asset.ready` / `.failed` event, in the outbox, in the transaction of the status change. */
 async function emitAssetEvent(
-  _tx: Tx,
-  _type: 'brand_voice_asset.ready' | 'brand_voice_asset.failed',
-  _asset: { id: string; status: string; failureCode: string | null },
-): Promise<void> {}
+  tx: Tx,
+  type: 'brand_voice_asset.ready' | 'brand_voice_asset.failed',
+  asset: { id: string; failureCode: string | null; wordCount?: number },
+): Promise<void> {
+  await recordEvent(tx, {
+    type,
+    subject: { type: RESOURCE, id: asset.id },
+    data:
+      type === 'brand_voice_asset.ready' ? { wordCount: asset.wordCount ?? 0 } : { failureCode: asset.failureCode },
+  });
+}
 
 const PROJECTION = `id, title, category, content, status, failure_code as "failureCode", file_name as "fileName",
   mime_type as "mimeType", file_size as "fileSize", file_sha256 as "fileSha256", file_pages as "filePages",
@@ -236,7 +240,7 @@ export async function processObjectCreated(
       resourceId: row.id,
       metadata: outcome.ok
         ? { mimeType: row.mimeType, size: row.fileSize, pages: row.filePages, wordCount: row.wordCount }
-        : { code: outcome.code },
+        : { failureCode: outcome.code },
     });
     await emitAssetEvent(tx, outcome.ok ? 'brand_voice_asset.ready' : 'brand_voice_asset.failed', row);
     return outcome.ok ? 'ready' : 'failed';
@@ -290,13 +294,9 @@ export async function sweepExpiredUploads(
         action: 'brand_voice_asset.failed',
         resourceType: RESOURCE,
         resourceId: row.id,
-        metadata: { code: 'upload_expired' },
+        metadata: { failureCode: 'upload_expired' },
       });
-      await emitAssetEvent(tx, 'brand_voice_asset.failed', {
-        id: row.id,
-        status: 'failed',
-        failureCode: 'upload_expired',
-      });
+      await emitAssetEvent(tx, 'brand_voice_asset.failed', { id: row.id, failureCode: 'upload_expired' });
     }
     return rows.length;
   });

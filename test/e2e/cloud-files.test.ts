@@ -21,8 +21,7 @@ interface Asset {
   title: string;
   category: string;
   content: string;
-  fileName: string | null;
-  mimeType: string | null;
+  status: string;
   source: string;
   sourceFileId: string | null;
 }
@@ -156,8 +155,7 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
         title: 'readme.txt',
         category: 'tone_of_voice',
         content: 'Hello from the provider sandbox.\n',
-        fileName: 'readme.txt',
-        mimeType: 'text/plain',
+        status: 'ready',
         source: provider,
         sourceFileId: fileId,
       });
@@ -315,7 +313,7 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
     expect(res.body).toMatchObject({
       title: 'Meeting notes',
       content: 'Meeting notes\r\n\r\n* Ship the sandbox\r\n* Connect every provider\r\n',
-      mimeType: 'text/plain',
+      status: 'ready',
       source: 'google_drive',
       sourceFileId: fileId,
     });

@@ -281,6 +281,12 @@ describe('documents end to end: presigned POST to the local S3, worker, extracti
     expect(await sweepExpiredUploads(0)).toBeGreaterThanOrEqual(1);
     const asset = (await getAsset(alice, started.body.asset.id)).body;
     expect(asset).toMatchObject({ status: 'failed', failure: { code: 'upload_expired' } });
+    const feed = await stack().api<{
+      items: Array<{ type: string; subject: { id: string }; data: unknown }>;
+    }>('GET', '/events?limit=100', { token: alice.accessToken });
+    expect(feed.body.items.filter((e) => e.subject.id === asset.id)).toMatchObject([
+      { type: 'brand_voice_asset.failed', data: { failureCode: 'upload_expired' } },
+    ]);
     expect(
       (await stack().api('GET', `/brand-voice-assets/${asset.id}/file`, { token: alice.accessToken })).status,
     ).toBe(404);

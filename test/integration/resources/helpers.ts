@@ -3,14 +3,18 @@ import type { Context } from 'aws-lambda';
 import { inject } from 'vitest';
 import { type RouteKey, routes } from '#functions/routes';
 import { accessClaims, httpApiEvent, invoke, lambdaContext } from '#local/lambda';
+import { withTenant } from '#shared/db/tenant';
 import type { HttpEvent, HttpResult } from '#shared/http/handler';
 import { ROUTE_DEFAULTS, type RouteDef } from '#shared/http/route';
-import { createBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
+import { insertBrandVoiceRow } from '#shared/resources/brand-voice-assets/service';
 import { createCompetitor } from '#shared/resources/competitors/service';
 import { createContent } from '#shared/resources/content/service';
 import { createCalendarEntry } from '#shared/resources/content-calendar/service';
 import { createPublishedPost } from '#shared/resources/published-posts/service';
 import { withClient } from '../../support/db.ts';
+
+// The file route presigns a GET (offline: signing needs only a bucket name and credentials).
+process.env.DOCUMENTS_BUCKET ??= 'brand-documents-test';
 
 /** The parts of a request a test varies; everything else is filled in as API Gateway would. */
 export interface RequestOptions {
@@ -161,13 +165,29 @@ export const resourceFactories: Record<string, ResourceFactory> = {
   },
   brand_voice_asset: {
     table: 'brand_voice_assets',
+    // An uploaded, extracted document (it has a file, so GET /brand-voice-assets/{id}/file answers the owner).
     create: async (userId) =>
       (
-        await createBrandVoiceAsset(userId, {
-          title: unique('Guide'),
-          category: 'messaging',
-          content: 'Be kind.',
-        })
+        await withTenant(userId, (tx) =>
+          insertBrandVoiceRow(
+            tx,
+            userId,
+            {
+              title: unique('Guide'),
+              category: 'messaging',
+              content: 'Be kind.',
+              status: 'ready',
+              wordCount: 2,
+              source: 'upload',
+              fileName: 'guide.pdf',
+              mimeType: 'application/pdf',
+              fileSize: 1234,
+              fileSha256: 'a'.repeat(64),
+              filePages: 1,
+            },
+            { source: 'upload' },
+          ),
+        )
       ).id,
     patch: { title: 'Hijacked' },
   },
