@@ -1,3 +1,8 @@
+DROP POLICY audit_log_refresher_actions ON audit_log;
+CREATE POLICY audit_log_refresher_actions ON audit_log AS RESTRICTIVE FOR INSERT TO brand_refresher
+  WITH CHECK (resource_type = 'cloud_connection'
+              AND action IN ('cloud_storage.refresh_failed', 'cloud_storage.refreshed',
+                             'cloud_storage.needs_reauth', 'cloud_storage.recovered'));
 REVOKE UPDATE (status, failure_code, status_changed_at, updated_at) ON brand_voice_assets FROM brand_refresher;
 REVOKE SELECT (id, user_id, status, status_changed_at) ON brand_voice_assets FROM brand_refresher;
 DROP POLICY IF EXISTS brand_voice_assets_upload_sweep_read ON brand_voice_assets;

@@ -42,3 +42,12 @@ CREATE POLICY brand_voice_assets_upload_sweep_read ON brand_voice_assets FOR SEL
   USING (status = 'uploading' OR failure_code = 'upload_expired');
 GRANT SELECT (id, user_id, status, status_changed_at) ON brand_voice_assets TO brand_refresher;
 GRANT UPDATE (status, failure_code, status_changed_at, updated_at) ON brand_voice_assets TO brand_refresher;
+
+-- The refresher's audit writes (006) also admit exactly the sweep's own event.
+DROP POLICY audit_log_refresher_actions ON audit_log;
+CREATE POLICY audit_log_refresher_actions ON audit_log AS RESTRICTIVE FOR INSERT TO brand_refresher
+  WITH CHECK ((resource_type = 'cloud_connection'
+               AND action IN ('cloud_storage.refresh_failed', 'cloud_storage.refreshed',
+                              'cloud_storage.needs_reauth', 'cloud_storage.recovered'))
+           OR (resource_type = 'brand_voice_asset' AND action = 'brand_voice_asset.failed'
+               AND metadata ->> 'failureCode' = 'upload_expired'));
