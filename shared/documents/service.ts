@@ -33,7 +33,9 @@ async function emitAssetEvent(
     type,
     subject: { type: RESOURCE, id: asset.id },
     data:
-      type === 'brand_voice_asset.ready' ? { wordCount: asset.wordCount ?? 0 } : { failureCode: asset.failureCode },
+      type === 'brand_voice_asset.ready'
+        ? { wordCount: asset.wordCount ?? 0 }
+        : { failureCode: asset.failureCode },
   });
 }
 
