@@ -200,27 +200,3 @@ export function pdf(pages: string[], options: PdfOptions = {}): Buffer {
   );
   return Buffer.from(parts.join(''), 'latin1');
 }
-
-/**
- * About `size` bytes of PDF with real text on its first pages and incompressible padding in an unused stream
- * (a large brand book without committing one).
- */
-export function largePdf(size: number, pages: string[]): Buffer {
-  const base = pdf(pages);
-  const text = base.toString('latin1');
-  const padding = randomBytes(Math.max(0, size - base.length - 200)).toString('latin1');
-  // A comment line cannot hold binary safely; an unreferenced stream object before the xref can.
-  const at = text.indexOf('xref\n');
-  const objCount = Number(/\/Size (\d+)/.exec(text)![1]);
-  const obj = `${objCount} 0 obj\n<< /Length ${padding.length} >>\nstream\n${padding}\nendstream\nendobj\n`;
-  // Rebuild with the padding object inside (offsets of earlier objects do not move).
-  const before = text.slice(0, at);
-  const xrefAndTrailer = text.slice(at);
-  const offsets = [...xrefAndTrailer.matchAll(/^(\d{10}) 00000 n $/gm)].map((m) => m[0]);
-  const xref = `xref\n0 ${objCount + 1}\n0000000000 65535 f \n${offsets.join('\n')}\n${String(before.length).padStart(10, '0')} 00000 n \n`;
-  const trailer = xrefAndTrailer
-    .slice(xrefAndTrailer.indexOf('trailer'))
-    .replace(/\/Size \d+/, `/Size ${objCount + 1}`)
-    .replace(/startxref\n\d+/, `startxref\n${before.length + obj.length}`);
-  return Buffer.from(before + obj + xref + trailer, 'latin1');
-}

@@ -3,8 +3,6 @@ import { DocumentFailure } from './failure.ts';
 import { DOCUMENT_LIMITS, type DocumentLimits } from './limits.ts';
 import { countWords } from './words.ts';
 
-export { countWords } from './words.ts';
-
 import { findEntry, inflateEntry, readZipDirectory, verifyZip, type ZipEntry } from './zip.ts';
 
 /**

@@ -6,7 +6,6 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { optionalEnv, requireEnv } from '#shared/config';
@@ -143,23 +142,6 @@ export async function objectExists(key: string): Promise<boolean> {
     if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
     throw error;
   }
-}
-
-/** Streams `body` into `key` with multipart upload (bounded memory: 4 parts of 8 MiB in flight at most). */
-export async function putStream(
-  key: string,
-  body: Readable | ReadableStream | Buffer,
-  contentType: string,
-): Promise<void> {
-  if (!key.startsWith(USERS_PREFIX)) throw new Error('Objects are only written under users/');
-  const upload = new Upload({
-    client: s3(),
-    params: { Bucket: documentsBucket(), Key: key, Body: body, ContentType: contentType },
-    partSize: 8 * 1024 * 1024,
-    queueSize: 4,
-    leavePartsOnError: false,
-  });
-  await upload.done();
 }
 
 /** Deletes every object under the user's prefix (account deletion); returns how many were deleted. */

@@ -83,6 +83,4 @@ export const brandVoiceAssetListQuery = z.strictObject({
 export type BrandVoiceAssetCreate = z.output<typeof brandVoiceAssetCreate>;
 export type BrandVoiceAssetPatch = z.output<typeof brandVoiceAssetPatch>;
 export type BrandVoiceAsset = z.output<typeof brandVoiceAsset>;
-export type BrandVoiceSource = z.output<typeof brandVoiceSource>;
-export type BrandVoiceStatus = z.output<typeof brandVoiceStatus>;
 export type BrandVoiceAssetListQuery = z.output<typeof brandVoiceAssetListQuery>;
