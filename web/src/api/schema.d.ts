@@ -62,7 +62,7 @@ export interface paths {
         get: operations["auth_me_get"];
         put?: never;
         post?: never;
-        /** Delete the account, its provider connections and every row of the user */
+        /** Delete the account, its provider connections, its documents and every row of the user */
         delete: operations["auth_me_delete"];
         options?: never;
         head?: never;
@@ -166,7 +166,7 @@ export interface paths {
         /** List brand voice assets, newest first */
         get: operations["brand_voice_assets_list"];
         put?: never;
-        /** Create a brand voice asset */
+        /** Create a brand voice asset from pasted text (≤ 5 MiB); files come through uploads and imports */
         post: operations["brand_voice_assets_create"];
         delete?: never;
         options?: never;
@@ -193,6 +193,23 @@ export interface paths {
         patch: operations["brand_voice_assets_update"];
         trace?: never;
     };
+    "/brand-voice-assets/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A presigned GET (≤ 5 minutes) of the original file, as an attachment; 404 when the asset has none */
+        get: operations["brand_voice_assets_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/brand-voice-assets/import": {
         parameters: {
             query?: never;
@@ -204,6 +221,23 @@ export interface paths {
         put?: never;
         /** Import a text file or Google Doc (≤ 1 MiB) from connected storage as a brand voice asset (413 too large, 400 not text) */
         post: operations["brand_voice_assets_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/brand-voice-assets/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start an upload: the asset (status uploading) and a presigned S3 POST for exactly its object (≤ 50 MiB, 15 minutes; 413 when the declared size is over) */
+        post: operations["brand_voice_assets_upload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -572,25 +606,43 @@ export interface components {
             content: string;
             /** Format: date-time */
             createdAt: string;
-            fileName: string | null;
+            failure: components["schemas"]["BrandVoiceAssetFailure"] | null;
+            file: components["schemas"]["BrandVoiceAssetFile"] | null;
             /** Format: uuid */
             id: string;
-            mimeType: string | null;
             /** @enum {string} */
             source: "upload" | "google_drive" | "onedrive" | "dropbox";
             sourceFileId: string | null;
+            sourceRevision: string | null;
+            /** @enum {string} */
+            status: "uploading" | "processing" | "ready" | "failed";
             title: string;
             /** Format: date-time */
             updatedAt: string;
+            wordCount: number;
         };
         BrandVoiceAssetCreate: {
             /** @enum {string} */
             category: "brand_guidelines" | "tone_of_voice" | "messaging" | "visual_identity" | "sample_content" | "other";
             content: string;
-            fileName?: string | null;
-            mimeType?: string | null;
-            sourceFileId?: string | null;
             title: string;
+        };
+        BrandVoiceAssetFailure: {
+            /** @enum {string} */
+            code: "unsupported_type" | "too_large" | "encrypted" | "corrupt" | "no_text" | "timeout" | "upload_expired" | "provider_error" | "reauth_required" | "not_found";
+            message: string;
+        };
+        BrandVoiceAssetFile: {
+            mimeType: string;
+            name: string;
+            pages: number | null;
+            sha256: string;
+            size: number;
+        };
+        BrandVoiceAssetFileLink: {
+            /** Format: date-time */
+            expiresAt: string;
+            url: string;
         };
         BrandVoiceAssetImport: {
             /** @enum {string} */
@@ -603,11 +655,20 @@ export interface components {
         BrandVoiceAssetPatch: {
             /** @enum {string} */
             category?: "brand_guidelines" | "tone_of_voice" | "messaging" | "visual_identity" | "sample_content" | "other";
-            content?: string;
-            fileName?: string | null;
-            mimeType?: string | null;
-            sourceFileId?: string | null;
             title?: string;
+        };
+        BrandVoiceUploadCreate: {
+            /** @enum {string} */
+            category: "brand_guidelines" | "tone_of_voice" | "messaging" | "visual_identity" | "sample_content" | "other";
+            /** @enum {string} */
+            contentType: "application/pdf" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "text/plain" | "text/markdown" | "text/x-markdown" | "text/html" | "text/csv";
+            fileName: string;
+            size: number;
+            title: string;
+        };
+        BrandVoiceUploadCreated: {
+            asset: components["schemas"]["BrandVoiceAsset"];
+            upload: components["schemas"]["PresignedUpload"];
         };
         CalendarEntry: {
             /** @enum {string} */
@@ -810,6 +871,15 @@ export interface components {
         /** @description The body of an answer API Gateway gives itself, before any function runs. */
         GatewayMessage: {
             message: string;
+        };
+        PresignedUpload: {
+            /** Format: date-time */
+            expiresAt: string;
+            fields: {
+                [key: string]: string;
+            };
+            maxSize: number;
+            url: string;
         };
         Problem: {
             detail: string;
@@ -2421,6 +2491,7 @@ export interface operations {
                 category?: "brand_guidelines" | "tone_of_voice" | "messaging" | "visual_identity" | "sample_content" | "other";
                 cursor?: string;
                 limit?: number;
+                status?: "uploading" | "processing" | "ready" | "failed";
             };
             header?: never;
             path?: never;
@@ -2538,7 +2609,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Create a brand voice asset */
+            /** @description Create a brand voice asset from pasted text (≤ 5 MiB); files come through uploads and imports */
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3033,6 +3104,119 @@ export interface operations {
             };
         };
     };
+    brand_voice_assets_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A presigned GET (≤ 5 minutes) of the original file, as an attachment; 404 when the asset has none */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandVoiceAssetFileLink"];
+                };
+            };
+            /** @description `validation-error`: Schema violation, malformed id or bad cursor; every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:validation-error";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid access token, or wrong credentials. From API Gateway itself (`{ "message" }`): the JWT authorizer refused the token (`www-authenticate` says why). */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:unauthorized";
+                    };
+                };
+            };
+            /** @description `not-found`: Not found (another user’s resource looks exactly like a missing one). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:not-found";
+                    };
+                };
+            };
+            /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description `internal-error`: An unexpected error; the body never carries internals. From API Gateway itself (`{ "message" }`): the function failed without an answer. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:internal-error";
+                    };
+                };
+            };
+            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. From API Gateway itself (`{ "message" }`): the function could not be reached. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:unavailable";
+                    };
+                };
+            };
+        };
+    };
     brand_voice_assets_import: {
         parameters: {
             query?: never;
@@ -3218,6 +3402,137 @@ export interface operations {
                         status?: 503;
                         /** @enum {unknown} */
                         type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured";
+                    };
+                };
+            };
+        };
+    };
+    brand_voice_assets_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BrandVoiceUploadCreate"];
+            };
+        };
+        responses: {
+            /** @description Start an upload: the asset (status uploading) and a presigned S3 POST for exactly its object (≤ 50 MiB, 15 minutes; 413 when the declared size is over) */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandVoiceUploadCreated"];
+                };
+            };
+            /** @description `validation-error`: Schema violation, malformed id or bad cursor; every bad field is listed in `errors`. `malformed-json`: The body is not valid JSON. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:validation-error" | "urn:brand-cloud:problem:malformed-json";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid access token, or wrong credentials. From API Gateway itself (`{ "message" }`): the JWT authorizer refused the token (`www-authenticate` says why). */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:unauthorized";
+                    };
+                };
+            };
+            /** @description `payload-too-large`: The body (or the file) is too large. From API Gateway itself (`{ "message" }`): the request is over 10 MB. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:payload-too-large";
+                    };
+                };
+            };
+            /** @description `unsupported-media-type`: The body is not JSON. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:unsupported-media-type";
+                    };
+                };
+            };
+            /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description `internal-error`: An unexpected error; the body never carries internals. From API Gateway itself (`{ "message" }`): the function failed without an answer. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:internal-error";
+                    };
+                };
+            };
+            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. From API Gateway itself (`{ "message" }`): the function could not be reached. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:unavailable";
                     };
                 };
             };
