@@ -96,4 +96,13 @@ export const routeDocs: Partial<Record<RouteKey, RouteDocs>> = {
     example: { title: 'Tone of voice guide', category: 'tone_of_voice', content: 'We write like we talk.' },
   },
   'brand-voice-assets/update': { example: { title: 'Tone of voice guide (2026)' } },
+  'brand-voice-assets/upload': {
+    example: {
+      title: 'Brand guidelines 2026',
+      category: 'brand_guidelines',
+      fileName: 'brand-guidelines-2026.pdf',
+      contentType: 'application/pdf',
+      size: 7340032,
+    },
+  },
 };

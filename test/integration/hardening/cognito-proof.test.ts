@@ -1,7 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { routeEntries } from '#functions/routes';
+import { type LocalS3, startLocalS3 } from '#local/s3/server';
 import { resetCognitoClient } from '#shared/auth/cognito';
 import { mapDbError } from '#shared/db/errors';
 import { BadRequest } from '#shared/errors';
@@ -19,9 +23,22 @@ import { asSuperuser, call, handlerFor, httpEvent } from '../resources/helpers.t
  */
 const db = useTestDatabase();
 let cognito: FakeCognito;
+let documents: LocalS3;
+let documentsDir: string;
 
 beforeAll(async () => {
   cognito = await startFakeCognito();
+  // Account deletion also empties the user's prefix in the document store: a real local S3 serves it.
+  documentsDir = await mkdtemp(path.join(os.tmpdir(), 'brand-s3-'));
+  documents = await startLocalS3({
+    directory: documentsDir,
+    bucket: 'brand-documents-test',
+    allowedOrigins: [],
+  });
+  vi.stubEnv('DOCUMENTS_BUCKET', documents.bucket);
+  vi.stubEnv('DOCUMENTS_S3_ENDPOINT', documents.endpoint);
+  vi.stubEnv('DOCUMENTS_S3_ACCESS_KEY_ID', documents.credentials.accessKeyId);
+  vi.stubEnv('DOCUMENTS_S3_SECRET_ACCESS_KEY', documents.credentials.secretAccessKey);
   vi.stubEnv('COGNITO_ENDPOINT', cognito.endpoint);
   vi.stubEnv('COGNITO_CLIENT_ID', 'test-client');
   vi.stubEnv('COGNITO_USER_POOL_ID', 'us-east-1_fake');
@@ -36,6 +53,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cognito?.close();
+  await documents?.stop();
+  if (documentsDir) await rm(documentsDir, { recursive: true, force: true });
   vi.unstubAllEnvs();
   resetVaultForTests();
   resetCognitoClient();

@@ -3416,6 +3416,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Brand guidelines 2026",
+                 *       "category": "brand_guidelines",
+                 *       "fileName": "brand-guidelines-2026.pdf",
+                 *       "contentType": "application/pdf",
+                 *       "size": 7340032
+                 *     }
+                 */
                 "application/json": components["schemas"]["BrandVoiceUploadCreate"];
             };
         };
