@@ -36,11 +36,12 @@ export const jobs = {
     timeoutSeconds: 120,
     memoryMb: 512,
     scheduleRateMinutes: 5,
-    // Vault/provider configuration failures (disabled key, AccessDenied, invalid client) and unexpected errors.
+    // Vault/provider configuration failures (disabled key, AccessDenied, invalid client), the vault alarm (a seal
+    // or open that failed), a rotated refresh token the vault could not keep, and unexpected errors.
     alarmOnMetrics: {
       namespace: 'BrandCloud',
       service: 'token-refresh',
-      names: ['RefreshConfigErrors', 'RefreshErrors'],
+      names: ['RefreshConfigErrors', 'RefreshVaultErrors', 'RefreshTokensLost', 'RefreshErrors'],
     },
   },
   'events/relay': {

@@ -317,6 +317,8 @@ export interface ConnectionForUse {
   status: CloudConnection['status'];
   token_expires_at: string | null;
   last_refreshed_at: string | null;
+  /** A transient failure's backoff: no token call before this instant. */
+  next_refresh_at: string | null;
   sealed: SealedTokens;
 }
 
@@ -338,7 +340,7 @@ export async function readConnectionForUse(
                           and (last_used_at is null or last_used_at < now() - interval '1 minute')
                           for update skip locked)
        returning 1)
-     select status, token_expires_at, last_refreshed_at, tokens_ciphertext, key_version
+     select status, token_expires_at, last_refreshed_at, next_refresh_at, tokens_ciphertext, key_version
        from user_cloud_storage_tokens where user_id = $1 and provider = $2`,
     [userId, provider],
   );

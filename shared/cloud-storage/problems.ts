@@ -59,6 +59,14 @@ const rateLimited = (provider: Provider, retryAfterSeconds: number | undefined) 
     retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
   );
 
+/** Refresh on use waits out a transient failure's backoff: nothing was asked of the provider. */
+export const refreshBackoff = (provider: Provider, retryAfterSeconds: number) =>
+  new ServiceUnavailable(
+    `${PROVIDER_NAMES[provider]} could not renew the connection's access recently. Try again later.`,
+    retryAfterSeconds,
+    'provider-backoff',
+  );
+
 /** The vault could not open or seal a connection's tokens (KMS down, key disabled): nothing was changed. */
 export const vaultUnavailable = () =>
   new ServiceUnavailable('Stored credentials could not be read. Try again later.', 5);
@@ -66,7 +74,7 @@ export const vaultUnavailable = () =>
 /** A refresh on use that did not produce a usable token. */
 export type RefreshFailure =
   | { kind: 'needs_reauth' }
-  | { kind: 'transient'; rateLimited: boolean; retryAfterSeconds?: number }
+  | { kind: 'transient'; rateLimited: boolean; retryAfterSeconds?: number; nextRefreshAt: string }
   | { kind: 'config' }
   | { kind: 'vault' };
 
@@ -76,9 +84,15 @@ export function refreshProblem(outcome: RefreshFailure, provider: Provider): Htt
     case 'needs_reauth':
       return reauthRequired(provider);
     case 'transient':
-      return outcome.rateLimited
-        ? rateLimited(provider, outcome.retryAfterSeconds)
-        : new BadGateway(`${name} could not renew the connection's access.`);
+      // The provider's own Retry-After (429 or 503) is passed on; a bare failure is a 502.
+      if (outcome.rateLimited) return rateLimited(provider, outcome.retryAfterSeconds);
+      return outcome.retryAfterSeconds === undefined
+        ? new BadGateway(`${name} could not renew the connection's access.`)
+        : new ServiceUnavailable(
+            `${name} is unavailable. Try again later.`,
+            outcome.retryAfterSeconds,
+            'provider-unavailable',
+          );
     case 'config':
       return new BadGateway(`The connection to ${name} could not be renewed.`);
     case 'vault':

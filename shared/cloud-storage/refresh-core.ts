@@ -5,7 +5,13 @@ import { logger } from '#shared/logger';
 import { ProviderError } from '#shared/providers/errors';
 import { refreshAccessToken, toTokenSet } from '#shared/providers/token-client';
 import type { Provider } from '#shared/providers/types';
-import { type TokenSet, tokenVault, VaultError, type VaultErrorReason } from '#shared/vault/token-vault';
+import {
+  type SealedTokens,
+  type TokenSet,
+  tokenVault,
+  VaultError,
+  type VaultErrorReason,
+} from '#shared/vault/token-vault';
 import {
   recordLastError,
   recordNeedsReauth,
@@ -32,6 +38,35 @@ export function backoffSeconds(failureCount: number, random: () => number = Math
   return Math.max(1, Math.round(random() * ceiling));
 }
 
+/**
+ * The longest a provider's Retry-After is honoured (429 and 503 alike): beyond an hour the access token has
+ * long expired, and the normal backoff's own cap is an hour too.
+ */
+export const RETRY_AFTER_CAP_SECONDS = 60 * 60;
+
+/**
+ * When a connection may call the token endpoint again after a transient failure: the jittered backoff, but
+ * never sooner than the provider asked for (Retry-After, capped).
+ */
+export function nextAttemptDelaySeconds(
+  failureCount: number,
+  retryAfterSeconds: number | undefined,
+  random: () => number = Math.random,
+): number {
+  return Math.max(
+    backoffSeconds(failureCount, random),
+    Math.min(retryAfterSeconds ?? 0, RETRY_AFTER_CAP_SECONDS),
+  );
+}
+
+/** Whole seconds until `instant` (at least 1), for a Retry-After header. */
+export const secondsUntil = (instant: string): number =>
+  Math.max(1, Math.ceil((Date.parse(instant) - Date.now()) / 1000));
+
+/** Whether a transient failure's backoff still holds: no token call before `next_refresh_at`. */
+export const inBackoff = (nextRefreshAt: string | null | undefined): boolean =>
+  Boolean(nextRefreshAt && Date.parse(nextRefreshAt) > Date.now());
+
 export const expiresSoon = (expiresAt: string | null | undefined, marginMs = REFRESH_MARGIN_MS): boolean =>
   !expiresAt || Date.parse(expiresAt) - Date.now() <= marginMs;
 
@@ -51,8 +86,12 @@ export type RefreshOutcome =
     }
   /** The provider rejected our client (invalid_client, not configured): tokens kept, operator alarm. */
   | { kind: 'config'; code: string }
-  /** The vault could not open the stored tokens: tokens kept, operator alarm. */
-  | { kind: 'vault'; reason: VaultFailureReason };
+  /**
+   * The vault failed: it could not open the stored tokens (`open`, before any provider call), or could not seal
+   * the provider's new ones (`seal`, after a few quick retries under the row lock). The stored tokens are kept
+   * either way; `rotatedTokenLost` says the provider had issued a new refresh token that could not be kept.
+   */
+  | { kind: 'vault'; reason: VaultFailureReason; stage: 'open' | 'seal'; rotatedTokenLost: boolean };
 
 /** The `last_error` a vault failure leaves on the row, for the operator (the API shows it as `lastError`). */
 export const vaultErrorCode = (reason: VaultFailureReason): string => `vault_${reason}`;
@@ -92,9 +131,12 @@ export async function connectionEvent(
  * - success: new sealed token set (a rotated refresh token replaces the old one in the same write; a response
  *   without one keeps the old one), expiry, last_refreshed_at, failure count reset;
  * - invalid_grant / consent or interaction required: status needs_reauth, last_error code, audit event, no more attempts;
- * - 429 / 5xx / timeouts: stays active, failure count + 1, next_refresh_at pushed back with jitter;
- * - our own misconfiguration (invalid_client, unauthorized_client) or a vault that cannot open the tokens: kept as is with
- *   last_error, for the operator.
+ * - 429 / 5xx / timeouts: stays active, failure count + 1, next_refresh_at pushed back with jitter and never
+ *   sooner than the provider's Retry-After (capped);
+ * - our own misconfiguration (invalid_client, unauthorized_client) or a vault that cannot open the tokens: kept as
+ *   is with last_error, for the operator;
+ * - a vault that cannot seal the provider's answer: a vault outcome, not a provider failure (the provider did
+ *   answer): tokens kept, last_error, and the loss of a rotated refresh token logged and audited.
  * The caller commits. The shared classification is the one the file APIs use.
  */
 export async function refreshLockedConnection(
@@ -112,29 +154,15 @@ export async function refreshLockedConnection(
     const reason: VaultFailureReason = error instanceof VaultError ? error.reason : 'error';
     logger.error('Token vault failure during refresh', { provider, errorCode: vaultErrorCode(reason) });
     await recordLastError(tx, userId, provider, vaultErrorCode(reason));
-    return { kind: 'vault', reason };
+    return { kind: 'vault', reason, stage: 'open', rotatedTokenLost: false };
   }
   if (!current.refreshToken) {
     await markNeedsReauth(tx, row, 'no_refresh_token');
     return { kind: 'needs_reauth', code: 'no_refresh_token' };
   }
+  let response: Awaited<ReturnType<typeof refreshAccessToken>>;
   try {
-    const response = await refreshAccessToken(provider, current.refreshToken);
-    const tokens = toTokenSet(response, current.refreshToken);
-    const sealed = await tokenVault.seal(tokens, { userId, provider });
-    const rotated = Boolean(response.refreshToken && response.refreshToken !== current.refreshToken);
-    await recordRefreshed(tx, {
-      userId,
-      provider,
-      sealed,
-      tokenExpiresAt: tokens.expiresAt ?? null,
-      rotated,
-    });
-    // Failing → healthy is a transition: one `recovered` event.
-    if (row.refresh_failure_count > 0 || row.health_reason !== null) {
-      await connectionEvent(tx, row, 'cloud_storage.recovered', { previousReason: row.health_reason });
-    }
-    return { kind: 'refreshed', tokens, rotated };
+    response = await refreshAccessToken(provider, current.refreshToken);
   } catch (error) {
     const failure = error instanceof ProviderError ? error : new ProviderError('transient', 'unexpected');
     if (failure.kind === 'reauth' || isLostScope(provider, failure)) {
@@ -147,7 +175,7 @@ export async function refreshLockedConnection(
       return { kind: 'config', code: failure.code };
     }
     const failureCount = row.refresh_failure_count + 1;
-    const delay = Math.max(backoffSeconds(failureCount), failure.retryAfterSeconds ?? 0);
+    const delay = nextAttemptDelaySeconds(failureCount, failure.retryAfterSeconds);
     const nextRefreshAt = new Date(Date.now() + delay * 1000).toISOString();
     const reason = transientReason(failure.kind === 'rate_limited');
     await recordTransientFailure(tx, {
@@ -171,8 +199,65 @@ export async function refreshLockedConnection(
       code: failure.code,
       nextRefreshAt,
       rateLimited: failure.kind === 'rate_limited',
-      ...(failure.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: failure.retryAfterSeconds }),
+      ...(failure.retryAfterSeconds === undefined
+        ? {}
+        : { retryAfterSeconds: Math.min(failure.retryAfterSeconds, RETRY_AFTER_CAP_SECONDS) }),
     };
+  }
+
+  // The provider answered: from here on a failure is ours (the vault), never the provider's.
+  const tokens = toTokenSet(response, current.refreshToken);
+  const rotated = Boolean(response.refreshToken && response.refreshToken !== current.refreshToken);
+  let sealed: SealedTokens;
+  try {
+    sealed = await sealBriefly(tokens, { userId, provider });
+  } catch (error) {
+    const reason: VaultFailureReason = error instanceof VaultError ? error.reason : 'error';
+    logger.error('Token vault failure during refresh', {
+      provider,
+      errorCode: vaultErrorCode(reason),
+      stage: 'seal',
+    });
+    await recordLastError(tx, userId, provider, vaultErrorCode(reason));
+    if (rotated) {
+      // The provider issued a new refresh token and we could not keep it. Providers that revoke the previous
+      // one on rotation leave this connection needing reconsent; the operator has to know (never the token).
+      logger.error('Rotated refresh token lost: the vault could not seal it', {
+        userId,
+        provider,
+        reason,
+        event: 'refresh_token_lost',
+      });
+      await auditFor(tx, userId, 'cloud_storage.refresh_token_lost', provider, { reason });
+    }
+    return { kind: 'vault', reason, stage: 'seal', rotatedTokenLost: rotated };
+  }
+  await recordRefreshed(tx, {
+    userId,
+    provider,
+    sealed,
+    tokenExpiresAt: tokens.expiresAt ?? null,
+    rotated,
+  });
+  // Failing → healthy is a transition: one `recovered` event.
+  if (row.refresh_failure_count > 0 || row.health_reason !== null) {
+    await connectionEvent(tx, row, 'cloud_storage.recovered', { previousReason: row.health_reason });
+  }
+  return { kind: 'refreshed', tokens, rotated };
+}
+
+/** Quick retries of a seal whose failure may pass (KMS throttled or briefly unreachable), under the row lock. */
+const SEAL_RETRY_DELAYS_MS = [100, 300];
+
+async function sealBriefly(tokens: TokenSet, ctx: { userId: string; provider: Provider }) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await tokenVault.seal(tokens, ctx);
+    } catch (error) {
+      const delay = SEAL_RETRY_DELAYS_MS[attempt];
+      if (!(error instanceof VaultError) || !error.retryable || delay === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 

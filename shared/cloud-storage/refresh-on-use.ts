@@ -3,12 +3,14 @@ import { logger } from '#shared/logger';
 import type { Provider } from '#shared/providers/types';
 import { type TokenSet, tokenVault } from '#shared/vault/token-vault';
 import { allowSlowRefresh, lockConnection, readConnectionForUse } from './connection-store.ts';
-import { connectionNotFound, reauthRequired, refreshProblem } from './problems.ts';
+import { connectionNotFound, reauthRequired, refreshBackoff, refreshProblem } from './problems.ts';
 import {
   expiresSoon,
+  inBackoff,
   markNeedsReauth,
   type RefreshOutcome,
   refreshLockedConnection,
+  secondsUntil,
 } from './refresh-core.ts';
 
 /**
@@ -19,14 +21,22 @@ import {
  *   after the lock, so concurrent callers cause one token request; a rotated refresh token is stored in the
  *   same write (the refresh core does both);
  * - a token the provider refused (401) is refreshed once more under the lock, only if the stored token is
- *   still the one that failed: someone else may have refreshed meanwhile.
+ *   still the one that failed: someone else may have refreshed meanwhile;
+ * - a transient failure's backoff (`next_refresh_at`, which honours the provider's Retry-After) holds here too,
+ *   checked before and again under the lock: within it the token endpoint is not called, whatever the
+ *   concurrency. The current token serves if it still can; otherwise 503 with Retry-After.
  * Failures are thrown as problems (problems.ts); VaultError passes through for the session to word.
  */
 
 /** A token that still lives this long may serve a request when refreshing it ahead of time failed. */
 const USABLE_FOR_MS = 60_000;
 
-type LockedRefresh = RefreshOutcome | { kind: 'missing' } | { kind: 'current'; tokens: TokenSet };
+type LockedRefresh =
+  | RefreshOutcome
+  | { kind: 'missing' }
+  | { kind: 'current'; tokens: TokenSet }
+  /** A transient failure's backoff holds: the token endpoint is not called before `nextRefreshAt`. */
+  | { kind: 'backoff'; nextRefreshAt: string };
 
 /** What the caller saw before taking the lock: the token the provider refused, or the row's refresh state. */
 type Seen = { failedAccessToken: string } | { expiresAt: string | null; refreshedAt: string | null };
@@ -49,6 +59,8 @@ async function refreshUnderLock(userId: string, provider: Provider, seen: Seen):
         ? stored.accessToken === seen.failedAccessToken
         : row.token_expires_at === seen.expiresAt && row.last_refreshed_at === seen.refreshedAt;
     if (!stale) return { kind: 'current', tokens: stored };
+    // Callers queued on the lock behind a failed refresh see its backoff here: one token call per window.
+    if (inBackoff(row.next_refresh_at)) return { kind: 'backoff', nextRefreshAt: row.next_refresh_at! };
     return refreshLockedConnection(tx, row, stored);
   });
 }
@@ -60,9 +72,8 @@ function tokenOf(outcome: LockedRefresh, provider: Provider): string {
       return outcome.tokens.accessToken;
     case 'missing':
       throw connectionNotFound();
-    case 'transient':
-      logger.warn('Refresh on use failed', { provider, errorCode: outcome.code });
-      throw refreshProblem(outcome, provider);
+    case 'backoff':
+      throw refreshBackoff(provider, secondsUntil(outcome.nextRefreshAt));
     default:
       throw refreshProblem(outcome, provider);
   }
@@ -75,19 +86,20 @@ export async function accessTokenForUse(userId: string, provider: Provider): Pro
   if (row.status !== 'active') throw reauthRequired(provider);
   const current = () => tokenVault.open(row.sealed, { userId, provider });
   if (!expiresSoon(row.token_expires_at)) return (await current()).accessToken;
+  // A token that can still serve the request is used when refreshing it now is not possible or failed.
+  const usable = !expiresSoon(row.token_expires_at, USABLE_FOR_MS);
+  if (inBackoff(row.next_refresh_at)) {
+    if (usable) return (await current()).accessToken;
+    throw refreshBackoff(provider, secondsUntil(row.next_refresh_at!));
+  }
   const outcome = await refreshUnderLock(userId, provider, {
     expiresAt: row.token_expires_at,
     refreshedAt: row.last_refreshed_at,
   });
-  // A throttled or failing token endpoint need not fail a request the current token can still serve.
-  if (
-    (outcome.kind === 'transient' || outcome.kind === 'config') &&
-    !expiresSoon(row.token_expires_at, USABLE_FOR_MS)
-  ) {
-    if (outcome.kind === 'transient')
-      logger.warn('Refresh on use failed', { provider, errorCode: outcome.code });
+  if (outcome.kind === 'transient')
+    logger.warn('Refresh on use failed', { provider, errorCode: outcome.code });
+  if ((outcome.kind === 'transient' || outcome.kind === 'config' || outcome.kind === 'backoff') && usable)
     return (await current()).accessToken;
-  }
   return tokenOf(outcome, provider);
 }
 

@@ -52,6 +52,10 @@ export interface OutcomeCounts {
   transient: number;
   /** Our side is broken (vault/KMS key, client credentials): tokens kept, operator alarm. Vault included. */
   config: number;
+  /** Of `config`: the vault could not open the stored tokens or seal the provider's new ones. */
+  vault: number;
+  /** Of `vault`: the provider rotated the refresh token and the new one could not be sealed (operator event). */
+  rotatedTokensLost: number;
   /** Claimed, then found locked by another refresh or no longer due once locked: someone else did it. */
   skipped: number;
   /** The row's transaction failed (database): nothing was written; the row stays due. */
@@ -87,6 +91,8 @@ const emptyCounts = (): OutcomeCounts => ({
   needsReauth: 0,
   transient: 0,
   config: 0,
+  vault: 0,
+  rotatedTokensLost: 0,
   skipped: 0,
   errors: 0,
 });
@@ -231,6 +237,12 @@ export async function refreshDueConnections(
       if (result.code !== 'unauthorized_client') paused.add(claim.provider);
     }
     if (result.kind === 'vault') {
+      totals.vault += 1;
+      byProvider[claim.provider].vault += 1;
+      if (result.rotatedTokenLost) {
+        totals.rotatedTokensLost += 1;
+        byProvider[claim.provider].rotatedTokensLost += 1;
+      }
       configCodes.add(vaultErrorCode(result.reason));
       if (KEY_LEVEL_VAULT_FAILURES.has(result.reason)) stop ??= 'vault';
     }

@@ -97,14 +97,12 @@ export function classifyTokenError(
   if (aadsts !== undefined && AADSTS_REAUTH.has(aadsts)) {
     return new ProviderError('reauth', code, { status, providerCode: `aadsts_${aadsts}` });
   }
-  if (status === 429)
-    return new ProviderError('rate_limited', code, {
-      status,
-      ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
-    });
+  // Retry-After rides on every answer that carries it (429 and 503 alike): the caller's backoff honours it.
+  const withRetryAfter = { status, ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }) };
+  if (status === 429) return new ProviderError('rate_limited', code, withRetryAfter);
   if (error && REAUTH.has(error)) return new ProviderError('reauth', code, { status });
   if (error && CONFIG.has(error)) return new ProviderError('config', code, { status });
   if (status >= 500 || (error && TRANSIENT.has(error)))
-    return new ProviderError('transient', code, { status });
+    return new ProviderError('transient', code, withRetryAfter);
   return new ProviderError('config', code, { status });
 }

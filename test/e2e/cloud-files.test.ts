@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type CloudFile, PROVIDERS, type Provider } from '#shared/providers/types';
-import { connectProvider, storedConnection } from '../support/connect.ts';
+import { connectProvider, endRefreshBackoff, storedConnection } from '../support/connect.ts';
 import { type ApiResponse, type TestUser, useTestStack } from '../support/stack.ts';
 
 // Retries without waiting: the backoff itself is unit-tested; here only the number of attempts matters.
@@ -378,20 +378,31 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
     }
   });
 
-  it('a throttled or failing token endpoint during refresh on use → 429 with Retry-After / 502; the next call recovers', async () => {
+  it('a throttled or failing token endpoint during refresh on use → 429 with Retry-After / 502; after the backoff the next call recovers', async () => {
     const user = await connectedUser('dropbox');
     control().expireAccessTokens('dropbox');
     control().failNextTokenCalls('dropbox', { kind: 'rate_limited', retryAfterSeconds: 9 });
+    const refreshes = control().tokenCalls('dropbox', 'refresh_token');
     const throttled = await listFiles(user, 'dropbox');
     expect(throttled.status).toBe(429);
     expect(throttled.headers.get('retry-after')).toBe('9');
 
+    // Within the backoff the token endpoint is left alone: 503 with how long to wait.
+    const waiting = await listFiles(user, 'dropbox');
+    expect(waiting.status).toBe(503);
+    expect(Number(waiting.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(control().tokenCalls('dropbox', 'refresh_token') - refreshes).toBe(1);
+
+    await endRefreshBackoff(stack(), user.userId, 'dropbox');
     control().failNextTokenCalls('dropbox', { kind: 'server_error' });
     const failed = await listFiles(user, 'dropbox');
     expect(failed.status).toBe(502);
     expect(failed.text).not.toMatch(/server_error|temporarily/);
+    expect(control().tokenCalls('dropbox', 'refresh_token') - refreshes).toBe(2);
 
-    // Still connected (transient failures never mark the grant dead), and the next call refreshes.
+    // Still connected (transient failures never mark the grant dead), and once the backoff is over the next
+    // call refreshes.
+    await endRefreshBackoff(stack(), user.userId, 'dropbox');
     const ok = await listFiles(user, 'dropbox');
     expect(ok.status).toBe(200);
     const connections = await stack().api<{

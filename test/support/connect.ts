@@ -69,3 +69,17 @@ export async function storedConnection(
     ),
   };
 }
+
+/** Ends a transient failure's backoff on the user's connection, as if its window had passed. */
+export async function endRefreshBackoff(stack: TestStack, userId: string, provider: Provider): Promise<void> {
+  await withClient(stack.db.appUrl, async (c) => {
+    await c.query('begin');
+    await c.query("select set_config('app.user_id', $1, true)", [userId]);
+    await c.query(
+      `update user_cloud_storage_tokens set next_refresh_at = now() - interval '1 second'
+        where user_id = $1 and provider = $2`,
+      [userId, provider],
+    );
+    await c.query('commit');
+  });
+}

@@ -34,6 +34,11 @@ export interface FakeKms {
   /** After `successfulCalls` more successful calls, every call fails with `exception` until `recover()`. */
   failAfter(successfulCalls: number, exception?: string): void;
   recover(): void;
+  /**
+   * Every call of one operation answers `exception` while set (undefined clears it): e.g. a key policy or proxy
+   * that refuses GenerateDataKey but still allows Decrypt.
+   */
+  refuseOperation(operation: KmsOperation, exception: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -120,6 +125,7 @@ export async function startFakeKms(options: { region?: string; account?: string 
   const calls: KmsCall[] = [];
   let denied = false;
   let failure: { remaining: number; exception: string } | undefined;
+  const refused = new Map<KmsOperation, string>();
 
   const resolveKey = (keyId: unknown): MasterKey => {
     const key = typeof keyId === 'string' ? keys.get(keyId) : undefined;
@@ -204,6 +210,10 @@ export async function startFakeKms(options: { region?: string; account?: string 
       if (denied) {
         throw new KmsException('AccessDeniedException', 'User is not authorized to perform this operation.');
       }
+      const refusal = refused.get(operation);
+      if (refusal) {
+        throw new KmsException(refusal, 'Injected refusal.', refusal.includes('Internal') ? 500 : 400);
+      }
       if (failure) {
         if (failure.remaining <= 0) {
           throw new KmsException(
@@ -273,6 +283,10 @@ export async function startFakeKms(options: { region?: string; account?: string 
     },
     recover() {
       failure = undefined;
+    },
+    refuseOperation(operation, exception) {
+      if (exception) refused.set(operation, exception);
+      else refused.delete(operation);
     },
     close: () =>
       new Promise<void>((resolve) => {
