@@ -1,5 +1,6 @@
 import { provisionOnFirstUse } from '#shared/auth/provision';
 import { httpHandler, type RouteHandler } from '#shared/http/handler';
+import { withIdempotencyKey } from '#shared/http/idempotency';
 import type { Capability, RouteDef } from '#shared/http/route';
 import { assertVaultConfigured } from '#shared/vault/keys';
 
@@ -15,9 +16,10 @@ const INIT_CHECKS: Partial<Record<Capability, () => void>> = {
 /**
  * How every HTTP function is put together (functions/ is the composition root): its capabilities' init checks,
  * then the route's middy stack from shared/http around the handler, and on JWT routes first-use provisioning
- * from shared/auth, so a user created directly in Cognito gets their row on their first request.
+ * from shared/auth, so a user created directly in Cognito gets their row on their first request; mutating JWT
+ * routes honour `Idempotency-Key`.
  */
 export function defineHandler<R extends RouteDef>(route: R, fn: RouteHandler<R>) {
   for (const capability of route.capabilities) INIT_CHECKS[capability]?.();
-  return httpHandler(route, route.auth === 'jwt' ? provisionOnFirstUse(fn) : fn);
+  return httpHandler(route, withIdempotencyKey(route, route.auth === 'jwt' ? provisionOnFirstUse(fn) : fn));
 }

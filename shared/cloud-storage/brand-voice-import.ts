@@ -1,5 +1,5 @@
 import { recordAudit } from '#shared/audit';
-import { withTenant } from '#shared/db/tenant';
+import { withTenantWrite } from '#shared/db/idempotency';
 import { countWords } from '#shared/documents/words';
 import { BadRequest } from '#shared/errors';
 import { isValidItemId } from '#shared/providers/file-content';
@@ -56,7 +56,7 @@ export async function importBrandVoiceAsset(
       { path: 'fileId', message: 'Unsupported content' },
     ]);
   }
-  return withTenant(userId, async (tx) => {
+  return withTenantWrite(userId, async (tx) => {
     const asset = toBrandVoiceAsset(
       await insertBrandVoiceRow(
         tx,

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { RouteDef } from './route.ts';
+import { acceptsIdempotencyKey, type RouteDef } from './route.ts';
 import { problemDetails } from './schemas.ts';
 
 /**
@@ -36,11 +36,20 @@ export const PROBLEM_TYPES: Record<string, { status: number; meaning: string }> 
   'payload-too-large': { status: 413, meaning: 'The body (or the file) is too large' },
   'unsupported-media-type': { status: 415, meaning: 'The body is not JSON' },
   'unknown-reference': { status: 422, meaning: 'A reference to something the caller does not own' },
+  'idempotency-key-reused': {
+    status: 422,
+    meaning: 'The Idempotency-Key was already used (within 24 hours) for a different request',
+  },
   'rate-limited': { status: 429, meaning: 'Too many requests (here or at the provider); see Retry-After' },
   'internal-error': { status: 500, meaning: 'An unexpected error; the body never carries internals' },
   'provider-error': { status: 502, meaning: 'The storage provider failed or refused the request' },
   unavailable: { status: 503, meaning: 'The database or identity service is briefly unavailable; retry' },
   contention: { status: 503, meaning: 'Too many concurrent updates of the same resource; retry' },
+  'provider-backoff': {
+    status: 503,
+    meaning: 'The provider failed recently; the connection waits out its backoff (see Retry-After)',
+  },
+  'provider-unavailable': { status: 503, meaning: 'The provider asked us to retry later (see Retry-After)' },
   'provider-not-configured': {
     status: 503,
     meaning: 'This provider has no client credentials on the server',
@@ -128,7 +137,7 @@ function parameters(
   key: string,
 ): Array<{
   name: string;
-  in: 'path' | 'query';
+  in: 'path' | 'query' | 'header';
   required: boolean;
   schema: JsonSchema;
   description?: string;
@@ -155,6 +164,17 @@ function parameters(
         ...(typeof description === 'string' ? { description } : {}),
       });
     }
+  }
+  if (acceptsIdempotencyKey(def)) {
+    out.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+      description:
+        'Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response ' +
+        'without writing again; the same key with another request is a 422. Keys are per user.',
+    });
   }
   return out;
 }

@@ -48,3 +48,7 @@ export interface RouteDef {
   /** Largest request body (default 2 MiB; Lambda caps a request at 6 MB). */
   maxBodyBytes?: number;
 }
+
+/** Routes that change something for a signed-in user accept an `Idempotency-Key` (shared/http/idempotency.ts). */
+export const acceptsIdempotencyKey = (route: RouteDef): boolean =>
+  route.auth === 'jwt' && route.method !== 'GET';

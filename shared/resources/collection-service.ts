@@ -1,4 +1,5 @@
 import type { Collection, Condition } from '#shared/db/collection';
+import { withTenantWrite } from '#shared/db/idempotency';
 import { decodeCursor, type Page, type PageRequest } from '#shared/db/pagination';
 import { withTenant } from '#shared/db/tenant';
 import { NotFound } from '#shared/errors';
@@ -24,16 +25,16 @@ export function collectionService<F extends string, Row extends { id: string }>(
       input: Partial<Record<F, unknown>>,
       audit?: { metadata?: Record<string, unknown> },
     ): Promise<Row> {
-      return withTenant(userId, (tx) => table.insert(tx, userId, input, audit));
+      return withTenantWrite(userId, (tx) => table.insert(tx, userId, input, audit));
     },
     async get(userId: string, id: string): Promise<Row> {
       return (await withTenant(userId, (tx) => table.get(tx, userId, id))) ?? notFound();
     },
     async update(userId: string, id: string, patch: Partial<Record<F, unknown>>): Promise<Row> {
-      return (await withTenant(userId, (tx) => table.update(tx, userId, id, patch))) ?? notFound();
+      return (await withTenantWrite(userId, (tx) => table.update(tx, userId, id, patch))) ?? notFound();
     },
     async remove(userId: string, id: string): Promise<void> {
-      if (!(await withTenant(userId, (tx) => table.remove(tx, userId, id)))) notFound();
+      if (!(await withTenantWrite(userId, (tx) => table.remove(tx, userId, id)))) notFound();
     },
   };
 }

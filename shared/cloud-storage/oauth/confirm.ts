@@ -1,5 +1,6 @@
 import { recordAudit } from '#shared/audit';
-import { withoutTenant, withTenant } from '#shared/db/tenant';
+import { withTenantWrite } from '#shared/db/idempotency';
+import { withoutTenant } from '#shared/db/tenant';
 import { NotFound } from '#shared/errors';
 import { recordEvent } from '#shared/events/outbox';
 import { logger } from '#shared/logger';
@@ -45,7 +46,7 @@ export async function confirmConnection(
     throw new NotFound('Pending connection');
   }
   let sealed = pending.sealed;
-  return withTenant(userId, async (tx) => {
+  return withTenantWrite(userId, async (tx) => {
     const previous = await findConnection(tx, userId, provider, { forUpdate: true });
     const fresh = await tokenVault.open(sealed, { userId, provider });
     if (previous) {

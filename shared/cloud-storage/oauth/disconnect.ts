@@ -1,5 +1,6 @@
 import { recordAudit } from '#shared/audit';
 import { proveAccessToken } from '#shared/auth/cognito-user';
+import { withTenantWrite } from '#shared/db/idempotency';
 import { withTenant } from '#shared/db/tenant';
 import { HttpProblem, Unauthorized } from '#shared/errors';
 import { recordEvent } from '#shared/events/outbox';
@@ -27,7 +28,7 @@ export async function disconnect(
     if (error instanceof HttpProblem) throw error;
     logger.warn('Could not open tokens for revocation', { provider, error: (error as Error).name });
   }
-  await withTenant(userId, async (tx) => {
+  await withTenantWrite(userId, async (tx) => {
     if (!(await deleteConnection(tx, userId, provider))) throw connectionNotFound();
     await recordEvent(tx, {
       type: 'cloud_storage.disconnected',

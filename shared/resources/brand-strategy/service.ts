@@ -1,3 +1,4 @@
+import { withTenantWrite } from '#shared/db/idempotency';
 import { decodeCursor, type Page, type PageRequest } from '#shared/db/pagination';
 import { withTenant } from '#shared/db/tenant';
 import { NotFound, ServiceUnavailable } from '#shared/errors';
@@ -15,7 +16,7 @@ export async function getBrandStrategy(userId: string): Promise<BrandStrategy> {
 
 /** Adds a version: the given fields replace, omitted fields carry over. Versions start at 1. */
 export function putBrandStrategy(userId: string, changes: BrandStrategyPut): Promise<BrandStrategy> {
-  return withTenant(userId, async (tx) => {
+  return withTenantWrite(userId, async (tx) => {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const version = await tryAppendVersion(tx, userId, changes);
       if (version) return version;
