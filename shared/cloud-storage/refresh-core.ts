@@ -70,6 +70,20 @@ export const inBackoff = (nextRefreshAt: string | null | undefined): boolean =>
 export const expiresSoon = (expiresAt: string | null | undefined, marginMs = REFRESH_MARGIN_MS): boolean =>
   !expiresAt || Date.parse(expiresAt) - Date.now() <= marginMs;
 
+/**
+ * The margin for refresh on use: 5 minutes, or half the token's lifetime when the provider issues tokens that
+ * live less than twice that (known once we refreshed it). Otherwise a token that is "expiring soon" from the
+ * moment it is issued would be refreshed again by every request that reads it after the refresh committed.
+ */
+export function refreshMarginMs(row: {
+  token_expires_at: string | null;
+  last_refreshed_at: string | null;
+}): number {
+  if (!row.token_expires_at || !row.last_refreshed_at) return REFRESH_MARGIN_MS;
+  const lifetime = Date.parse(row.token_expires_at) - Date.parse(row.last_refreshed_at);
+  return lifetime > 0 ? Math.min(REFRESH_MARGIN_MS, lifetime / 2) : REFRESH_MARGIN_MS;
+}
+
 /** Why the vault failed, or `error` for something that was not a VaultError at all. */
 export type VaultFailureReason = VaultErrorReason | 'error';
 
@@ -228,7 +242,10 @@ export async function refreshLockedConnection(
         reason,
         event: 'refresh_token_lost',
       });
-      await auditFor(tx, userId, 'cloud_storage.refresh_token_lost', provider, { reason });
+      await auditFor(tx, userId, 'cloud_storage.refresh_failed', provider, {
+        reason: 'refresh_token_lost',
+        vaultReason: reason,
+      });
     }
     return { kind: 'vault', reason, stage: 'seal', rotatedTokenLost: rotated };
   }

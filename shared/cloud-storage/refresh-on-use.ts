@@ -10,6 +10,7 @@ import {
   markNeedsReauth,
   type RefreshOutcome,
   refreshLockedConnection,
+  refreshMarginMs,
   secondsUntil,
 } from './refresh-core.ts';
 
@@ -85,7 +86,7 @@ export async function accessTokenForUse(userId: string, provider: Provider): Pro
   if (!row) throw connectionNotFound();
   if (row.status !== 'active') throw reauthRequired(provider);
   const current = () => tokenVault.open(row.sealed, { userId, provider });
-  if (!expiresSoon(row.token_expires_at)) return (await current()).accessToken;
+  if (!expiresSoon(row.token_expires_at, refreshMarginMs(row))) return (await current()).accessToken;
   // A token that can still serve the request is used when refreshing it now is not possible or failed.
   const usable = !expiresSoon(row.token_expires_at, USABLE_FOR_MS);
   if (inBackoff(row.next_refresh_at)) {

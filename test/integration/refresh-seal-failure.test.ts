@@ -168,7 +168,10 @@ describe('a seal failure after the provider answered', () => {
       ),
     );
     expect(audit.rows).toEqual([
-      { action: 'cloud_storage.refresh_token_lost', metadata: { reason: 'key-unusable' } },
+      {
+        action: 'cloud_storage.refresh_failed',
+        metadata: { reason: 'refresh_token_lost', vaultReason: 'key-unusable' },
+      },
     ]);
   });
 

@@ -199,6 +199,8 @@ describe('OpenAPI document', () => {
     const op = built.paths['/widgets/{widgetId}/spin'].post;
     expect(op.parameters).toEqual([
       expect.objectContaining({ name: 'widgetId', in: 'path', required: true }),
+      // A mutating authenticated route accepts an Idempotency-Key.
+      expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
     ]);
     expect(op.requestBody.content['application/json'].schema.properties.speed).toMatchObject({
       type: 'integer',
