@@ -49,6 +49,8 @@ export interface HandlerInput<R extends RouteDef> {
    * calls) stops starting attempts before it.
    */
   deadline: number;
+  /** The `Idempotency-Key` header as sent (shared/http/idempotency.ts validates and honours it). */
+  idempotencyKey: string | undefined;
 }
 
 /** The request as the middlewares leave it on middy's `request.context`, for the handler. */
@@ -259,7 +261,7 @@ export type RouteHandler<R extends RouteDef> = (input: HandlerInput<R>) => Promi
  * Functions compose it in functions/define-handler.ts; nothing here knows which routes exist.
  */
 export function httpHandler<R extends RouteDef>(route: R, fn: RouteHandler<R>) {
-  const core = async (_event: HttpEvent, context: HttpContext): Promise<HttpResult> => {
+  const core = async (event: HttpEvent, context: HttpContext): Promise<HttpResult> => {
     const input = context.input!;
     const result = await fn({
       userId: input.userId as HandlerInput<R>['userId'],
@@ -270,6 +272,7 @@ export function httpHandler<R extends RouteDef>(route: R, fn: RouteHandler<R>) {
       params: input.params as HandlerInput<R>['params'],
       requestId: input.requestId,
       deadline: input.deadline,
+      idempotencyKey: header(event, 'idempotency-key'),
     });
     return toResult(route, result, input.requestId);
   };

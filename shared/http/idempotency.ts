@@ -6,11 +6,6 @@ import { acceptsIdempotencyKey, type RouteDef } from './route.ts';
 /** Visible ASCII, 1–255 characters (a UUID is the usual choice). */
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
-function headerOf(event: { headers?: Record<string, string | undefined> }, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  return headers[name] ?? Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
-}
-
 /**
  * Composes idempotency keys around a mutating route's handler: a request with `Idempotency-Key` runs in a key
  * scope that its write transaction honours (shared/db/idempotency.ts). The request's identity is its method,
@@ -19,7 +14,7 @@ function headerOf(event: { headers?: Record<string, string | undefined> }, name:
 export function withIdempotencyKey<
   I extends {
     userId: string | undefined;
-    event: { headers?: Record<string, string | undefined> };
+    idempotencyKey: string | undefined;
     params?: unknown;
     query?: unknown;
     body?: unknown;
@@ -28,7 +23,7 @@ export function withIdempotencyKey<
 >(route: RouteDef, fn: (input: I) => Promise<T>): (input: I) => Promise<T> {
   if (!acceptsIdempotencyKey(route)) return fn;
   return async (input) => {
-    const key = headerOf(input.event, 'idempotency-key');
+    const key = input.idempotencyKey;
     if (key === undefined || !input.userId) return fn(input);
     if (!KEY.test(key)) {
       throw new BadRequest('The Idempotency-Key header must be 1 to 255 visible ASCII characters.', [

@@ -183,8 +183,11 @@ describe('a seal failure after the provider answered', () => {
     const before = await ciphertexts();
     kms.refuseOperation('GenerateDataKey', 'AccessDeniedException');
 
-    const error = await withProviderSession(row!.userId, 'dropbox', (files) =>
-      files.listFolder({ pageSize: 5 }),
+    const error = await withProviderSession(
+      row!.userId,
+      'dropbox',
+      (files) => files.listFolder({ pageSize: 5 }),
+      { deadline: Date.now() + 20_000 },
     )
       .then(() => undefined)
       .catch((e: unknown) => e);
