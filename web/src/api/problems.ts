@@ -24,6 +24,8 @@ export const PROBLEM_MESSAGES: Record<string, string> = {
   unavailable: 'The service is briefly unavailable. Try again in a moment.',
   contention: 'Someone else saved at the same time. Try again.',
   'provider-not-configured': 'This provider is not set up on this server yet.',
+  'provider-backoff': 'The storage provider had trouble a moment ago. Try again in a few minutes.',
+  'provider-unavailable': 'The storage provider is unavailable right now. Try again later.',
 };
 
 /** API Gateway's own answers (`{ "message" }`) and answers without a body, by status. */

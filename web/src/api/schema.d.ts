@@ -1478,7 +1478,10 @@ export interface operations {
     auth_me_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1988,7 +1991,10 @@ export interface operations {
     brand_assets_put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2241,7 +2247,10 @@ export interface operations {
     brand_strategy_put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2592,7 +2601,10 @@ export interface operations {
     brand_voice_assets_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2843,7 +2855,10 @@ export interface operations {
     brand_voice_assets_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -2954,7 +2969,10 @@ export interface operations {
     brand_voice_assets_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3220,7 +3238,10 @@ export interface operations {
     brand_voice_assets_import: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3410,7 +3431,10 @@ export interface operations {
     brand_voice_assets_upload: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3833,7 +3857,10 @@ export interface operations {
     cloud_storage_disconnect: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 provider: "google_drive" | "onedrive" | "dropbox";
             };
@@ -3944,7 +3971,10 @@ export interface operations {
     cloud_storage_confirm: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 provider: "google_drive" | "onedrive" | "dropbox";
             };
@@ -4377,7 +4407,10 @@ export interface operations {
     competitors_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4645,7 +4678,10 @@ export interface operations {
     competitors_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4756,7 +4792,10 @@ export interface operations {
     competitors_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5028,7 +5067,10 @@ export interface operations {
     content_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5274,7 +5316,10 @@ export interface operations {
     content_calendar_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5540,7 +5585,10 @@ export interface operations {
     content_calendar_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5651,7 +5699,10 @@ export interface operations {
     content_calendar_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5932,7 +5983,10 @@ export interface operations {
     content_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6043,7 +6097,10 @@ export interface operations {
     content_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6554,7 +6611,10 @@ export interface operations {
     published_posts_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6824,7 +6884,10 @@ export interface operations {
     published_posts_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6935,7 +6998,10 @@ export interface operations {
     published_posts_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: a repeat with the same key and request within 24 hours returns the first response without writing again; the same key with another request is a 422. Keys are per user. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
