@@ -195,6 +195,12 @@ function problemSlugs(def: RouteDef, docs: RouteDocs | undefined): Set<string> {
   const caps = def.capabilities as readonly string[];
   if (caps.includes('db') || caps.includes('cognito') || caps.includes('vault')) slugs.add('unavailable');
   if (caps.includes('providers') && def.auth === 'jwt') slugs.add('provider-not-configured');
+  // A route that calls a provider with stored tokens refreshes them on use, and may wait out a backoff.
+  if (caps.includes('providers') && caps.includes('vault') && def.auth === 'jwt') {
+    slugs.add('provider-backoff');
+    slugs.add('provider-unavailable');
+  }
+  if (acceptsIdempotencyKey(def)) slugs.add('idempotency-key-reused');
   for (const slug of docs?.problems ?? []) slugs.add(slug);
   return slugs;
 }

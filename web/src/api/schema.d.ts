@@ -1527,6 +1527,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -1553,7 +1568,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. From API Gateway itself (`{ "message" }`): the function could not be reached. */
+            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. `provider-backoff`: The provider failed recently; the connection waits out its backoff (see Retry-After). `provider-unavailable`: The provider asked us to retry later (see Retry-After). From API Gateway itself (`{ "message" }`): the function could not be reached. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -1566,7 +1581,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured";
+                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured" | "urn:brand-cloud:problem:provider-backoff" | "urn:brand-cloud:problem:provider-unavailable";
                     };
                 };
             };
@@ -2088,6 +2103,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -2344,6 +2374,21 @@ export interface operations {
                         status?: 415;
                         /** @enum {unknown} */
                         type?: "urn:brand-cloud:problem:unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
                     };
                 };
             };
@@ -2694,6 +2739,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -2921,6 +2981,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -3074,6 +3149,21 @@ export interface operations {
                         status?: 415;
                         /** @enum {unknown} */
                         type?: "urn:brand-cloud:problem:unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
                     };
                 };
             };
@@ -3361,6 +3451,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description `rate-limited`: Too many requests (here or at the provider); see Retry-After. From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -3409,7 +3514,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. From API Gateway itself (`{ "message" }`): the function could not be reached. */
+            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. `provider-backoff`: The provider failed recently; the connection waits out its backoff (see Retry-After). `provider-unavailable`: The provider asked us to retry later (see Retry-After). From API Gateway itself (`{ "message" }`): the function could not be reached. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3422,7 +3527,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured";
+                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured" | "urn:brand-cloud:problem:provider-backoff" | "urn:brand-cloud:problem:provider-unavailable";
                     };
                 };
             };
@@ -3523,6 +3628,21 @@ export interface operations {
                         status?: 415;
                         /** @enum {unknown} */
                         type?: "urn:brand-cloud:problem:unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
                     };
                 };
             };
@@ -3923,6 +4043,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -3949,7 +4084,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. From API Gateway itself (`{ "message" }`): the function could not be reached. */
+            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. `provider-backoff`: The provider failed recently; the connection waits out its backoff (see Retry-After). `provider-unavailable`: The provider asked us to retry later (see Retry-After). From API Gateway itself (`{ "message" }`): the function could not be reached. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3962,7 +4097,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured";
+                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured" | "urn:brand-cloud:problem:provider-backoff" | "urn:brand-cloud:problem:provider-unavailable";
                     };
                 };
             };
@@ -4081,6 +4216,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description `rate-limited`: Too many requests (here or at the provider); see Retry-After. From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -4129,7 +4279,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. From API Gateway itself (`{ "message" }`): the function could not be reached. */
+            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. `provider-backoff`: The provider failed recently; the connection waits out its backoff (see Retry-After). `provider-unavailable`: The provider asked us to retry later (see Retry-After). From API Gateway itself (`{ "message" }`): the function could not be reached. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -4142,7 +4292,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured";
+                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured" | "urn:brand-cloud:problem:provider-backoff" | "urn:brand-cloud:problem:provider-unavailable";
                     };
                 };
             };
@@ -4283,7 +4433,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. From API Gateway itself (`{ "message" }`): the function could not be reached. */
+            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. `provider-backoff`: The provider failed recently; the connection waits out its backoff (see Retry-After). `provider-unavailable`: The provider asked us to retry later (see Retry-After). From API Gateway itself (`{ "message" }`): the function could not be reached. */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -4296,7 +4446,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured";
+                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured" | "urn:brand-cloud:problem:provider-backoff" | "urn:brand-cloud:problem:provider-unavailable";
                     };
                 };
             };
@@ -4514,6 +4664,21 @@ export interface operations {
                         status?: 415;
                         /** @enum {unknown} */
                         type?: "urn:brand-cloud:problem:unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
                     };
                 };
             };
@@ -4744,6 +4909,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -4912,6 +5092,21 @@ export interface operations {
                         status?: 415;
                         /** @enum {unknown} */
                         type?: "urn:brand-cloud:problem:unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
                     };
                 };
             };
@@ -5162,6 +5357,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -5409,7 +5619,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unknown-reference`: A reference to something the caller does not own. */
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. `unknown-reference`: A reference to something the caller does not own. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5420,7 +5630,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unknown-reference";
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused" | "urn:brand-cloud:problem:unknown-reference";
                     };
                 };
             };
@@ -5651,6 +5861,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -5807,7 +6032,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unknown-reference`: A reference to something the caller does not own. */
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. `unknown-reference`: A reference to something the caller does not own. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5818,7 +6043,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unknown-reference";
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused" | "urn:brand-cloud:problem:unknown-reference";
                     };
                 };
             };
@@ -6049,6 +6274,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -6202,6 +6442,21 @@ export interface operations {
                         status?: 415;
                         /** @enum {unknown} */
                         type?: "urn:brand-cloud:problem:unsupported-media-type";
+                    };
+                };
+            };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
                     };
                 };
             };
@@ -6708,7 +6963,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unknown-reference`: A reference to something the caller does not own. */
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. `unknown-reference`: A reference to something the caller does not own. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6719,7 +6974,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unknown-reference";
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused" | "urn:brand-cloud:problem:unknown-reference";
                     };
                 };
             };
@@ -6950,6 +7205,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused";
+                    };
+                };
+            };
             /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
@@ -7109,7 +7379,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unknown-reference`: A reference to something the caller does not own. */
+            /** @description `idempotency-key-reused`: The Idempotency-Key was already used (within 24 hours) for a different request. `unknown-reference`: A reference to something the caller does not own. */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7120,7 +7390,7 @@ export interface operations {
                         /** @constant */
                         status?: 422;
                         /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unknown-reference";
+                        type?: "urn:brand-cloud:problem:idempotency-key-reused" | "urn:brand-cloud:problem:unknown-reference";
                     };
                 };
             };
