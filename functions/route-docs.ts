@@ -40,7 +40,7 @@ export const routeDocs: Partial<Record<RouteKey, RouteDocs>> = {
   'cloud-storage/connect': { problems: ['provider-not-configured'] },
   'cloud-storage/confirm': {
     example: { ticket: 'c2FuZGJveC10aWNrZXQtZXhhbXBsZQ' },
-    problems: ['not-found', 'provider-error', 'rate-limited'],
+    problems: ['not-found', 'account-mismatch', 'provider-error', 'rate-limited'],
   },
   'cloud-storage/disconnect': { problems: ['not-found'] },
   'cloud-storage/list-files': { problems: ['not-found', ...providerTrouble] },

@@ -106,17 +106,7 @@ export class DocumentStore extends Construct {
     });
 
     this.alarms.push(
-      new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-        alarmDescription: 'A document notification was dead-lettered after 5 failed worker attempts',
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      // The dead-letter queue's depth alarm comes from the Operations aspect (every DLQ gets one).
       new cloudwatch.Alarm(this, 'BacklogAlarm', {
         alarmDescription: 'Document notifications have waited over 15 minutes (the worker is not keeping up)',
         metric: this.queue.metricApproximateAgeOfOldestMessage({

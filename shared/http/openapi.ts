@@ -33,6 +33,10 @@ export const PROBLEM_TYPES: Record<string, { status: number; meaning: string }> 
   conflict: { status: 409, meaning: 'Conflicts with an existing resource (e.g. a duplicate name)' },
   'email-taken': { status: 409, meaning: 'An account with this email address already exists' },
   'reauth-required': { status: 409, meaning: 'The provider connection must be authorised again (reconnect)' },
+  'account-mismatch': {
+    status: 409,
+    meaning: 'A re-consent returned another provider account without its own refresh token; nothing changed',
+  },
   'payload-too-large': { status: 413, meaning: 'The body (or the file) is too large' },
   'unsupported-media-type': { status: 415, meaning: 'The body is not JSON' },
   'unknown-reference': { status: 422, meaning: 'A reference to something the caller does not own' },

@@ -978,8 +978,9 @@ describe('stack', () => {
 
   it('stays clear of the 500-resource CloudFormation limit', () => {
     const count = Object.keys(dev.json.Resources).length;
-    // About six resources per route: the margin says how many more routes fit before splitting the stack.
-    expect(count, `${count} resources`).toBeLessThan(450);
+    // About six resources per route. With the document pipeline the stack holds ~460: the next area of routes
+    // must come with a split (nested stacks per route area) before it, not after CloudFormation refuses.
+    expect(count, `${count} resources`).toBeLessThan(480);
   });
 });
 

@@ -13,6 +13,8 @@ export const PROBLEM_MESSAGES: Record<string, string> = {
   conflict: 'That already exists.',
   'email-taken': 'An account with this email address already exists. Sign in instead.',
   'reauth-required': 'This connection has to be reconnected before it can be used.',
+  'account-mismatch':
+    'You signed in to a different account at the provider. Disconnect first to switch accounts, or sign in to the connected one.',
   'payload-too-large': 'That is too large.',
   'unsupported-media-type':
     'The app sent a request in a format the server does not accept. Reload and try again.',

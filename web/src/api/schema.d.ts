@@ -4185,6 +4185,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `account-mismatch`: A re-consent returned another provider account without its own refresh token; nothing changed. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:account-mismatch";
+                    };
+                };
+            };
             /** @description `payload-too-large`: The body (or the file) is too large. From API Gateway itself (`{ "message" }`): the request is over 10 MB. */
             413: {
                 headers: {
