@@ -8,6 +8,8 @@ export const problemDetails = z.object({
   detail: z.string(),
   requestId: z.string(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  /** A machine-readable reason where one type has several causes (e.g. `account_mismatch`). */
+  reason: z.string().optional(),
 });
 
 export const healthResponse = z.object({ status: z.literal('ok') });

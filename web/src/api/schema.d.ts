@@ -887,6 +887,7 @@ export interface components {
                 message: string;
                 path: string;
             }[];
+            reason?: string;
             requestId: string;
             status: number;
             title: string;
