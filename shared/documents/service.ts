@@ -27,15 +27,15 @@ const RESOURCE = 'brand_voice_asset';
 async function emitAssetEvent(
   tx: Tx,
   type: 'brand_voice_asset.ready' | 'brand_voice_asset.failed',
-  asset: { id: string; failureCode: string | null; wordCount?: number },
+  asset: { id: string; title: string; failureCode: string | null; wordCount?: number },
 ): Promise<void> {
   await recordEvent(tx, {
     type,
     subject: { type: RESOURCE, id: asset.id },
     data:
       type === 'brand_voice_asset.ready'
-        ? { wordCount: asset.wordCount ?? 0 }
-        : { failureCode: asset.failureCode },
+        ? { title: asset.title, wordCount: asset.wordCount ?? 0 }
+        : { title: asset.title, failureCode: asset.failureCode },
   });
 }
 
@@ -281,13 +281,13 @@ export async function sweepExpiredUploads(
   batch = 500,
 ): Promise<number> {
   return withRefresher(async (tx) => {
-    const { rows } = await tx.query<{ id: string; user_id: string }>(
+    const { rows } = await tx.query<{ id: string; user_id: string; title: string }>(
       `update brand_voice_assets set status = 'failed', failure_code = 'upload_expired',
               status_changed_at = clock_timestamp(), updated_at = clock_timestamp()
         where id in (select id from brand_voice_assets
                       where status = 'uploading' and status_changed_at < clock_timestamp() - make_interval(secs => $1)
                       order by status_changed_at limit $2 for update skip locked)
-        returning id, user_id`,
+        returning id, user_id, title`,
       [olderThanSeconds, batch],
     );
     for (const row of rows) {
@@ -298,7 +298,11 @@ export async function sweepExpiredUploads(
         resourceId: row.id,
         metadata: { failureCode: 'upload_expired' },
       });
-      await emitAssetEvent(tx, 'brand_voice_asset.failed', { id: row.id, failureCode: 'upload_expired' });
+      await emitAssetEvent(tx, 'brand_voice_asset.failed', {
+        id: row.id,
+        title: row.title,
+        failureCode: 'upload_expired',
+      });
     }
     return rows.length;
   });

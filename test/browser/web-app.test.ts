@@ -1,5 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pdf } from '#local/documents/fixtures';
 import { PROVIDERS } from '#shared/providers/types';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import {
@@ -148,7 +150,7 @@ describe('web app', { timeout: 180_000 }, () => {
       await screenshot(page, `${shots}-brand-voice`);
       await page.getByRole('link', { name: /readme/ }).click();
       await page.getByRole('heading', { name: /readme/, level: 1 }).waitFor();
-      await page.locator('pre.text').waitFor();
+      await page.getByRole('region', { name: 'Text' }).waitFor();
       await expectAccessible(page, 'brand voice document');
       await screenshot(page, `${shots}-document`);
 
@@ -171,6 +173,95 @@ describe('web app', { timeout: 180_000 }, () => {
       await context.close();
     });
   }
+
+  it('uploads a PDF from the computer with progress, sees it become ready, reads it, downloads the original; the bell tells', async () => {
+    const { context, page, problems } = await newContext(browser);
+    await signUp(page, newUser());
+    await connect(page, 'google_drive');
+    await nav(page, 'Brand voice').click();
+    await page.getByRole('heading', { name: 'Brand voice', level: 1 }).waitFor();
+
+    // About 700 KB over an upload throttled to 256 KB/s: the progress bar has time to move.
+    const sentence = 'Our voice is warm, direct and never shouts.';
+    const pages = Array.from({ length: 300 }, (_, i) =>
+      Array.from({ length: 40 }, (_, l) => `Page ${i + 1} line ${l + 1}: ${sentence}`).join('\n'),
+    );
+    const file = pdf(pages);
+    expect(file.length).toBeGreaterThan(600_000);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 256 * 1024,
+    });
+    await page.getByLabel('Category').selectOption('brand_guidelines');
+    await page.getByLabel('Choose a file').setInputFiles({
+      name: 'Guidelines 2027.pdf',
+      mimeType: 'application/pdf',
+      buffer: file,
+    });
+    // Caught in the page while it moves: a value strictly between 0 and 100, and the words beside it.
+    const midway = await page.waitForFunction(
+      () => {
+        const bar = document.querySelector<HTMLProgressElement>('progress#upload-progress');
+        const label = document.querySelector('label[for="upload-progress"]')?.textContent ?? '';
+        return bar && bar.value > 0 && bar.value < 100 && label.startsWith('Uploading…') ? bar.value : null;
+      },
+      undefined,
+      { timeout: 20_000, polling: 50 },
+    );
+    expect(await midway.jsonValue()).toBeGreaterThan(0);
+    await screenshot(page, 'upload-progress');
+    await page
+      .getByText('Uploaded “Guidelines 2027.pdf”. It is being processed.')
+      .waitFor({ timeout: 30_000 });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+
+    // The list keeps polling until the worker has read the file.
+    const row = page.locator('li.asset', { has: page.getByRole('link', { name: 'Guidelines 2027' }) });
+    await row.getByText('Ready', { exact: true }).waitFor({ timeout: 60_000 });
+    await expect(row.locator('.muted').textContent()).resolves.toMatch(/Brand guidelines · uploaded/);
+    await expectAccessible(page, 'brand voice with an upload');
+    await screenshot(page, 'upload-ready');
+
+    await page.getByRole('link', { name: 'Guidelines 2027' }).click();
+    await page.getByRole('heading', { name: 'Guidelines 2027', level: 1 }).waitFor();
+    await expect(page.getByRole('region', { name: 'Text' }).textContent()).resolves.toContain(
+      `Page 300 line 40: ${sentence}`,
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: /Download the original/ }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('Guidelines 2027.pdf');
+    const saved = await download.path();
+    expect(
+      createHash('sha256')
+        .update(await readFile(saved))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(file).digest('hex'));
+
+    // The event feed: the connection and the ready document, newest first, in words.
+    await page.getByRole('button', { name: /Notifications/ }).click();
+    const feed = page.getByRole('region', { name: 'Notifications' });
+    await feed.getByText('“Guidelines 2027” is ready.').waitFor();
+    await feed.getByText('Google Drive was connected.').waitFor();
+    const items = await feed.locator('li').allInnerTexts();
+    expect(items.findIndex((t) => t.includes('is ready'))).toBeLessThan(
+      items.findIndex((t) => t.includes('was connected')),
+    );
+    await expectAccessible(page, 'notifications with events');
+    await screenshot(page, 'notifications');
+    assertClean(problems);
+    await context.close();
+  });
 
   it('a provider revokes the grant: the card says why and offers Reconnect; reconnecting keeps the imports', async () => {
     const { context, page, problems } = await newContext(browser);

@@ -285,7 +285,7 @@ describe('documents end to end: presigned POST to the local S3, worker, extracti
       items: Array<{ type: string; subject: { id: string }; data: unknown }>;
     }>('GET', '/events?limit=100', { token: alice.accessToken });
     expect(feed.body.items.filter((e) => e.subject.id === asset.id)).toMatchObject([
-      { type: 'brand_voice_asset.failed', data: { failureCode: 'upload_expired' } },
+      { type: 'brand_voice_asset.failed', data: { title: asset.title, failureCode: 'upload_expired' } },
     ]);
     expect(
       (await stack().api('GET', `/brand-voice-assets/${asset.id}/file`, { token: alice.accessToken })).status,

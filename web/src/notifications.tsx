@@ -34,7 +34,8 @@ export function describe(event: FeedEvent): string {
   }
 }
 
-/** The event feed as a small bell list: polls `GET /events` from its cursor every 30 s while the tab is visible. */
+/** The event feed as a small bell list: polls `GET /events` from its cursor every 30 s while the tab is
+ * visible, and at once when the list is opened. */
 export function Notifications(props: { session: Session }) {
   const { session } = props;
   const [events, setEvents] = useState<FeedEvent[]>([]);
@@ -44,42 +45,56 @@ export function Notifications(props: { session: Session }) {
   const cursor = useRef<string | null>(null);
   const panel = useRef<HTMLElement>(null);
 
+  // Opening the list fetches what is new right away; new events arriving while it is open are not "unread".
+  const pollNow = useRef<(() => void) | undefined>(undefined);
+  const isOpen = useRef(false);
+  isOpen.current = open;
+
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
+    let polling = false;
     const poll = async () => {
-      if (document.visibilityState === 'visible') {
-        try {
-          for (let pages = 0; pages < 5; pages++) {
-            const page = await session.call(
-              session.api.GET('/events', {
-                params: { query: cursor.current ? { cursor: cursor.current } : {} },
-              }),
-            );
-            if (stopped) return;
-            if (page.items.length) {
-              setEvents((before) => [...[...page.items].reverse(), ...before].slice(0, 50));
-              setUnread((n) => n + page.items.length);
-            }
-            if (page.nextCursor) cursor.current = page.nextCursor;
-            if (!page.items.length || !page.nextCursor) break;
-          }
-        } catch (err) {
-          // A server without the feed: hide the bell instead of showing an error every 30 s.
-          if ((err as { status?: number }).status === 404) {
-            setAvailable(false);
-            return;
-          }
-        }
+      if (polling) return;
+      polling = true;
+      try {
+        if (document.visibilityState === 'visible') await fetchNew();
+      } finally {
+        polling = false;
       }
       if (!stopped) timer = setTimeout(poll, POLL_MS);
     };
+    const fetchNew = async () => {
+      try {
+        for (let pages = 0; pages < 5; pages++) {
+          const page = await session.call(
+            session.api.GET('/events', {
+              params: { query: cursor.current ? { cursor: cursor.current } : {} },
+            }),
+          );
+          if (stopped) return;
+          if (page.items.length) {
+            setEvents((before) => [...[...page.items].reverse(), ...before].slice(0, 50));
+            if (!isOpen.current) setUnread((n) => n + page.items.length);
+          }
+          if (page.nextCursor) cursor.current = page.nextCursor;
+          if (!page.items.length || !page.nextCursor) break;
+        }
+      } catch (err) {
+        // A server without the feed: hide the bell instead of showing an error every 30 s.
+        if ((err as { status?: number }).status === 404) {
+          setAvailable(false);
+          stopped = true;
+        }
+      }
+    };
+    pollNow.current = () => {
+      clearTimeout(timer);
+      void poll();
+    };
     void poll();
     const onVisible = () => {
-      if (document.visibilityState === 'visible') {
-        clearTimeout(timer);
-        void poll();
-      }
+      if (document.visibilityState === 'visible') pollNow.current?.();
     };
     document.addEventListener('visibilitychange', onVisible);
     return () => {
@@ -109,6 +124,7 @@ export function Notifications(props: { session: Session }) {
         onClick={() => {
           setOpen(!open);
           setUnread(0);
+          if (!open) pollNow.current?.();
         }}
       >
         Notifications

@@ -234,9 +234,13 @@ function AssetDetail(props: { session: Session; id: string }) {
               Download the original ({bytes(asset.file.size)})
             </Button>
           )}
-          <h2>Text</h2>
+          <h2 id="text-title">Text</h2>
           {asset.content ? (
-            <pre class="text">{asset.content}</pre>
+            // A long text scrolls inside the page: a focusable region, so a keyboard can scroll it too.
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1)
+            <section class="text" tabIndex={0} aria-labelledby="text-title">
+              <pre>{asset.content}</pre>
+            </section>
           ) : (
             <p>The text appears here once the document is ready.</p>
           )}
