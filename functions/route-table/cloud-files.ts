@@ -9,7 +9,7 @@ const tokenFunction = ['db', 'vault', 'providers'] as const;
 export const cloudFileRoutes = {
   'cloud-storage/list-files': {
     method: 'GET',
-    path: '/cloud-storage/connections/{provider}/files',
+    path: '/cloud-storage/{provider}/files',
     auth: 'jwt',
     summary:
       'One page of a folder in the connected storage (the root without folderId); 409 when the connection needs re-consent',

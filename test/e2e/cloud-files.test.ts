@@ -56,7 +56,7 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
     const qs = new URLSearchParams(
       Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
     ).toString();
-    return stack().api('GET', `/cloud-storage/connections/${provider}/files${qs ? `?${qs}` : ''}`, {
+    return stack().api('GET', `/cloud-storage/${provider}/files${qs ? `?${qs}` : ''}`, {
       token: user.accessToken,
     });
   }

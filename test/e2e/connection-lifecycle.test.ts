@@ -74,7 +74,7 @@ describe('connection lifecycle and events', () => {
       await c.query('commit');
     });
     control.failNextTokenCalls('google_drive', { kind: 'oauth_error', error: 'invalid_grant' });
-    const listed = await s.api('GET', '/cloud-storage/connections/google_drive/files', {
+    const listed = await s.api('GET', '/cloud-storage/google_drive/files', {
       token: user.accessToken,
     });
     expect(listed.status).toBe(409);

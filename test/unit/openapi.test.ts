@@ -128,7 +128,7 @@ describe('OpenAPI document', () => {
       'urn:brand-cloud:problem:password-reset-required',
       'urn:brand-cloud:problem:challenge-required',
     ]);
-    const files = doc.paths['/cloud-storage/connections/{provider}/files'].get.responses;
+    const files = doc.paths['/cloud-storage/{provider}/files'].get.responses;
     expect(Object.keys(files)).toEqual(['200', '400', '401', '404', '409', '429', '500', '502', '503']);
     expect(files['429'].headers['Retry-After']).toBeDefined();
     expect(files['503'].headers['Retry-After']).toBeDefined();

@@ -244,6 +244,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cloud-storage/{provider}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One page of a folder in the connected storage (the root without folderId); 409 when the connection needs re-consent */
+        get: operations["cloud_storage_list_files"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cloud-storage/callback/{provider}": {
         parameters: {
             query?: never;
@@ -323,23 +340,6 @@ export interface paths {
         put?: never;
         /** Activate the pending connection of the user who started the flow */
         post: operations["cloud_storage_confirm"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/cloud-storage/connections/{provider}/files": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One page of a folder in the connected storage (the root without folderId); 409 when the connection needs re-consent */
-        get: operations["cloud_storage_list_files"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3692,6 +3692,160 @@ export interface operations {
             };
         };
     };
+    cloud_storage_list_files: {
+        parameters: {
+            query?: {
+                folderId?: string;
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                provider: "google_drive" | "onedrive" | "dropbox";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of a folder in the connected storage (the root without folderId); 409 when the connection needs re-consent */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CloudFilePage"];
+                };
+            };
+            /** @description `validation-error`: Schema violation, malformed id or bad cursor; every bad field is listed in `errors`. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:validation-error";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid access token, or wrong credentials. From API Gateway itself (`{ "message" }`): the JWT authorizer refused the token (`www-authenticate` says why). */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:unauthorized";
+                    };
+                };
+            };
+            /** @description `not-found`: Not found (another user’s resource looks exactly like a missing one). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:not-found";
+                    };
+                };
+            };
+            /** @description `reauth-required`: The provider connection must be authorised again (reconnect). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:reauth-required";
+                    };
+                };
+            };
+            /** @description `rate-limited`: Too many requests (here or at the provider); see Retry-After. From API Gateway itself (`{ "message" }`): stage throttling. */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:rate-limited";
+                    };
+                };
+            };
+            /** @description `internal-error`: An unexpected error; the body never carries internals. From API Gateway itself (`{ "message" }`): the function failed without an answer. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:internal-error";
+                    };
+                };
+            };
+            /** @description `provider-error`: The storage provider failed or refused the request. */
+            502: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:provider-error";
+                    };
+                };
+            };
+            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. `provider-backoff`: The provider failed recently; the connection waits out its backoff (see Retry-After). `provider-unavailable`: The provider asked us to retry later (see Retry-After). From API Gateway itself (`{ "message" }`): the function could not be reached. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured" | "urn:brand-cloud:problem:provider-backoff" | "urn:brand-cloud:problem:provider-unavailable";
+                    };
+                };
+            };
+        };
+    };
     cloud_storage_callback: {
         parameters: {
             query?: {
@@ -4244,160 +4398,6 @@ export interface operations {
                         status?: 422;
                         /** @enum {unknown} */
                         type?: "urn:brand-cloud:problem:idempotency-key-reused";
-                    };
-                };
-            };
-            /** @description `rate-limited`: Too many requests (here or at the provider); see Retry-After. From API Gateway itself (`{ "message" }`): stage throttling. */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GatewayMessage"];
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 429;
-                        /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:rate-limited";
-                    };
-                };
-            };
-            /** @description `internal-error`: An unexpected error; the body never carries internals. From API Gateway itself (`{ "message" }`): the function failed without an answer. */
-            500: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GatewayMessage"];
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 500;
-                        /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:internal-error";
-                    };
-                };
-            };
-            /** @description `provider-error`: The storage provider failed or refused the request. */
-            502: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 502;
-                        /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:provider-error";
-                    };
-                };
-            };
-            /** @description `unavailable`: The database or identity service is briefly unavailable; retry. `provider-not-configured`: This provider has no client credentials on the server. `provider-backoff`: The provider failed recently; the connection waits out its backoff (see Retry-After). `provider-unavailable`: The provider asked us to retry later (see Retry-After). From API Gateway itself (`{ "message" }`): the function could not be reached. */
-            503: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GatewayMessage"];
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 503;
-                        /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unavailable" | "urn:brand-cloud:problem:provider-not-configured" | "urn:brand-cloud:problem:provider-backoff" | "urn:brand-cloud:problem:provider-unavailable";
-                    };
-                };
-            };
-        };
-    };
-    cloud_storage_list_files: {
-        parameters: {
-            query?: {
-                folderId?: string;
-                pageSize?: number;
-                pageToken?: string;
-            };
-            header?: never;
-            path: {
-                provider: "google_drive" | "onedrive" | "dropbox";
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page of a folder in the connected storage (the root without folderId); 409 when the connection needs re-consent */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CloudFilePage"];
-                };
-            };
-            /** @description `validation-error`: Schema violation, malformed id or bad cursor; every bad field is listed in `errors`. */
-            400: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 400;
-                        /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:validation-error";
-                    };
-                };
-            };
-            /** @description `unauthorized`: Missing or invalid access token, or wrong credentials. From API Gateway itself (`{ "message" }`): the JWT authorizer refused the token (`www-authenticate` says why). */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GatewayMessage"];
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 401;
-                        /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:unauthorized";
-                    };
-                };
-            };
-            /** @description `not-found`: Not found (another user’s resource looks exactly like a missing one). */
-            404: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 404;
-                        /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:not-found";
-                    };
-                };
-            };
-            /** @description `reauth-required`: The provider connection must be authorised again (reconnect). */
-            409: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 409;
-                        /** @enum {unknown} */
-                        type?: "urn:brand-cloud:problem:reauth-required";
                     };
                 };
             };

@@ -45,7 +45,7 @@ export function Files(props: { session: Session }) {
     setError(undefined);
     try {
       const page = await session.call(
-        session.api.GET('/cloud-storage/connections/{provider}/files', {
+        session.api.GET('/cloud-storage/{provider}/files', {
           params: {
             path: { provider },
             query: {
