@@ -204,11 +204,11 @@ describe('web app', { timeout: 180_000 }, () => {
     });
     // Caught in the page while it moves: a value strictly between 0 and 100, and the words beside it.
     const midway = await page.waitForFunction(
-      () => {
-        const bar = document.querySelector<HTMLProgressElement>('progress#upload-progress');
+      `(() => {
+        const bar = document.querySelector('progress#upload-progress');
         const label = document.querySelector('label[for="upload-progress"]')?.textContent ?? '';
         return bar && bar.value > 0 && bar.value < 100 && label.startsWith('Uploading…') ? bar.value : null;
-      },
+      })()`,
       undefined,
       { timeout: 20_000, polling: 50 },
     );

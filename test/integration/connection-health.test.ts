@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Sandbox } from '#local/sandbox/index';
+import { describe, expect, it, vi } from 'vitest';
 import type { TokenFailure } from '#local/sandbox/state';
 import { allowSlowRefresh, lockConnection } from '#shared/cloud-storage/connection-store';
 import { getConnections } from '#shared/cloud-storage/connections';
@@ -8,42 +7,14 @@ import { markConnectionNeedsReauth } from '#shared/cloud-storage/refresh-on-use'
 import { refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { withRefresher } from '#shared/db/tenant';
 import type { Provider } from '#shared/providers/types';
-import { resetVaultForTests } from '#shared/vault/token-vault';
-import { useTestDatabase, withClient } from '../support/db.ts';
-import {
-  clearRefreshTables,
-  newUserIds,
-  seedConnections,
-  startRefreshSandbox,
-  useLocalVaultKey,
-} from '../support/refresh-rows.ts';
-import { superuserUrl } from '../support/vault-rows.ts';
+import { newUserIds, seedConnections, useRefreshSandbox } from '../support/refresh-rows.ts';
 
 /**
  * Connection health (issue 17): each provider answer → status, reason and exactly one event per transition;
  * transient failures back off without touching the credentials; permanent ones stop every attempt; a rolled-back
  * refresh leaves neither state nor event; the API shows health with computed warnings.
  */
-const db = useTestDatabase();
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  useLocalVaultKey();
-  sandbox = await startRefreshSandbox();
-});
-afterAll(async () => {
-  await sandbox?.stop();
-  vi.unstubAllEnvs();
-  resetVaultForTests();
-});
-beforeEach(async () => {
-  await clearRefreshTables(db().name);
-  await sql('delete from events');
-  sandbox.control.reset();
-});
-
-const sql = <T = Record<string, unknown>>(text: string, values: unknown[] = []) =>
-  withClient(superuserUrl(db().name), async (c) => (await c.query(text, values)).rows as T[]);
+const { db, sandbox, sql } = useRefreshSandbox({ alsoClear: ['events'] });
 
 interface Row {
   id: string;

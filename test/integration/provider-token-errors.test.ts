@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
-import type { Sandbox } from '#local/sandbox/index';
+import { expect, it } from 'vitest';
 import { refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
-import { resetVaultForTests } from '#shared/vault/token-vault';
-import { useTestDatabase, withClient } from '../support/db.ts';
+import { withClient } from '../support/db.ts';
 import {
-  clearRefreshTables,
   keyOf,
   newUserIds,
   openStored,
   readConnections,
   seedConnections,
-  startRefreshSandbox,
-  useLocalVaultKey,
+  useRefreshSandbox,
 } from '../support/refresh-rows.ts';
 import { superuserUrl } from '../support/vault-rows.ts';
 
@@ -20,22 +16,7 @@ import { superuserUrl } from '../support/vault-rows.ts';
  * produce"), through the scheduled refresh against a real PostgreSQL and the sandbox: what is stored, audited
  * and left alone.
  */
-const db = useTestDatabase();
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  useLocalVaultKey();
-  sandbox = await startRefreshSandbox();
-});
-afterAll(async () => {
-  await sandbox?.stop();
-  vi.unstubAllEnvs();
-  resetVaultForTests();
-});
-beforeEach(async () => {
-  await clearRefreshTables(db().name);
-  sandbox.control.reset();
-});
+const { db, sandbox } = useRefreshSandbox();
 
 async function auditText(): Promise<string> {
   return withClient(superuserUrl(db().name), async (c) => {

@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Sandbox } from '#local/sandbox/index';
+import { describe, expect, it } from 'vitest';
 import { withProviderSession } from '#shared/cloud-storage/provider-session';
 import { refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { BadGateway, type HttpProblem, ServiceUnavailable, TooManyRequests } from '#shared/errors';
 import type { Provider } from '#shared/providers/types';
-import { resetVaultForTests } from '#shared/vault/token-vault';
-import { useTestDatabase } from '../support/db.ts';
 import {
-  clearRefreshTables,
   keyOf,
   newUserIds,
   readConnections,
   type SeedSpec,
   seedConnections,
-  startRefreshSandbox,
-  useLocalVaultKey,
+  useRefreshSandbox,
 } from '../support/refresh-rows.ts';
 
 /**
@@ -22,24 +17,8 @@ import {
  * Retry-After (429 and 503) sets the row's backoff on both refresh paths, capped; refresh on use honours the
  * backoff, so one provider call per backoff window per connection whatever the concurrency.
  */
-const db = useTestDatabase();
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  // Fifty requests of one user wait on one row lock, each on its own pooled connection.
-  vi.stubEnv('DB_POOL_MAX', '60');
-  useLocalVaultKey();
-  sandbox = await startRefreshSandbox();
-});
-afterAll(async () => {
-  await sandbox?.stop();
-  vi.unstubAllEnvs();
-  resetVaultForTests();
-});
-beforeEach(async () => {
-  await clearRefreshTables(db().name);
-  sandbox.control.reset();
-});
+// Fifty requests of one user wait on one row lock, each on its own pooled connection.
+const { db, sandbox } = useRefreshSandbox({ poolMax: 60 });
 
 const refreshCalls = (provider: Provider) => sandbox.control.tokenCalls(provider, 'refresh_token');
 

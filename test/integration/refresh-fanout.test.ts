@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InProcessQueue } from '#local/refresh-queue';
-import type { Sandbox } from '#local/sandbox/index';
 import {
   handleRefreshBatch,
   PAUSE_THRESHOLD,
@@ -9,44 +8,14 @@ import {
   type WorkerResult,
 } from '#shared/cloud-storage/refresh-fanout';
 import { PROVIDERS } from '#shared/providers/types';
-import { resetVaultForTests } from '#shared/vault/token-vault';
-import { useTestDatabase, withClient } from '../support/db.ts';
-import {
-  clearRefreshTables,
-  newUserIds,
-  type SeedSpec,
-  seedConnections,
-  startRefreshSandbox,
-  useLocalVaultKey,
-} from '../support/refresh-rows.ts';
-import { superuserUrl } from '../support/vault-rows.ts';
+import { newUserIds, type SeedSpec, seedConnections, useRefreshSandbox } from '../support/refresh-rows.ts';
 
 /**
  * The refresh fan-out (issue 17): the scheduler claims due ids and queues them; SQS-triggered workers refresh
  * with the lock-and-re-check core, so duplicated and redelivered messages and crashed batches never refresh a
  * connection twice; a provider that keeps failing is paused for every worker.
  */
-const db = useTestDatabase();
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  vi.stubEnv('DB_POOL_MAX', '24');
-  useLocalVaultKey();
-  sandbox = await startRefreshSandbox();
-});
-afterAll(async () => {
-  await sandbox?.stop();
-  vi.unstubAllEnvs();
-  resetVaultForTests();
-});
-beforeEach(async () => {
-  await clearRefreshTables(db().name);
-  await sql('delete from provider_refresh_pauses');
-  sandbox.control.reset();
-});
-
-const sql = <T = Record<string, unknown>>(text: string, values: unknown[] = []) =>
-  withClient(superuserUrl(db().name), async (c) => (await c.query(text, values)).rows as T[]);
+const { db, sandbox, sql } = useRefreshSandbox({ poolMax: 24, alsoClear: ['provider_refresh_pauses'] });
 
 function specs(count: number, extra: Partial<SeedSpec> = {}): SeedSpec[] {
   const users = newUserIds(Math.ceil(count / PROVIDERS.length));

@@ -1,22 +1,19 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '#functions/token-refresh/handler';
-import type { Sandbox } from '#local/sandbox/index';
 import { withProviderSession } from '#shared/cloud-storage/provider-session';
 import { countDueConnections, refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { ServiceUnavailable } from '#shared/errors';
 import { logger } from '#shared/logger';
-import { resetVaultForTests } from '#shared/vault/token-vault';
 import { captureOutput, fakeLambdaContext } from '../support/capture-output.ts';
-import { useTestDatabase, withClient } from '../support/db.ts';
-import { type FakeKms, startFakeKms } from '../support/fake-kms.ts';
+import { withClient } from '../support/db.ts';
 import {
-  clearRefreshTables,
   keyOf,
+  kmsVault,
   newUserIds,
   readConnections,
   type SeededRow,
   seedConnections,
-  startRefreshSandbox,
+  useRefreshSandbox,
 } from '../support/refresh-rows.ts';
 import { superuserUrl } from '../support/vault-rows.ts';
 
@@ -26,35 +23,16 @@ import { superuserUrl } from '../support/vault-rows.ts';
  * (no wasted provider refresh per due row), the vault alarm's metric counts it, and a rotated refresh token
  * that could not be kept is an operator-visible event that never carries the token.
  */
-const db = useTestDatabase();
-let sandbox: Sandbox;
-let kms: FakeKms;
+const vault = kmsVault();
+const { db, sandbox } = useRefreshSandbox({ vault });
 
-beforeAll(async () => {
-  kms = await startFakeKms();
-  vi.stubEnv('TOKEN_VAULT_LOCAL_KEY', undefined);
-  vi.stubEnv('TOKEN_VAULT_LOCAL_KEYS', undefined);
-  vi.stubEnv('TOKEN_VAULT_KMS_ENDPOINT', kms.endpoint);
-  vi.stubEnv('TOKEN_VAULT_KMS_KEY_ARN', kms.createKey());
-  vi.stubEnv('TOKEN_VAULT_KMS_KEY_VERSION', '1');
-  resetVaultForTests();
-  sandbox = await startRefreshSandbox();
-});
-beforeEach(async () => {
-  await clearRefreshTables(db().name);
-  sandbox.control.reset();
-  kms.refuseOperation('GenerateDataKey', undefined);
-  kms.clearCalls();
+beforeEach(() => {
+  vault.kms.refuseOperation('GenerateDataKey', undefined);
+  vault.kms.clearCalls();
 });
 afterEach(() => {
   vi.restoreAllMocks();
   logger.setLogLevel('ERROR');
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  resetVaultForTests();
-  await sandbox?.stop();
-  await kms?.close();
 });
 
 const refreshCalls = () => sandbox.control.tokenRequests().filter((r) => r.grantType === 'refresh_token');
@@ -66,7 +44,7 @@ async function seedDue(count: number, provider: 'onedrive' | 'dropbox'): Promise
     sandbox,
     users.map((userId) => ({ userId, provider })),
   );
-  kms.clearCalls();
+  vault.kms.clearCalls();
   return seeded;
 }
 
@@ -78,7 +56,7 @@ describe('a seal failure after the provider answered', () => {
   it('stops the scheduled pass after one provider call: a vault outcome, tokens kept, no failure counted', async () => {
     const seeded = await seedDue(6, 'dropbox');
     const before = await ciphertexts();
-    kms.refuseOperation('GenerateDataKey', 'AccessDeniedException');
+    vault.kms.refuseOperation('GenerateDataKey', 'AccessDeniedException');
 
     const summary = await refreshDueConnections({ concurrency: 1 });
 
@@ -94,8 +72,8 @@ describe('a seal failure after the provider answered', () => {
     });
     expect(summary.deferred).toBe(summary.claimed - 1);
     // Not retried: a refused key does not come back in milliseconds (only KMS throttling is retried).
-    expect(kms.count('GenerateDataKey', 'AccessDeniedException')).toBe(1);
-    expect(kms.count('Decrypt')).toBe(1);
+    expect(vault.kms.count('GenerateDataKey', 'AccessDeniedException')).toBe(1);
+    expect(vault.kms.count('Decrypt')).toBe(1);
 
     const stored = await readConnections(db().name);
     const touched = [...stored.values()].filter((row) => row.last_error !== null);
@@ -113,18 +91,18 @@ describe('a seal failure after the provider answered', () => {
 
   it('retries a throttled KMS briefly under the row lock, then stops the pass', async () => {
     await seedDue(3, 'dropbox');
-    kms.refuseOperation('GenerateDataKey', 'KMSInternalException');
+    vault.kms.refuseOperation('GenerateDataKey', 'KMSInternalException');
 
     const summary = await refreshDueConnections({ concurrency: 1 });
 
     expect(refreshCalls()).toHaveLength(1);
     expect(summary).toMatchObject({ stopReason: 'vault', vault: 1, configCodes: ['vault_kms-unavailable'] });
     // Three seal attempts, each with the KMS client's own bounded retries: more than one call, all refused.
-    expect(kms.count('GenerateDataKey', 'KMSInternalException')).toBeGreaterThanOrEqual(3);
-    expect(kms.count('GenerateDataKey', 'ok')).toBe(0);
+    expect(vault.kms.count('GenerateDataKey', 'KMSInternalException')).toBeGreaterThanOrEqual(3);
+    expect(vault.kms.count('GenerateDataKey', 'ok')).toBe(0);
 
     // KMS back: the next pass refreshes everything, the provider is asked once per row.
-    kms.refuseOperation('GenerateDataKey', undefined);
+    vault.kms.refuseOperation('GenerateDataKey', undefined);
     const next = await refreshDueConnections({ concurrency: 1 });
     expect(next).toMatchObject({ stopReason: 'done', refreshed: 3, vault: 0 });
     expect(refreshCalls()).toHaveLength(4);
@@ -132,7 +110,7 @@ describe('a seal failure after the provider answered', () => {
 
   it('a rotated refresh token that cannot be sealed is an operator event and a metric, never the token', async () => {
     const [row] = await seedDue(1, 'onedrive');
-    kms.refuseOperation('GenerateDataKey', 'AccessDeniedException');
+    vault.kms.refuseOperation('GenerateDataKey', 'AccessDeniedException');
     logger.setLogLevel('INFO');
     const output = captureOutput();
 
@@ -181,7 +159,7 @@ describe('a seal failure after the provider answered', () => {
       c.query(`update user_cloud_storage_tokens set token_expires_at = now() - interval '1 minute'`),
     );
     const before = await ciphertexts();
-    kms.refuseOperation('GenerateDataKey', 'AccessDeniedException');
+    vault.kms.refuseOperation('GenerateDataKey', 'AccessDeniedException');
 
     const error = await withProviderSession(
       row!.userId,

@@ -1,50 +1,31 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '#functions/token-refresh/handler';
-import type { Sandbox } from '#local/sandbox/index';
 import { countDueConnections, refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { logger } from '#shared/logger';
 import { PROVIDERS } from '#shared/providers/types';
-import { resetVaultForTests } from '#shared/vault/token-vault';
 import { captureOutput, fakeLambdaContext } from '../support/capture-output.ts';
-import { useTestDatabase } from '../support/db.ts';
-import { type FakeKms, startFakeKms } from '../support/fake-kms.ts';
 import {
-  clearRefreshTables,
   keyOf,
+  kmsVault,
   newUserIds,
   readConnections,
   type SeededRow,
   seedConnections,
-  startRefreshSandbox,
+  useRefreshSandbox,
 } from '../support/refresh-rows.ts';
 
 /**
  * SECURITY.md 35: a disabled KMS key or AccessDenied during the scheduled refresh → error metric, no retry
  * storm (the run stops after the rows in flight; the provider is never called), tokens kept.
  */
-const db = useTestDatabase();
-let sandbox: Sandbox;
-let kms: FakeKms;
-let keyArn: string;
+const vault = kmsVault();
+const { db, sandbox } = useRefreshSandbox({ vault });
 let seeded: SeededRow[];
 let ciphertexts: Map<string, Buffer>;
 
-beforeAll(async () => {
-  kms = await startFakeKms();
-  keyArn = kms.createKey();
-  vi.stubEnv('TOKEN_VAULT_LOCAL_KEY', undefined);
-  vi.stubEnv('TOKEN_VAULT_LOCAL_KEYS', undefined);
-  vi.stubEnv('TOKEN_VAULT_KMS_ENDPOINT', kms.endpoint);
-  vi.stubEnv('TOKEN_VAULT_KMS_KEY_ARN', keyArn);
-  vi.stubEnv('TOKEN_VAULT_KMS_KEY_VERSION', '1');
-  resetVaultForTests();
-  sandbox = await startRefreshSandbox();
-});
 beforeEach(async () => {
-  await clearRefreshTables(db().name);
-  sandbox.control.reset();
-  kms.setKeyEnabled(keyArn, true);
-  kms.denyAccess(false);
+  vault.kms.setKeyEnabled(vault.keyArn, true);
+  vault.kms.denyAccess(false);
   const users = newUserIds(4);
   seeded = await seedConnections(
     db().name,
@@ -54,17 +35,11 @@ beforeEach(async () => {
   ciphertexts = new Map(
     [...(await readConnections(db().name))].map(([key, row]) => [key, row.tokens_ciphertext]),
   );
-  kms.clearCalls();
+  vault.kms.clearCalls();
 });
 afterEach(() => {
   vi.restoreAllMocks();
   logger.setLogLevel('ERROR');
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  resetVaultForTests();
-  await sandbox?.stop();
-  await kms?.close();
 });
 
 async function expectTokensKept(): Promise<void> {
@@ -81,7 +56,7 @@ async function expectTokensKept(): Promise<void> {
 
 describe('scheduled refresh with an unusable KMS key', () => {
   it('a disabled key stops the run after the rows in flight: no provider call, tokens kept, error metric', async () => {
-    kms.setKeyEnabled(keyArn, false);
+    vault.kms.setKeyEnabled(vault.keyArn, false);
     logger.setLogLevel('INFO');
     const output = captureOutput();
 
@@ -94,7 +69,7 @@ describe('scheduled refresh with an unusable KMS key', () => {
     // At most one attempt per worker, then nothing more: 12 rows were due.
     expect(summary.config).toBeLessThanOrEqual(summary.concurrency);
     expect(summary.deferred).toBe(summary.claimed - summary.config);
-    expect(kms.calls.map((c) => `${c.operation}:${c.outcome}`)).toEqual(
+    expect(vault.kms.calls.map((c) => `${c.operation}:${c.outcome}`)).toEqual(
       Array(summary.config).fill('Decrypt:DisabledException'),
     );
     expect(sandbox.control.tokenRequests()).toHaveLength(0);
@@ -110,20 +85,20 @@ describe('scheduled refresh with an unusable KMS key', () => {
   });
 
   it('AccessDenied behaves the same; once KMS answers again the next run refreshes everything', async () => {
-    kms.denyAccess(true);
+    vault.kms.denyAccess(true);
 
     const denied = await refreshDueConnections({ concurrency: 2 });
 
     expect(denied).toMatchObject({ stopReason: 'vault', refreshed: 0, needsReauth: 0, transient: 0 });
     expect(denied.config).toBeGreaterThanOrEqual(1);
     expect(denied.config).toBeLessThanOrEqual(2);
-    expect(kms.calls.map((c) => `${c.operation}:${c.outcome}`)).toEqual(
+    expect(vault.kms.calls.map((c) => `${c.operation}:${c.outcome}`)).toEqual(
       Array(denied.config).fill('Decrypt:AccessDeniedException'),
     );
     expect(sandbox.control.tokenRequests()).toHaveLength(0);
     await expectTokensKept();
 
-    kms.denyAccess(false);
+    vault.kms.denyAccess(false);
     const recovered = await refreshDueConnections({ concurrency: 2 });
 
     expect(recovered).toMatchObject({ stopReason: 'done', refreshed: 12, config: 0 });

@@ -1,23 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Sandbox } from '#local/sandbox/index';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { allowSlowRefresh, lockConnection } from '#shared/cloud-storage/connection-store';
 import { expiresSoon, refreshLockedConnection } from '#shared/cloud-storage/refresh-core';
 import { countDueConnections, refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { withTenant } from '#shared/db/tenant';
 import { PROVIDERS, type Provider } from '#shared/providers/types';
-import { resetVaultForTests } from '#shared/vault/token-vault';
-import { useTestDatabase, withClient } from '../support/db.ts';
+import { withClient } from '../support/db.ts';
 import {
-  clearRefreshTables,
   keyOf,
   newUserIds,
   openStored,
   readConnections,
   type SeedSpec,
   seedConnections,
-  startRefreshSandbox,
-  useLocalVaultKey,
+  useRefreshSandbox,
 } from '../support/refresh-rows.ts';
 import { superuserUrl } from '../support/vault-rows.ts';
 
@@ -26,24 +22,10 @@ import { superuserUrl } from '../support/vault-rows.ts';
  * exactly-once under concurrent passes and on-use refresh, outcomes per failure kind, the time budget, and
  * recovery after a pass died between the provider's answer and its commit (SECURITY.md 36–40).
  */
-const db = useTestDatabase();
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  // Two passes run side by side in this process, each with up to 8 connections, on the one refresher pool.
-  vi.stubEnv('DB_POOL_MAX', '24');
-  useLocalVaultKey();
-  sandbox = await startRefreshSandbox();
-});
-afterAll(async () => {
-  await sandbox?.stop();
-  vi.unstubAllEnvs();
-  resetVaultForTests();
-});
-beforeEach(async () => {
+// Two passes run side by side in this process, each with up to 8 connections, on the one refresher pool.
+const { db, sandbox } = useRefreshSandbox({ poolMax: 24 });
+beforeEach(() => {
   vi.stubEnv('PROVIDER_TOKEN_TIMEOUT_MS', undefined);
-  await clearRefreshTables(db().name);
-  sandbox.control.reset();
 });
 
 const refreshCalls = (provider?: Provider) =>

@@ -1,35 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '#functions/token-refresh/handler';
-import type { Sandbox } from '#local/sandbox/index';
 import { logger } from '#shared/logger';
-import { resetVaultForTests } from '#shared/vault/token-vault';
 import { captureOutput, fakeLambdaContext } from '../support/capture-output.ts';
-import { useTestDatabase } from '../support/db.ts';
 import {
   newUserIds,
   openStored,
   readConnections,
   seedConnections,
-  startRefreshSandbox,
-  useLocalVaultKey,
+  useRefreshSandbox,
 } from '../support/refresh-rows.ts';
 
 /** The Lambda entry: one pass, Powertools metrics flushed once, one summary line, no token in any output. */
-const db = useTestDatabase();
-let sandbox: Sandbox;
+const { db, sandbox } = useRefreshSandbox();
 
-beforeAll(async () => {
-  useLocalVaultKey();
-  sandbox = await startRefreshSandbox();
-});
 afterEach(() => {
   vi.restoreAllMocks();
   logger.setLogLevel('ERROR');
-});
-afterAll(async () => {
-  await sandbox?.stop();
-  vi.unstubAllEnvs();
-  resetVaultForTests();
 });
 
 describe('token-refresh handler', () => {

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
 import { type Sandbox, startSandbox, trustSandboxCertificate } from '#local/sandbox/index';
 import type { Provider } from '#shared/providers/types';
 import { resetVaultForTests, type TokenSet, tokenVault } from '#shared/vault/token-vault';
-import { withClient } from './db.ts';
+import { useTestDatabase, withClient } from './db.ts';
+import { type FakeKms, startFakeKms } from './fake-kms.ts';
 import { superuserUrl } from './vault-rows.ts';
 
 /**
@@ -161,4 +162,83 @@ export async function clearRefreshTables(database: string): Promise<void> {
   await withClient(superuserUrl(database), (c) =>
     c.query('truncate user_cloud_storage_tokens, oauth_states, pending_cloud_connections, audit_log'),
   );
+}
+
+export interface RefreshSandboxOptions {
+  /** `DB_POOL_MAX` for the file, when its tests hold many connections at once. */
+  poolMax?: number;
+  /**
+   * The vault: a throwaway local key (the default), or a setup run before the sandbox starts (e.g. a fake KMS
+   * stubbed in with `useKmsVault`), whose teardown runs after the sandbox stopped.
+   */
+  vault?: { setUp: () => Promise<void>; tearDown: () => Promise<void> };
+  /** Further tables to empty before each test, next to the refresh tables. */
+  alsoClear?: string[];
+}
+
+/**
+ * The set-up every refresh test file shares: a test database, the provider sandbox with the token client pointed
+ * at it, a vault, and before each test the refresh tables emptied and the sandbox's knobs reset. `sandbox` is
+ * usable from the first test on (it forwards to the instance `beforeAll` started).
+ */
+export function useRefreshSandbox(options: RefreshSandboxOptions = {}) {
+  const db = useTestDatabase();
+  let started: Sandbox | undefined;
+  beforeAll(async () => {
+    if (options.poolMax) vi.stubEnv('DB_POOL_MAX', String(options.poolMax));
+    if (options.vault) await options.vault.setUp();
+    else useLocalVaultKey();
+    started = await startRefreshSandbox();
+  });
+  afterAll(async () => {
+    await started?.stop();
+    vi.unstubAllEnvs();
+    resetVaultForTests();
+    await options.vault?.tearDown();
+  });
+  const sql = <T = Record<string, unknown>>(text: string, values: unknown[] = []) =>
+    withClient(superuserUrl(db().name), async (c) => (await c.query(text, values)).rows as T[]);
+  beforeEach(async () => {
+    await clearRefreshTables(db().name);
+    for (const table of options.alsoClear ?? []) await sql(`delete from ${table}`);
+    started!.control.reset();
+  });
+  const sandbox = new Proxy({} as Sandbox, {
+    get(_, property) {
+      if (!started) throw new Error('the refresh sandbox starts in beforeAll');
+      return Reflect.get(started, property);
+    },
+  });
+  return { db, sandbox, sql };
+}
+
+/**
+ * A vault sealing through a fake KMS on loopback (the Encryption SDK's KMS keyring, no local key), for
+ * `useRefreshSandbox({ vault })`. `kms` and `keyArn` are set once `beforeAll` has run.
+ */
+export function kmsVault() {
+  let kms: FakeKms | undefined;
+  let keyArn = '';
+  return {
+    get kms(): FakeKms {
+      if (!kms) throw new Error('the fake KMS starts in beforeAll');
+      return kms;
+    },
+    get keyArn(): string {
+      return keyArn;
+    },
+    async setUp() {
+      kms = await startFakeKms();
+      keyArn = kms.createKey();
+      vi.stubEnv('TOKEN_VAULT_LOCAL_KEY', undefined);
+      vi.stubEnv('TOKEN_VAULT_LOCAL_KEYS', undefined);
+      vi.stubEnv('TOKEN_VAULT_KMS_ENDPOINT', kms.endpoint);
+      vi.stubEnv('TOKEN_VAULT_KMS_KEY_ARN', keyArn);
+      vi.stubEnv('TOKEN_VAULT_KMS_KEY_VERSION', '1');
+      resetVaultForTests();
+    },
+    async tearDown() {
+      await kms?.close();
+    },
+  };
 }
