@@ -39,13 +39,15 @@ const positionSchema = z.strictObject({
   id: z.guid(),
 });
 
-export function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify({ at: position.at, id: position.id }), 'utf8').toString('base64url');
-}
+/** A cursor as this API writes them: JSON in base64url, opaque to clients. */
+export const opaqueCursor = (json: unknown): string =>
+  Buffer.from(JSON.stringify(json), 'utf8').toString('base64url');
 
-/** The position a cursor names; a cursor that is not exactly one this API issued → 400 naming `cursor`. */
-export function decodeCursor(cursor: string | undefined): Position | undefined {
-  if (cursor === undefined) return undefined;
+/**
+ * What an opaque cursor holds, checked by `schema`, and only when `encode` of it gives back exactly the cursor
+ * (no alternative spellings of one position); anything else → 400 naming `cursor`.
+ */
+export function readOpaqueCursor<T>(cursor: string, schema: z.ZodType<T>, encode: (value: T) => string): T {
   const invalid = () =>
     new BadRequest('The cursor is invalid.', [{ path: 'cursor', message: 'Invalid cursor' }]);
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
@@ -55,9 +57,18 @@ export function decodeCursor(cursor: string | undefined): Position | undefined {
   } catch {
     throw invalid();
   }
-  const parsed = positionSchema.safeParse(json);
-  if (!parsed.success || encodeCursor(parsed.data) !== cursor) throw invalid();
+  const parsed = schema.safeParse(json);
+  if (!parsed.success || encode(parsed.data) !== cursor) throw invalid();
   return parsed.data;
+}
+
+export function encodeCursor(position: Position): string {
+  return opaqueCursor({ at: position.at, id: position.id });
+}
+
+/** The position a cursor names; a cursor that is not exactly one this API issued → 400 naming `cursor`. */
+export function decodeCursor(cursor: string | undefined): Position | undefined {
+  return cursor === undefined ? undefined : readOpaqueCursor(cursor, positionSchema, encodeCursor);
 }
 
 /** The SQL expression that renders a row's position timestamp (select it as `_cursorAt`). */

@@ -42,7 +42,3 @@ export function eventBridgePublisher(options: { busName?: string; endpoint?: str
     },
   };
 }
-
-export function resetEventBridgeForTests(): void {
-  client = undefined;
-}

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { opaqueCursor, readOpaqueCursor } from '#shared/db/pagination';
 import type { Tx } from '#shared/db/tenant';
 import { withTenant } from '#shared/db/tenant';
-import { BadRequest } from '#shared/errors';
 import type { EventsPage, EventsQuery } from './schemas.ts';
 import type { EventType, LifecycleEvent } from './types.ts';
 
@@ -18,7 +18,7 @@ interface FeedPosition {
 
 const START: FeedPosition = { txid: '0', seq: 0 };
 
-const envelope = z.strictObject({
+const envelopeSchema = z.strictObject({
   v: z.literal(1),
   x: z.string().regex(/^(0|[1-9]\d{0,19})$/),
   s: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -30,29 +30,16 @@ const userTag = (userId: string): string =>
   createHash('sha256').update(`events-feed:${userId}`).digest().subarray(0, 16).toString('base64url');
 
 export function encodeFeedCursor(userId: string, position: FeedPosition): string {
-  return Buffer.from(
-    JSON.stringify({ v: 1, x: position.txid, s: position.seq, u: userTag(userId) }),
-    'utf8',
-  ).toString('base64url');
+  return opaqueCursor({ v: 1, x: position.txid, s: position.seq, u: userTag(userId) });
 }
 
+/** The position a cursor names: exactly a cursor this API issued to this user, else 400 naming `cursor`. */
 export function decodeFeedCursor(userId: string, cursor: string | undefined): FeedPosition {
   if (cursor === undefined) return START;
-  const invalid = () =>
-    new BadRequest('The cursor is invalid.', [{ path: 'cursor', message: 'Invalid cursor' }]);
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  const parsed = envelope.safeParse(json);
-  if (!parsed.success || parsed.data.u !== userTag(userId)) throw invalid();
-  const position = { txid: parsed.data.x, seq: parsed.data.s };
-  // Exactly a cursor this API issued (no alternative spellings of the same position).
-  if (encodeFeedCursor(userId, position) !== cursor) throw invalid();
-  return position;
+  const envelope = readOpaqueCursor(cursor, envelopeSchema, (e) =>
+    e.u === userTag(userId) ? encodeFeedCursor(userId, { txid: e.x, seq: e.s }) : '',
+  );
+  return { txid: envelope.x, seq: envelope.s };
 }
 
 interface EventRow {

@@ -2,8 +2,7 @@ import type { Tx } from '#shared/db/tenant';
 import { redact } from '#shared/logger';
 import type { EventSubject, EventType } from './types.ts';
 
-export type { EventSubject, EventType, LifecycleEvent } from './types.ts';
-export { EVENT_TYPES } from './types.ts';
+export type { EventSubject, EventType } from './types.ts';
 
 export interface EventInput {
   type: EventType;
