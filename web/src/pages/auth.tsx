@@ -3,8 +3,43 @@ import { ApiProblem } from '../api/problems.ts';
 import type { Session } from '../session.ts';
 import { Button, Field, Link, Notice, navigate, ProblemNotice, usePageTitle } from '../ui.tsx';
 
-const fieldsOf = (error: unknown): Record<string, string> =>
-  error instanceof ApiProblem ? error.fields : {};
+/**
+ * A form's submit: busy while the action runs, its error (and the fields the API named) afterwards. `onError`
+ * sees an error first and returns true when it dealt with it (e.g. by going to another page).
+ */
+function useSubmit(action: () => Promise<void>, onError?: (err: unknown) => boolean) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+    } catch (err) {
+      if (!onError?.(err)) setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const fields: Record<string, string> = error instanceof ApiProblem ? error.fields : {};
+  return { busy, error, fields, submit };
+}
+
+function EmailField(props: { value: string; onInput: (v: string) => void; error: string | undefined }) {
+  return (
+    <Field
+      id="email"
+      label="Email"
+      type="email"
+      autocomplete="username"
+      value={props.value}
+      onInput={props.onInput}
+      error={props.error}
+      required
+    />
+  );
+}
 
 /** The user pool's password rules, shown (and ticked off) before submitting. */
 const PASSWORD_RULES: Array<[string, (p: string) => boolean]> = [
@@ -36,26 +71,17 @@ export function SignIn(props: { session: Session }) {
   const params = new URL(location.href).searchParams;
   const [email, setEmail] = useState(params.get('email') ?? '');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
+  const { busy, error, fields, submit } = useSubmit(
+    async () => {
       await props.session.signIn(email.trim(), password);
       navigate('/dashboard', true);
-    } catch (err) {
-      if (err instanceof ApiProblem && err.slug === 'user-not-confirmed') {
-        navigate(`/confirm?email=${encodeURIComponent(email.trim())}`);
-        return;
-      }
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const fields = fieldsOf(error);
+    },
+    (err) => {
+      if (!(err instanceof ApiProblem && err.slug === 'user-not-confirmed')) return false;
+      navigate(`/confirm?email=${encodeURIComponent(email.trim())}`);
+      return true;
+    },
+  );
   return (
     <main id="main" class="narrow">
       <h1 tabIndex={-1} ref={heading}>
@@ -63,16 +89,7 @@ export function SignIn(props: { session: Session }) {
       </h1>
       {props.session.endedBecause && <Notice kind="info">{props.session.endedBecause}</Notice>}
       <form onSubmit={submit} noValidate>
-        <Field
-          id="email"
-          label="Email"
-          type="email"
-          autocomplete="username"
-          value={email}
-          onInput={setEmail}
-          error={fields.email}
-          required
-        />
+        <EmailField value={email} onInput={setEmail} error={fields.email} />
         <Field
           id="password"
           label="Password"
@@ -101,37 +118,25 @@ export function SignUp(props: { session: Session }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [organizationName, setOrganization] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const s = props.session;
-      const created = await s.call(
-        s.api.POST('/auth/register', {
-          body: {
-            email: email.trim(),
-            password,
-            name: name.trim(),
-            ...(organizationName.trim() ? { organizationName: organizationName.trim() } : {}),
-          },
-        }),
-      );
-      if (created.confirmationRequired) {
-        navigate(`/confirm?email=${encodeURIComponent(email.trim())}`);
-        return;
-      }
-      await s.signIn(email.trim(), password);
-      navigate('/dashboard', true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
+  const { busy, error, fields, submit } = useSubmit(async () => {
+    const s = props.session;
+    const created = await s.call(
+      s.api.POST('/auth/register', {
+        body: {
+          email: email.trim(),
+          password,
+          name: name.trim(),
+          ...(organizationName.trim() ? { organizationName: organizationName.trim() } : {}),
+        },
+      }),
+    );
+    if (created.confirmationRequired) {
+      navigate(`/confirm?email=${encodeURIComponent(email.trim())}`);
+      return;
     }
-  };
-  const fields = fieldsOf(error);
+    await s.signIn(email.trim(), password);
+    navigate('/dashboard', true);
+  });
   return (
     <main id="main" class="narrow">
       <h1 tabIndex={-1} ref={heading}>
@@ -147,16 +152,7 @@ export function SignUp(props: { session: Session }) {
           error={fields.name}
           required
         />
-        <Field
-          id="email"
-          label="Email"
-          type="email"
-          autocomplete="username"
-          value={email}
-          onInput={setEmail}
-          error={fields.email}
-          required
-        />
+        <EmailField value={email} onInput={setEmail} error={fields.email} />
         <Field
           id="password"
           label="Password"
@@ -193,23 +189,11 @@ export function Confirm(props: { session: Session }) {
   const params = new URL(location.href).searchParams;
   const [email, setEmail] = useState(params.get('email') ?? '');
   const [code, setCode] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const s = props.session;
-      await s.call(s.api.POST('/auth/confirm', { body: { email: email.trim(), code: code.trim() } }));
-      navigate(`/signin?email=${encodeURIComponent(email.trim())}&confirmed=1`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const fields = fieldsOf(error);
+  const { busy, error, fields, submit } = useSubmit(async () => {
+    const s = props.session;
+    await s.call(s.api.POST('/auth/confirm', { body: { email: email.trim(), code: code.trim() } }));
+    navigate(`/signin?email=${encodeURIComponent(email.trim())}&confirmed=1`);
+  });
   return (
     <main id="main" class="narrow">
       <h1 tabIndex={-1} ref={heading}>
@@ -217,16 +201,7 @@ export function Confirm(props: { session: Session }) {
       </h1>
       <p>We sent a code to your email address. Enter it here to finish creating your account.</p>
       <form onSubmit={submit} noValidate>
-        <Field
-          id="email"
-          label="Email"
-          type="email"
-          autocomplete="username"
-          value={email}
-          onInput={setEmail}
-          error={fields.email}
-          required
-        />
+        <EmailField value={email} onInput={setEmail} error={fields.email} />
         <Field
           id="code"
           label="Confirmation code"
