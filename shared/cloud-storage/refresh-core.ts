@@ -98,8 +98,11 @@ export type RefreshOutcome =
       /** The token endpoint throttled (429) rather than failed. */
       rateLimited: boolean;
     }
-  /** The provider rejected our client (invalid_client, not configured): tokens kept, operator alarm. */
-  | { kind: 'config'; code: string }
+  /**
+   * The provider rejected our client (invalid_client, not configured): tokens kept, operator alarm.
+   * `providerWide`: the provider's other connections would fail the same way (ProviderError.providerWide).
+   */
+  | { kind: 'config'; code: string; providerWide: boolean }
   /**
    * The vault failed: it could not open the stored tokens (`open`, before any provider call), or could not seal
    * the provider's new ones (`seal`, after a few quick retries under the row lock). The stored tokens are kept
@@ -186,7 +189,7 @@ export async function refreshLockedConnection(
     if (failure.kind === 'config') {
       logger.error('Provider rejected our client credentials', { provider, errorCode: failure.code });
       await recordLastError(tx, userId, provider, failure.code);
-      return { kind: 'config', code: failure.code };
+      return { kind: 'config', code: failure.code, providerWide: failure.providerWide };
     }
     const failureCount = row.refresh_failure_count + 1;
     const delay = nextAttemptDelaySeconds(failureCount, failure.retryAfterSeconds);

@@ -231,10 +231,9 @@ export async function refreshDueConnections(
     }
     if (result.kind === 'config') {
       // The provider refuses our client: its other rows would fail the same way, the other providers' not.
-      // Microsoft's unauthorized_client is about one user's organisation (the app is not allowed there), so the
-      // provider's other rows go on.
+      // A refusal about one user's organisation only (the classification's `providerWide`) lets them go on.
       configCodes.add(result.code);
-      if (result.code !== 'unauthorized_client') paused.add(claim.provider);
+      if (result.providerWide) paused.add(claim.provider);
     }
     if (result.kind === 'vault') {
       totals.vault += 1;

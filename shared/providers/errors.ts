@@ -38,6 +38,15 @@ export class ProviderError extends Error {
   get retryAfterSeconds(): number | undefined {
     return this.options.retryAfterSeconds;
   }
+
+  /**
+   * A configuration failure that concerns the provider as a whole (our client id or secret): every other
+   * connection to the provider would fail the same way, so a refresh pass stops trying that provider. False for
+   * the ones that concern one user's organisation only (see CONNECTION_SCOPED_CONFIG) and for every other kind.
+   */
+  get providerWide(): boolean {
+    return this.kind === 'config' && !CONNECTION_SCOPED_CONFIG.has(this.code);
+  }
 }
 
 const REAUTH = new Set(['invalid_grant', 'interaction_required', 'consent_required', 'invalid_rapt']);
@@ -52,6 +61,11 @@ const CONFIG = new Set([
   'invalid_scope',
   'unsupported_grant_type',
 ]);
+/**
+ * Configuration failures about one user's organisation, not our client: Microsoft's `unauthorized_client` means
+ * the app is not allowed in that user's tenant, so the provider's other connections go on.
+ */
+const CONNECTION_SCOPED_CONFIG = new Set(['unauthorized_client']);
 const TRANSIENT = new Set(['temporarily_unavailable', 'server_error']);
 /**
  * Every `error` value kept as a code. Anything else a provider puts there (Dropbox's 5xx bodies carry prose) is
