@@ -128,7 +128,14 @@ const DEFAULT_FILE_FIELDS: FieldTree = new Map([
   ['mimeType', true],
 ]);
 
-function fileResource(node: DriveNode, driveRootUrl: string): Record<string, unknown> {
+/** What Drive reports as a Docs Editors file's `size`: its storage, unrelated to any export's size. */
+const DOC_STORAGE_BYTES = 1024;
+
+function fileResource(
+  node: DriveNode,
+  driveRootUrl: string,
+  options: { docsReportSize: boolean },
+): Record<string, unknown> {
   const ext = /\.([^.]+)$/.exec(node.name)?.[1];
   const isFile = node.kind === 'file';
   return {
@@ -161,6 +168,7 @@ function fileResource(node: DriveNode, driveRootUrl: string): Record<string, unk
           headRevisionId: `0B${node.id.slice(1, 20)}`,
         }
       : {}),
+    ...(node.kind === 'document' && options.docsReportSize ? { size: String(DOC_STORAGE_BYTES) } : {}),
     ...(node.kind === 'document'
       ? {
           exportLinks: {
@@ -350,7 +358,7 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
     const body = {
       kind: 'drive#fileList',
       incompleteSearch: false,
-      files: page.map((n) => fileResource(n, driveRootUrl())),
+      files: page.map((n) => fileResource(n, driveRootUrl(), state.behaviour[P])),
       ...(next ? { nextPageToken: next } : {}),
     };
     const tree: FieldTree =
@@ -385,7 +393,11 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
     }
     const fields = fieldsParam(ctx, FILE_FIELDS);
     if (fields === null) return;
-    sendJson(ctx.res, 200, selectFields(fileResource(node, driveRootUrl()), fields ?? DEFAULT_FILE_FIELDS));
+    sendJson(
+      ctx.res,
+      200,
+      selectFields(fileResource(node, driveRootUrl(), state.behaviour[P]), fields ?? DEFAULT_FILE_FIELDS),
+    );
   };
 
   const exportFile = async (ctx: RequestContext, match: RegExpExecArray) => {

@@ -300,13 +300,18 @@ export function oauthRoutes(spec: OAuthSpec, state: SandboxState): Route[] {
     const secretPresented = secret !== null;
 
     const sendTokens = (tokens: IssuedTokens) => {
+      const body = spec.tokenBody(
+        { ...tokens, scope: spec.responseScopes(tokens.scope.split(' ').filter(Boolean)).join(' ') },
+        'Bearer',
+      );
+      // Dropbox answers a refresh with these three fields only (no refresh token, scope or account ids).
+      const minimal = grantType === 'refresh_token' && behaviour.minimalRefreshResponse;
       sendJson(
         ctx.res,
         200,
-        spec.tokenBody(
-          { ...tokens, scope: spec.responseScopes(tokens.scope.split(' ').filter(Boolean)).join(' ') },
-          'Bearer',
-        ),
+        minimal
+          ? { access_token: body.access_token, token_type: body.token_type, expires_in: body.expires_in }
+          : body,
         { 'cache-control': 'no-store', pragma: 'no-cache' },
       );
     };

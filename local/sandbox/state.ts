@@ -68,6 +68,16 @@ export interface ProviderBehaviour {
   scopeShape: 'short' | 'qualified' | 'qualified_lowercase';
   /** Google only: `files.export` refuses larger results with 403 `exportSizeLimitExceeded` (Drive: 10 MB). */
   exportSizeLimitBytes: number;
+  /**
+   * A refresh answers only `access_token`, `token_type` and `expires_in`: no refresh token, no `scope`, no
+   * account ids (Dropbox: on by default).
+   */
+  minimalRefreshResponse: boolean;
+  /**
+   * Google only: Docs Editors files report a `size` (Drive: "size in bytes of blobs and first-party editor
+   * files"; on by default). It is the Doc's storage size, not the size of any export.
+   */
+  docsReportSize: boolean;
 }
 
 const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
@@ -81,6 +91,8 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     downloadUrlTtlSeconds: 300,
     scopeShape: 'qualified',
     exportSizeLimitBytes: 10_000_000,
+    minimalRefreshResponse: false,
+    docsReportSize: true,
   },
   onedrive: {
     accessTokenTtlSeconds: 3600,
@@ -92,6 +104,8 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     downloadUrlTtlSeconds: 300,
     scopeShape: 'qualified',
     exportSizeLimitBytes: 10_000_000,
+    minimalRefreshResponse: false,
+    docsReportSize: false,
   },
   dropbox: {
     accessTokenTtlSeconds: 14400,
@@ -103,6 +117,8 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     downloadUrlTtlSeconds: 300,
     scopeShape: 'short',
     exportSizeLimitBytes: 10_000_000,
+    minimalRefreshResponse: true,
+    docsReportSize: false,
   },
 };
 

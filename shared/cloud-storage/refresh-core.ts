@@ -223,7 +223,7 @@ export async function refreshLockedConnection(
   }
 
   // The provider answered: from here on a failure is ours (the vault), never the provider's.
-  const tokens = toTokenSet(response, current.refreshToken);
+  const tokens = toTokenSet(response, current);
   const rotated = Boolean(response.refreshToken && response.refreshToken !== current.refreshToken);
   let sealed: SealedTokens;
   try {

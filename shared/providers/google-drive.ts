@@ -15,7 +15,10 @@ const EXPORT_AS: Record<string, string> = {
 const FILE_FIELDS = 'id,name,mimeType,size,modifiedTime,parents,webViewLink';
 
 function toCloudFile(f: drive_v3.Schema$File): CloudFile {
-  const size = f.size === undefined || f.size === null ? null : Number(f.size);
+  // Drive reports a `size` for Docs Editors files too: their storage, not the size of anything we can read
+  // (they are exported), so Google-native files have no size here.
+  const native = f.mimeType?.startsWith(GOOGLE_APPS) ?? false;
+  const size = native || f.size === undefined || f.size === null ? null : Number(f.size);
   return {
     id: f.id ?? '',
     name: f.name ?? '',

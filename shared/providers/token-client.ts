@@ -119,16 +119,21 @@ export function missingScopes(provider: Provider, granted: readonly string[]): s
 }
 
 /**
- * The token set to seal from a token response. A response without a refresh token keeps the previous one (a
- * refresh that does not rotate, or a re-consent without `prompt=consent`).
+ * The token set to seal from a token response. What a response leaves out is kept from the previous set: the
+ * refresh token (a refresh that does not rotate, or a re-consent without `prompt=consent`) and the scopes
+ * (Dropbox answers a refresh with only `access_token`, `token_type` and `expires_in`).
  */
-export function toTokenSet(token: TokenResponse, previousRefreshToken?: string): TokenSet {
-  const refreshToken = token.refreshToken ?? previousRefreshToken;
+export function toTokenSet(
+  token: TokenResponse,
+  previous: Pick<TokenSet, 'refreshToken' | 'scope'> = {},
+): TokenSet {
+  const refreshToken = token.refreshToken ?? previous.refreshToken;
+  const scope = token.scope ?? previous.scope;
   return {
     accessToken: token.accessToken,
     ...(refreshToken ? { refreshToken } : {}),
     tokenType: token.tokenType,
-    ...(token.scope ? { scope: token.scope } : {}),
+    ...(scope ? { scope } : {}),
     ...(token.expiresIn ? { expiresAt: new Date(Date.now() + token.expiresIn * 1000).toISOString() } : {}),
   };
 }

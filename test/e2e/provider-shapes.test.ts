@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Provider } from '#shared/providers/types';
+import type { CloudFile, Provider } from '#shared/providers/types';
+import { connectProvider, storedConnection } from '../support/connect.ts';
 import { type TestStack, type TestUser, useTestStack } from '../support/stack.ts';
 
 /** connect → consent → our callback → the frontend redirect (confirm ticket, or the error reason). */
@@ -74,5 +75,55 @@ describe('token responses in the shapes providers really send (issue 22)', () =>
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.scopes).toContain('https://www.googleapis.com/auth/userinfo.email');
     expect(confirmed.body.scopes).not.toContain('email');
+  });
+});
+
+describe('refresh responses and file metadata in the shapes providers really send (issue 22, finding 10)', () => {
+  const stack = useTestStack();
+  afterEach(() => stack().sandbox!.control.reset());
+
+  it('a Dropbox refresh answers only access_token, token_type, expires_in: the stored refresh token and scopes are kept', async () => {
+    const s = stack();
+    expect(s.sandbox!.control.behaviour('dropbox').minimalRefreshResponse).toBe(true);
+    const user = await s.createUser();
+    await connectProvider(s, user, 'dropbox');
+    const before = (await storedConnection(s, user.userId, 'dropbox'))!;
+    expect(before.tokens.scope).toContain('files.content.read');
+    s.sandbox!.control.expireAccessTokens('dropbox');
+    const refreshes = s.sandbox!.control.tokenCalls('dropbox', 'refresh_token');
+
+    const list = await s.api('GET', '/cloud-storage/connections/dropbox/files', { token: user.accessToken });
+    expect(list.status).toBe(200);
+    expect(s.sandbox!.control.tokenCalls('dropbox', 'refresh_token')).toBe(refreshes + 1);
+    const after = (await storedConnection(s, user.userId, 'dropbox'))!;
+    expect(after.tokens.accessToken).not.toBe(before.tokens.accessToken);
+    expect(after.tokens.refreshToken).toBe(before.tokens.refreshToken);
+    expect(after.tokens.scope).toBe(before.tokens.scope);
+    const connections = await s.api<{ connections: Array<{ scopes: string[]; status: string }> }>(
+      'GET',
+      '/cloud-storage/connections',
+      { token: user.accessToken },
+    );
+    expect(connections.body.connections[0]).toMatchObject({
+      status: 'active',
+      scopes: expect.arrayContaining(['files.metadata.read', 'files.content.read']),
+    });
+  });
+
+  it('Drive reports a size for Google Docs (their storage): listed Docs have no size, files keep theirs', async () => {
+    const s = stack();
+    expect(s.sandbox!.control.behaviour('google_drive').docsReportSize).toBe(true);
+    const user = await s.createUser();
+    await connectProvider(s, user, 'google_drive');
+    const list = await s.api<{ files: CloudFile[] }>('GET', '/cloud-storage/connections/google_drive/files', {
+      token: user.accessToken,
+    });
+    expect(list.status).toBe(200);
+    const byName = new Map(list.body.files.map((f) => [f.name, f]));
+    expect(byName.get('Meeting notes')).toMatchObject({
+      mimeType: 'application/vnd.google-apps.document',
+      size: null,
+    });
+    expect(byName.get('readme.txt')?.size).toBe('Hello from the provider sandbox.\n'.length);
   });
 });

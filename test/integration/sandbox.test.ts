@@ -862,6 +862,16 @@ describe('token endpoint failure injection and counters', () => {
     expect(control.tokenStatus('dropbox', refreshToken!)).toBe('unknown');
   });
 
+  it('a Dropbox refresh answers access_token, token_type and expires_in only (knob: minimalRefreshResponse)', async () => {
+    const { refreshToken } = sandbox.control.issueTokens('dropbox');
+    const minimal = await refresh('dropbox', refreshToken!);
+    expect(minimal.status).toBe(200);
+    expect(Object.keys(minimal.body).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
+    sandbox.control.configure('dropbox', { minimalRefreshResponse: false });
+    const full = await refresh('dropbox', refreshToken!);
+    expect(Object.keys(full.body)).toEqual(expect.arrayContaining(['scope', 'uid', 'account_id']));
+  });
+
   it('revoked or unknown refresh tokens are invalid_grant', async () => {
     const { refreshToken } = sandbox.control.issueTokens('onedrive');
     expect((await refresh('onedrive', 'made-up')).body.error).toBe('invalid_grant');
