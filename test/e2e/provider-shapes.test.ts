@@ -28,10 +28,11 @@ async function confirm(stack: TestStack, user: TestUser, provider: Provider, tic
   );
 }
 
-describe('token responses in the shapes providers really send (issue 22)', () => {
-  const stack = useTestStack();
-  afterEach(() => stack().sandbox!.control.reset());
+// One stack per file: each stack's sandbox has its own CA and endpoints, set process-wide.
+const stack = useTestStack();
+afterEach(() => stack().sandbox!.control.reset());
 
+describe('token responses in the shapes providers really send (issue 22)', () => {
   for (const shape of ['qualified', 'qualified_lowercase', 'short'] as const) {
     it(`OneDrive connects when the granted scopes come ${shape}`, async () => {
       const s = stack();
@@ -79,9 +80,6 @@ describe('token responses in the shapes providers really send (issue 22)', () =>
 });
 
 describe('refresh responses and file metadata in the shapes providers really send (issue 22, finding 10)', () => {
-  const stack = useTestStack();
-  afterEach(() => stack().sandbox!.control.reset());
-
   it('a Dropbox refresh answers only access_token, token_type, expires_in: the stored refresh token and scopes are kept', async () => {
     const s = stack();
     expect(s.sandbox!.control.behaviour('dropbox').minimalRefreshResponse).toBe(true);
@@ -125,5 +123,61 @@ describe('refresh responses and file metadata in the shapes providers really sen
       size: null,
     });
     expect(byName.get('readme.txt')?.size).toBe('Hello from the provider sandbox.\n'.length);
+  });
+});
+
+describe('Dropbox revocation after the 4-hour access token expired (issue 22, finding 8)', () => {
+  it('the fake refuses a revoke with an expired token (401 expired_access_token) and the grant lives on', async () => {
+    const s = stack();
+    const { accessToken, refreshToken } = s.sandbox!.control.issueTokens('dropbox');
+    s.sandbox!.control.expireAccessTokens('dropbox');
+    const res = await fetch(s.sandbox!.endpoints.dropbox.revokeUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { '.tag': string } }).error['.tag']).toBe('expired_access_token');
+    expect(s.sandbox!.control.tokenStatus('dropbox', refreshToken!)).toBe('active');
+  });
+
+  it('disconnect renews the expired access token and revokes: the refresh token is dead at Dropbox', async () => {
+    const s = stack();
+    const user = await s.createUser();
+    await connectProvider(s, user, 'dropbox');
+    const stored = (await storedConnection(s, user.userId, 'dropbox'))!;
+    s.sandbox!.control.expireAccessTokens('dropbox');
+
+    const del = await s.api('DELETE', '/cloud-storage/connections/dropbox', { token: user.accessToken });
+    expect(del.status).toBe(204);
+    expect(s.sandbox!.control.revocations('dropbox')).toHaveLength(1);
+    expect(s.sandbox!.control.tokenStatus('dropbox', stored.tokens.refreshToken!)).toBe('revoked');
+    // The renewed access token died with the grant; nothing of it was stored.
+    expect(await storedConnection(s, user.userId, 'dropbox')).toBeUndefined();
+  });
+
+  it('account deletion (DELETE /auth/me) does the same for every connection', async () => {
+    const s = stack();
+    const user = await s.createUser();
+    await connectProvider(s, user, 'dropbox');
+    await connectProvider(s, user, 'google_drive');
+    const dropbox = (await storedConnection(s, user.userId, 'dropbox'))!;
+    const google = (await storedConnection(s, user.userId, 'google_drive'))!;
+    s.sandbox!.control.expireAccessTokens();
+
+    const del = await s.api('DELETE', '/auth/me', { token: user.accessToken });
+    expect(del.status).toBe(204);
+    expect(s.sandbox!.control.tokenStatus('dropbox', dropbox.tokens.refreshToken!)).toBe('revoked');
+    expect(s.sandbox!.control.tokenStatus('google_drive', google.tokens.refreshToken!)).toBe('revoked');
+  });
+
+  it('a grant that is already dead at Dropbox (refresh answers invalid_grant) still disconnects', async () => {
+    const s = stack();
+    const user = await s.createUser();
+    await connectProvider(s, user, 'dropbox');
+    s.sandbox!.control.expireAccessTokens('dropbox');
+    s.sandbox!.control.revokeRefreshTokens('dropbox');
+    const del = await s.api('DELETE', '/cloud-storage/connections/dropbox', { token: user.accessToken });
+    expect(del.status).toBe(204);
+    expect(await storedConnection(s, user.userId, 'dropbox')).toBeUndefined();
   });
 });
