@@ -90,7 +90,7 @@ describe('refresh responses and file metadata in the shapes providers really sen
     s.sandbox!.control.expireAccessTokens('dropbox');
     const refreshes = s.sandbox!.control.tokenCalls('dropbox', 'refresh_token');
 
-    const list = await s.api('GET', '/cloud-storage/connections/dropbox/files', { token: user.accessToken });
+    const list = await s.api('GET', '/cloud-storage/dropbox/files', { token: user.accessToken });
     expect(list.status).toBe(200);
     expect(s.sandbox!.control.tokenCalls('dropbox', 'refresh_token')).toBe(refreshes + 1);
     const after = (await storedConnection(s, user.userId, 'dropbox'))!;
@@ -113,7 +113,7 @@ describe('refresh responses and file metadata in the shapes providers really sen
     expect(s.sandbox!.control.behaviour('google_drive').docsReportSize).toBe(true);
     const user = await s.createUser();
     await connectProvider(s, user, 'google_drive');
-    const list = await s.api<{ files: CloudFile[] }>('GET', '/cloud-storage/connections/google_drive/files', {
+    const list = await s.api<{ files: CloudFile[] }>('GET', '/cloud-storage/google_drive/files', {
       token: user.accessToken,
     });
     expect(list.status).toBe(200);
