@@ -37,7 +37,7 @@ export const routeDocs: Partial<Record<RouteKey, RouteDocs>> = {
     problems: ['unauthorized', 'challenge-required', 'rate-limited'],
   },
   'auth/me-get': { problems: ['not-found'] },
-  'cloud-storage/connect': { problems: ['provider-not-configured'] },
+  'cloud-storage/connect': { problems: ['provider-not-configured', 'rate-limited'] },
   'cloud-storage/confirm': {
     example: { ticket: 'c2FuZGJveC10aWNrZXQtZXhhbXBsZQ' },
     problems: ['not-found', 'account-mismatch', 'provider-error', 'rate-limited'],
@@ -104,5 +104,6 @@ export const routeDocs: Partial<Record<RouteKey, RouteDocs>> = {
       contentType: 'application/pdf',
       size: 7340032,
     },
+    problems: ['rate-limited'],
   },
 };

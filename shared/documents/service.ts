@@ -5,6 +5,7 @@ import { type Tx, withRefresher, withTenant } from '#shared/db/tenant';
 import { NotFound, PayloadTooLarge, UserNotProvisioned } from '#shared/errors';
 import { recordEvent } from '#shared/events/outbox';
 import { logger } from '#shared/logger';
+import { consumeRateLimit } from '#shared/rate-limit';
 import type { BrandVoiceRow } from '#shared/resources/brand-voice-assets/repository';
 import type { BrandVoiceAsset } from '#shared/resources/brand-voice-assets/schemas';
 import { insertBrandVoiceRow, toBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
@@ -58,6 +59,8 @@ export async function createUpload(
 ): Promise<UploadCreated> {
   if (body.size > limits.maxFileBytes)
     throw new PayloadTooLarge(`A file may be at most ${limits.maxFileBytes / MiB} MiB.`);
+  // Counted once the request is known to be valid, before the asset row and the upload slot exist.
+  await consumeRateLimit(userId, 'upload');
   const row = await withTenant(userId, async (tx) => {
     const inserted = await insertBrandVoiceRow(
       tx,

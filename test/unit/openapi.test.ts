@@ -144,6 +144,22 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('routes with a per-user rate limit declare its 429 problem (rate-limited, Retry-After)', () => {
+    for (const key of [
+      'cloud-storage/connect',
+      'brand-voice-assets/import',
+      'brand-voice-assets/upload',
+    ] as const) {
+      const def = routes[key] as RouteDef;
+      const limited = doc.paths[def.path][def.method.toLowerCase()].responses['429'];
+      expect(
+        limited.content?.['application/problem+json']?.schema.allOf[1].properties.type.enum,
+        key,
+      ).toContain('urn:brand-cloud:problem:rate-limited');
+      expect(limited.headers['Retry-After'], key).toBeDefined();
+    }
+  });
+
   it('describes JsonValue without recursion (generated client types stay finite)', () => {
     expect(refs(doc.components.schemas.JsonValue)).toEqual([]);
   });

@@ -117,4 +117,50 @@ describe('per-user rate limits', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
+
+  it('upload: the request over the limit is a 429 with Retry-After; no asset, no audit row; invalid requests do not count', async () => {
+    vi.stubEnv('RATE_LIMIT_UPLOAD', '2/60');
+    // Presigning is local computation: a bucket name and credentials are all it needs (no request is sent).
+    vi.stubEnv('DOCUMENTS_BUCKET', 'brand-documents-test');
+    vi.stubEnv('DOCUMENTS_S3_ENDPOINT', 'http://127.0.0.1:9');
+    vi.stubEnv('DOCUMENTS_S3_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('DOCUMENTS_S3_SECRET_ACCESS_KEY', 'test');
+    const userId = await newUser();
+    const body = (size: number) => ({
+      title: 'Guide',
+      category: 'brand_guidelines',
+      fileName: 'guide.pdf',
+      contentType: 'application/pdf',
+      size,
+    });
+    const assets = async () =>
+      (
+        await asSuperuser<{ n: number }>(
+          db().name,
+          'select count(*)::int as n from brand_voice_assets where user_id = $1',
+          [userId],
+        )
+      )[0]!.n;
+    // A declared size over the limit is refused before anything is counted.
+    expect((await call('brand-voice-assets/upload', { userId, body: body(60 * 1024 * 1024) })).status).toBe(
+      413,
+    );
+    for (let i = 0; i < 2; i++) {
+      expect((await call('brand-voice-assets/upload', { userId, body: body(1000) })).status).toBe(201);
+    }
+    const audit = await auditCount(userId);
+    const limited = await call('brand-voice-assets/upload', { userId, body: body(1000) });
+    expect(limited.status).toBe(429);
+    expect(limited.headers['content-type']).toBe('application/problem+json');
+    expect(limited.body.type).toMatch(/rate-limited$/);
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(await assets()).toBe(2);
+    expect(await auditCount(userId)).toBe(audit);
+    // Per user: another user still uploads.
+    expect(
+      (await call('brand-voice-assets/upload', { userId: await newUser(), body: body(1000) })).status,
+    ).toBe(201);
+  });
 });

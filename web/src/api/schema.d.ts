@@ -3647,14 +3647,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
+            /** @description `rate-limited`: Too many requests (here or at the provider); see Retry-After. From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:rate-limited";
+                    };
                 };
             };
             /** @description `internal-error`: An unexpected error; the body never carries internals. From API Gateway itself (`{ "message" }`): the function failed without an answer. */
@@ -3986,14 +3993,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description From API Gateway itself (`{ "message" }`): stage throttling. */
+            /** @description `rate-limited`: Too many requests (here or at the provider); see Retry-After. From API Gateway itself (`{ "message" }`): stage throttling. */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["GatewayMessage"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        type?: "urn:brand-cloud:problem:rate-limited";
+                    };
                 };
             };
             /** @description `internal-error`: An unexpected error; the body never carries internals. From API Gateway itself (`{ "message" }`): the function failed without an answer. */
