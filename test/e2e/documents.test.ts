@@ -9,6 +9,10 @@ import { sweepExpiredUploads } from '#shared/documents/service';
 import { documentsBucket, s3 } from '#shared/documents/store';
 import { type TestUser, useTestStack } from '../support/stack.ts';
 
+// This file uploads far more than a user may start per minute (its subject is extraction; the limit itself is
+// tested in test/e2e/hardening.test.ts and test/integration/hardening/rate-limits.test.ts).
+process.env.RATE_LIMIT_UPLOAD = '1000/60';
+
 interface Asset {
   id: string;
   title: string;
