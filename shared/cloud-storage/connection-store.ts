@@ -315,6 +315,8 @@ export async function deleteConnection(tx: Tx, userId: string, provider: Provide
 /** What a request needs of its connection before calling the provider. */
 export interface ConnectionForUse {
   status: CloudConnection['status'];
+  /** Why a connection that is not active stopped (a health reason), for the problem its use answers. */
+  health_reason: string | null;
   token_expires_at: string | null;
   last_refreshed_at: string | null;
   /** A transient failure's backoff: no token call before this instant. */
@@ -340,7 +342,8 @@ export async function readConnectionForUse(
                           and (last_used_at is null or last_used_at < now() - interval '1 minute')
                           for update skip locked)
        returning 1)
-     select status, token_expires_at, last_refreshed_at, next_refresh_at, tokens_ciphertext, key_version
+     select status, health_reason, token_expires_at, last_refreshed_at, next_refresh_at, tokens_ciphertext,
+            key_version
        from user_cloud_storage_tokens where user_id = $1 and provider = $2`,
     [userId, provider],
   );

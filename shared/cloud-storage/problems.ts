@@ -1,7 +1,6 @@
 import {
   BadGateway,
   BadRequest,
-  Conflict,
   HttpProblem,
   NotFound,
   PayloadTooLarge,
@@ -11,6 +10,7 @@ import {
 import { ProviderError } from '#shared/providers/errors';
 import { FileContentError, PageTokenError } from '#shared/providers/file-content';
 import type { Provider } from '#shared/providers/types';
+import { permanentFailure } from './health.ts';
 
 /**
  * Every outcome of the connection code as the HTTP problem a client sees, in one place and in our own words
@@ -29,11 +29,21 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 export const connectionNotFound = () => new NotFound('Connection');
 
-export const reauthRequired = (provider: Provider) =>
-  new Conflict(
-    `The ${PROVIDER_NAMES[provider]} connection has to be authorised again: reconnect it to continue.`,
-    'reauth-required',
-  );
+/**
+ * The connection cannot be used until someone acts. Its health reason travels as the problem's `reason`, so a
+ * client can say what to do: reconnect, or (for `admin_consent_required`) ask the organisation's admin, which
+ * reconnecting would not fix.
+ */
+export const reauthRequired = (provider: Provider, reason?: string | null) => {
+  const name = PROVIDER_NAMES[provider];
+  return new HttpProblem(409, 'reauth-required', 'Conflict', {
+    detail:
+      reason === 'admin_consent_required'
+        ? `Your organisation's admin must approve this app for ${name} before the connection can be used.`
+        : `The ${name} connection has to be authorised again: reconnect it to continue.`,
+    ...(reason ? { extensions: { reason } } : {}),
+  });
+};
 
 /**
  * A re-consent returned a different provider account than the one connected, without a refresh token of its
@@ -73,7 +83,7 @@ export const vaultUnavailable = () =>
 
 /** A refresh on use that did not produce a usable token. */
 export type RefreshFailure =
-  | { kind: 'needs_reauth' }
+  | { kind: 'needs_reauth'; reason?: string | null }
   | { kind: 'transient'; rateLimited: boolean; retryAfterSeconds?: number; nextRefreshAt: string }
   | { kind: 'config' }
   | { kind: 'vault' };
@@ -82,7 +92,7 @@ export function refreshProblem(outcome: RefreshFailure, provider: Provider): Htt
   const name = PROVIDER_NAMES[provider];
   switch (outcome.kind) {
     case 'needs_reauth':
-      return reauthRequired(provider);
+      return reauthRequired(provider, outcome.reason);
     case 'transient':
       // The provider's own Retry-After (429 or 503) is passed on; a bare failure is a 502.
       if (outcome.rateLimited) return rateLimited(provider, outcome.retryAfterSeconds);
@@ -108,7 +118,7 @@ export function providerProblem(error: ProviderError, provider: Provider): HttpP
   const name = PROVIDER_NAMES[provider];
   switch (error.kind) {
     case 'reauth':
-      return reauthRequired(provider);
+      return reauthRequired(provider, permanentFailure(error.code).reason);
     case 'rate_limited':
       return rateLimited(provider, error.retryAfterSeconds);
     case 'transient':

@@ -19,7 +19,7 @@ import {
   recordTransientFailure,
   type StoredConnection,
 } from './connection-store.ts';
-import { isLostScope, permanentFailure, transientReason } from './health.ts';
+import { isLostScope, type PermanentFailure, permanentFailure, transientReason } from './health.ts';
 
 /**
  * The refresh core shared by refresh on use and the scheduled refresh: one locked row in, one provider token
@@ -89,7 +89,7 @@ export type VaultFailureReason = VaultErrorReason | 'error';
 
 export type RefreshOutcome =
   | { kind: 'refreshed'; tokens: TokenSet; rotated: boolean }
-  | { kind: 'needs_reauth'; code: string }
+  | { kind: 'needs_reauth'; code: string; reason?: string | null }
   | {
       kind: 'transient';
       code: string;
@@ -174,8 +174,8 @@ export async function refreshLockedConnection(
     return { kind: 'vault', reason, stage: 'open', rotatedTokenLost: false };
   }
   if (!current.refreshToken) {
-    await markNeedsReauth(tx, row, 'no_refresh_token');
-    return { kind: 'needs_reauth', code: 'no_refresh_token' };
+    const { reason } = await markNeedsReauth(tx, row, 'no_refresh_token');
+    return { kind: 'needs_reauth', code: 'no_refresh_token', reason };
   }
   let response: Awaited<ReturnType<typeof refreshAccessToken>>;
   try {
@@ -183,8 +183,8 @@ export async function refreshLockedConnection(
   } catch (error) {
     const failure = error instanceof ProviderError ? error : new ProviderError('transient', 'unexpected');
     if (failure.kind === 'reauth' || isLostScope(provider, failure)) {
-      await markNeedsReauth(tx, row, failure.code, failure.options.providerCode);
-      return { kind: 'needs_reauth', code: failure.code };
+      const { reason } = await markNeedsReauth(tx, row, failure.code, failure.options.providerCode);
+      return { kind: 'needs_reauth', code: failure.code, reason };
     }
     if (failure.kind === 'config') {
       logger.error('Provider rejected our client credentials', { provider, errorCode: failure.code });
@@ -291,7 +291,7 @@ export async function markNeedsReauth(
   row: Pick<StoredConnection, 'id' | 'user_id' | 'provider' | 'status'>,
   code: string,
   providerCode?: string,
-): Promise<void> {
+): Promise<PermanentFailure> {
   const failure = permanentFailure(code, providerCode);
   await recordNeedsReauth(tx, row.user_id, row.provider, code, failure);
   if (row.status === 'active') {
@@ -305,4 +305,5 @@ export async function markNeedsReauth(
     reason: 'needs_reauth',
     errorCode: code,
   });
+  return failure;
 }

@@ -53,7 +53,8 @@ async function refreshUnderLock(userId: string, provider: Provider, seen: Seen):
     await allowSlowRefresh(tx);
     const row = await lockConnection(tx, userId, provider);
     if (!row) return { kind: 'missing' };
-    if (row.status !== 'active') return { kind: 'needs_reauth', code: row.last_error ?? 'needs_reauth' };
+    if (row.status !== 'active')
+      return { kind: 'needs_reauth', code: row.last_error ?? 'needs_reauth', reason: row.health_reason };
     const stored = await tokenVault.open(row.sealed, { userId, provider });
     const stale =
       'failedAccessToken' in seen
@@ -84,7 +85,7 @@ function tokenOf(outcome: LockedRefresh, provider: Provider): string {
 export async function accessTokenForUse(userId: string, provider: Provider): Promise<string> {
   const row = await withTenant(userId, (tx) => readConnectionForUse(tx, userId, provider));
   if (!row) throw connectionNotFound();
-  if (row.status !== 'active') throw reauthRequired(provider);
+  if (row.status !== 'active') throw reauthRequired(provider, row.health_reason);
   const current = () => tokenVault.open(row.sealed, { userId, provider });
   if (!expiresSoon(row.token_expires_at, refreshMarginMs(row))) return (await current()).accessToken;
   // A token that can still serve the request is used when refreshing it now is not possible or failed.

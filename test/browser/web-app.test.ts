@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pdf } from '#local/documents/fixtures';
 import { PROVIDERS } from '#shared/providers/types';
+import { withClient } from '../support/db.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import {
   assertClean,
@@ -292,6 +293,58 @@ describe('web app', { timeout: 180_000 }, () => {
       .getByRole('row', { name: /readme\.txt/ })
       .getByText('Imported')
       .waitFor();
+    assertClean(problems);
+    await context.close();
+  });
+
+  it('an admin must approve (AADSTS65001) and a Google app in testing mode: the cards say so in words', async () => {
+    const { context, page, problems } = await newContext(browser);
+    await signUp(page, newUser());
+    await connect(page, 'onedrive');
+    await connect(page, 'google_drive');
+
+    // Microsoft answers the refresh with AADSTS65001: the organisation's admin has to consent first.
+    control().failNextTokenCalls('onedrive', { kind: 'oauth_error', error: 'invalid_grant', aadsts: 65001 });
+    control().expireAccessTokens('onedrive');
+    await page.goto(`${stack.url}/files?provider=onedrive`);
+    await page.getByText(/Your organisation’s admin must approve this app: send them the name/).waitFor();
+
+    // Google's testing mode: refresh tokens die 7 days after issue; from day 6 the card warns.
+    const token = JSON.parse((await page.evaluate(() => sessionStorage.getItem('brand-cloud.session')))!)
+      .accessToken as string;
+    const me = await stack.api<{ id: string }>('GET', '/auth/me', { token });
+    await withClient(stack.db.ownerUrl, async (c) => {
+      await c.query('begin');
+      await c.query("select set_config('app.user_id', $1, true)", [me.body.id]);
+      await c.query(
+        `update user_cloud_storage_tokens
+            set refresh_token_issued_at = now() - interval '6 days 1 hour', connected_at = now() - interval '6 days 1 hour'
+          where user_id = $1 and provider = 'google_drive'`,
+        [me.body.id],
+      );
+      await c.query('commit');
+    });
+    vi.stubEnv('GOOGLE_APP_TESTING_MODE', 'true');
+    try {
+      await nav(page, 'Cloud storage').click();
+      await card(page, 'onedrive').getByText('Waiting for your admin').waitFor();
+      await card(page, 'onedrive')
+        .getByText(/Your organisation’s admin must approve this app/)
+        .waitFor();
+      await expect(
+        card(page, 'onedrive')
+          .getByRole('button', { name: /Reconnect/ })
+          .count(),
+      ).resolves.toBe(0);
+      await card(page, 'google_drive').getByText('Connected', { exact: true }).waitFor();
+      await card(page, 'google_drive')
+        .getByText(/The Google app is in testing mode: this refresh token expires 7 days after it was issued/)
+        .waitFor();
+      await expectAccessible(page, 'settings with admin consent and a warning');
+      await screenshot(page, 'admin-consent-and-warning');
+    } finally {
+      vi.unstubAllEnvs();
+    }
     assertClean(problems);
     await context.close();
   });

@@ -14,6 +14,7 @@ interface Problem {
   type: string;
   status: number;
   detail?: string;
+  reason?: string;
   errors?: Array<{ path: string; message: string }>;
 }
 interface Asset {
@@ -238,7 +239,10 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
       const res = await listFiles(user, provider);
       expect(res.status).toBe(409);
       expect(res.body.type).toMatch(/reauth-required$/);
-      expect(res.text).not.toMatch(/invalid_grant|AADSTS/);
+      // The health reason (our words' key, not the provider's text) tells the client what to do.
+      expect(res.body.reason).toBe('invalid_grant');
+      expect(res.body.detail).toMatch(/reconnect it/);
+      expect(res.text).not.toMatch(/AADSTS/);
 
       const connections = await stack().api<{
         connections: Array<{ provider: string; status: string; lastError: string }>;
@@ -264,10 +268,37 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
         category: 'other',
       });
       expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ reason: 'invalid_grant' });
       expect(again.body.type).toMatch(/reauth-required$/);
       expect(control().apiCalls(provider).length).toBe(apiCalls);
       expect(control().tokenCalls(provider)).toBe(tokenCalls);
     });
+
+    if (provider === 'onedrive') {
+      it("AADSTS65001 on refresh → 409 reauth-required with reason admin_consent_required: ask the admin, don't reconnect", async () => {
+        const user = await connectedUser(provider);
+        control().failNextTokenCalls(provider, {
+          kind: 'oauth_error',
+          error: 'invalid_grant',
+          aadsts: 65001,
+        });
+        control().expireAccessTokens(provider);
+        for (const res of [await listFiles(user, provider), await listFiles(user, provider)]) {
+          expect(res.status).toBe(409);
+          expect(res.body).toMatchObject({ reason: 'admin_consent_required' });
+          expect(res.body.detail).toMatch(/admin must approve this app for OneDrive/);
+          expect(res.text).not.toMatch(/AADSTS|65001/);
+        }
+        const connections = await stack().api<{ connections: Array<{ status: string }> }>(
+          'GET',
+          '/cloud-storage/connections',
+          { token: user.accessToken },
+        );
+        expect(connections.body.connections).toEqual([
+          expect.objectContaining({ provider, status: 'needs_admin_consent' }),
+        ]);
+      });
+    }
 
     it("a provider 429 → 429 with the provider's Retry-After; no retry", async () => {
       const user = await connectedUser(provider);

@@ -66,6 +66,7 @@ export class ApiProblem extends Error {
 interface ProblemBody {
   type?: unknown;
   detail?: unknown;
+  reason?: unknown;
   requestId?: unknown;
   errors?: unknown;
 }
@@ -97,6 +98,9 @@ export function toProblem(
     overrides[String(status)] ||
     BY_STATUS[status] ||
     `The request failed (${status}).`;
+  // Reconnecting does not help when the organisation's admin has to approve the app first.
+  if (slug === 'reauth-required' && problem.reason === 'admin_consent_required')
+    message = `${HEALTH_REASONS.admin_consent_required}: send them the name “Brand Cloud” and ask them to grant it read access to files.`;
   if (slug === 'validation-error' && typeof problem.detail === 'string' && Object.keys(fields).length === 0)
     message = problem.detail;
   if (retryAfter && (status === 429 || status === 503))
