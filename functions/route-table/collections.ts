@@ -65,6 +65,12 @@ export const collectionRoutes = {
     summary: 'Create a brand voice asset from pasted text (≤ 5 MiB); files come through uploads and imports',
     maxBodyBytes: MAX_BRAND_VOICE_BODY_BYTES,
   },
+  // Deleting an asset deletes its original in the document store too.
+  'brand-voice-assets/delete': {
+    ...brandVoiceRoutes['brand-voice-assets/delete'],
+    summary: 'Delete a brand voice asset and its original file',
+    capabilities: ['db', 'documents-delete-object'],
+  },
   ...collection('content', {
     path: '/content',
     tag: 'content',

@@ -11,7 +11,7 @@ import type { BackendFunction } from './backend-function.ts';
 export const DOCUMENTS_USERS_PREFIX = 'users/';
 
 /** What a function may do in the document store (one capability each, see functions/route-types.ts). */
-export type DocumentAccess = 'upload' | 'read' | 'delete' | 'worker';
+export type DocumentAccess = 'upload' | 'read' | 'delete' | 'delete-object' | 'worker';
 
 export interface DocumentStoreProps {
   /** Stage name, part of the bucket's name (which must be known before the bucket exists, see below). */
@@ -146,6 +146,11 @@ export class DocumentStore extends Construct {
           new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [this.objects()] }),
         );
         break;
+      case 'delete-object': // one asset's original, by its key: no listing
+        statements.push(
+          new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [this.objects()] }),
+        );
+        break;
       case 'worker': // reads originals; writes imported ones (multipart)
         statements.push(
           new iam.PolicyStatement({
@@ -155,7 +160,8 @@ export class DocumentStore extends Construct {
         );
         break;
     }
-    fn.bindStatements(`Documents${access[0]!.toUpperCase()}${access.slice(1)}`, statements);
+    const name = access.replace(/(^|-)(\w)/g, (_, _dash: string, c: string) => c.toUpperCase());
+    fn.bindStatements(`Documents${name}`, statements);
     const stack = Stack.of(this);
     const bucketId = stack.resolve(stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket));
     Validations.of(fn.executionRole).acknowledge({

@@ -96,6 +96,7 @@ export class BackendFunctions extends Construct {
     if (caps.has('documents-upload')) this.props.documents.grant(fn, 'upload');
     if (caps.has('documents-read')) this.props.documents.grant(fn, 'read');
     if (caps.has('documents-delete')) this.props.documents.grant(fn, 'delete');
+    if (caps.has('documents-delete-object')) this.props.documents.grant(fn, 'delete-object');
     this.routes.set(key, fn);
     return fn;
   }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -142,6 +143,12 @@ export async function objectExists(key: string): Promise<boolean> {
     if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
     throw error;
   }
+}
+
+/** Deletes one object (idempotent: a key that is not there is no error, as in S3). */
+export async function deleteObject(key: string): Promise<void> {
+  if (!key.startsWith(USERS_PREFIX)) throw new Error('Only objects under users/ are deleted');
+  await s3().send(new DeleteObjectCommand({ Bucket: documentsBucket(), Key: key }));
 }
 
 /** Deletes every object under the user's prefix (account deletion); returns how many were deleted. */

@@ -17,7 +17,8 @@ export type Capability =
   | 'providers' // provider client credentials in Secrets Manager + outbound internet
   | 'documents-upload' // presign POSTs of new objects under users/* in the document store
   | 'documents-read' // presign GETs of objects under users/* in the document store
-  | 'documents-delete'; // list and delete objects under users/* (account deletion)
+  | 'documents-delete' // list and delete objects under users/* (account deletion)
+  | 'documents-delete-object'; // delete single objects under users/* (asset deletion), no listing
 
 export interface RouteDef {
   method: HttpMethod;

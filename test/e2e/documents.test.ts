@@ -315,6 +315,51 @@ describe('documents end to end: presigned POST to the local S3, worker, extracti
     expect(huge.status).toBe(413);
   });
 
+  it('deleting an asset deletes its original; when the store refuses, the asset stays whole (503)', async () => {
+    const asset = await upload(alice, 'short-lived.txt', MIME.txt, Buffer.from('delete me'));
+    const key = assetObjectKey(alice.userId, asset.id);
+    const exists = async () =>
+      ((await s3().send(new ListObjectsV2Command({ Bucket: documentsBucket(), Prefix: key }))).KeyCount ??
+        0) > 0;
+    expect(await exists()).toBe(true);
+
+    // The document store is unreachable: the delete is refused, nothing is half-deleted.
+    const endpoint = process.env.DOCUMENTS_S3_ENDPOINT;
+    process.env.DOCUMENTS_S3_ENDPOINT = 'http://127.0.0.1:9';
+    try {
+      const refused = await stack().api('DELETE', `/brand-voice-assets/${asset.id}`, {
+        token: alice.accessToken,
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBeTruthy();
+    } finally {
+      process.env.DOCUMENTS_S3_ENDPOINT = endpoint;
+    }
+    expect((await getAsset(alice, asset.id)).body).toMatchObject({ id: asset.id, status: 'ready' });
+    expect(await exists()).toBe(true);
+
+    // Another user cannot delete it (404), and the object stays.
+    expect(
+      (await stack().api('DELETE', `/brand-voice-assets/${asset.id}`, { token: bob.accessToken })).status,
+    ).toBe(404);
+    expect(await exists()).toBe(true);
+
+    expect(
+      (await stack().api('DELETE', `/brand-voice-assets/${asset.id}`, { token: alice.accessToken })).status,
+    ).toBe(204);
+    expect((await getAsset(alice, asset.id)).status).toBe(404);
+    expect(await exists()).toBe(false);
+    // A pasted-text asset has no object: deleting it is fine too.
+    const pasted = await stack().api<Asset>('POST', '/brand-voice-assets', {
+      token: alice.accessToken,
+      body: { title: 'Pasted', category: 'other', content: 'no file here' },
+    });
+    expect(
+      (await stack().api('DELETE', `/brand-voice-assets/${pasted.body.id}`, { token: alice.accessToken }))
+        .status,
+    ).toBe(204);
+  });
+
   it('account deletion leaves no object behind', async () => {
     const carol = await stack().createUser();
     await upload(carol, 'mine.txt', MIME.txt, Buffer.from('carol writes'));

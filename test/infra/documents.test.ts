@@ -138,6 +138,7 @@ describe('document capabilities: exactly the S3 actions each needs, under users/
     'documents-upload': ['s3:PutObject'],
     'documents-read': ['s3:GetObject'],
     'documents-delete': ['s3:DeleteObject', 's3:ListBucket'],
+    'documents-delete-object': ['s3:DeleteObject'],
   };
   it.each(routeEntries())('%s', (key, def) => {
     const caps = def.capabilities as readonly string[];

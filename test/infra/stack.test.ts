@@ -248,6 +248,7 @@ describe('least privilege from capabilities', () => {
     'documents-upload': ['DOCUMENTS_BUCKET'],
     'documents-read': ['DOCUMENTS_BUCKET'],
     'documents-delete': ['DOCUMENTS_BUCKET'],
+    'documents-delete-object': ['DOCUMENTS_BUCKET'],
   };
   const ALWAYS = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL'];
 

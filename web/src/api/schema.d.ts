@@ -185,7 +185,7 @@ export interface paths {
         get: operations["brand_voice_assets_get"];
         put?: never;
         post?: never;
-        /** Delete a brand voice asset */
+        /** Delete a brand voice asset and its original file */
         delete: operations["brand_voice_assets_delete"];
         options?: never;
         head?: never;
