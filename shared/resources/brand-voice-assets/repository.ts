@@ -1,4 +1,5 @@
 import { defineCollection } from '#shared/db/collection';
+import type { Tx } from '#shared/db/tenant';
 
 export type BrandVoiceColumn =
   | 'title'
@@ -59,3 +60,24 @@ export const brandVoiceAssetsTable = defineCollection<BrandVoiceColumn, BrandVoi
     sourceRevision: { column: 'source_revision', type: 'text' },
   },
 });
+
+/**
+ * Deletes an asset with its `brand_voice_asset.deleted` audit event in one statement (as every collection's
+ * delete). Returns null when there is no such asset of the user, else whether an original may be stored:
+ * every asset that is not pasted text (uploads and imports have one, or may be receiving one).
+ */
+export async function removeBrandVoiceRow(
+  tx: Tx,
+  userId: string,
+  id: string,
+): Promise<{ mayHaveObject: boolean } | null> {
+  const { rows } = await tx.query<{ mayHaveObject: boolean }>(
+    `with del as (delete from brand_voice_assets where user_id = $1::uuid and id = $2::uuid
+        returning id, user_id, (file_sha256 is not null or status <> 'ready') as may_have_object),
+      audit as (insert into audit_log (user_id, action, resource_type, resource_id, metadata)
+        select del.user_id, 'brand_voice_asset.deleted', 'brand_voice_asset', del.id::text, '{}'::jsonb from del)
+      select may_have_object as "mayHaveObject" from del`,
+    [userId, id],
+  );
+  return rows[0] ?? null;
+}

@@ -9,7 +9,7 @@ import { countWords } from '#shared/documents/words';
 import { NotFound, ServiceUnavailable } from '#shared/errors';
 import { logger } from '#shared/logger';
 import { collectionService } from '../collection-service.ts';
-import { type BrandVoiceRow, brandVoiceAssetsTable } from './repository.ts';
+import { type BrandVoiceRow, brandVoiceAssetsTable, removeBrandVoiceRow } from './repository.ts';
 import type {
   BrandVoiceAsset,
   BrandVoiceAssetCreate,
@@ -97,7 +97,9 @@ export const updateBrandVoiceAsset = async (
  */
 export async function deleteBrandVoiceAsset(userId: string, id: string): Promise<void> {
   const removed = await withTenantWrite(userId, async (tx) => {
-    if (!(await brandVoiceAssetsTable.remove(tx, userId, id))) return false;
+    const removed = await removeBrandVoiceRow(tx, userId, id);
+    if (!removed) return false;
+    if (!removed.mayHaveObject) return true; // pasted text: nothing in the store
     try {
       await deleteObject(assetObjectKey(userId, id));
     } catch (error) {

@@ -5,13 +5,14 @@ import { routeEntries } from '#functions/routes';
 import type { RouteDef } from '#shared/http/route';
 import { putBrandStrategy } from '#shared/resources/brand-strategy/service';
 import { insertUsers, useTestDatabase } from '../../support/db.ts';
-import { call, resourceFactories, rowJson, snapshotUser } from './helpers.ts';
+import { call, resourceFactories, rowJson, snapshotUser, useDocumentStore } from './helpers.ts';
 
 /**
  * The cross-tenant matrix, generated from the route table: nothing here lists routes by hand. Every route
  * with `{id}` must name a `resource` that has a factory in helpers.ts, so a new route cannot escape it.
  */
 const db = useTestDatabase();
+useDocumentStore();
 const alice = randomUUID();
 const bob = randomUUID();
 

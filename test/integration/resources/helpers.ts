@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Context } from 'aws-lambda';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject, vi } from 'vitest';
 import { type RouteKey, routes } from '#functions/routes';
 import { accessClaims, httpApiEvent, invoke, lambdaContext } from '#local/lambda';
+import { type LocalS3, startLocalS3 } from '#local/s3/server';
 import { withTenant } from '#shared/db/tenant';
 import type { HttpEvent, HttpResult } from '#shared/http/handler';
 import { ROUTE_DEFAULTS, type RouteDef } from '#shared/http/route';
@@ -15,6 +19,29 @@ import { withClient } from '../../support/db.ts';
 
 // The file route presigns a GET (offline: signing needs only a bucket name and credentials).
 process.env.DOCUMENTS_BUCKET ??= 'brand-documents-test';
+
+/**
+ * A real local document store (s3rver behind its POST check) for the file's tests: deleting an uploaded asset
+ * deletes its original there.
+ */
+export function useDocumentStore(): () => LocalS3 {
+  let store: LocalS3 | undefined;
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'brand-s3-'));
+    store = await startLocalS3({ directory: dir, bucket: 'brand-documents-test', allowedOrigins: [] });
+    vi.stubEnv('DOCUMENTS_BUCKET', store.bucket);
+    vi.stubEnv('DOCUMENTS_S3_ENDPOINT', store.endpoint);
+    vi.stubEnv('DOCUMENTS_S3_ACCESS_KEY_ID', store.credentials.accessKeyId);
+    vi.stubEnv('DOCUMENTS_S3_SECRET_ACCESS_KEY', store.credentials.secretAccessKey);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await store?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return () => store!;
+}
 
 /** The parts of a request a test varies; everything else is filled in as API Gateway would. */
 export interface RequestOptions {

@@ -8,13 +8,15 @@ import type { RouteDef } from '#shared/http/route';
 import { putBrandStrategy } from '#shared/resources/brand-strategy/service';
 import { createContent } from '#shared/resources/content/service';
 import { insertUsers, useTestDatabase } from '../../support/db.ts';
-import { call, type RequestOptions, resourceFactories } from './helpers.ts';
+import { call, type RequestOptions, resourceFactories, useDocumentStore } from './helpers.ts';
 
 /**
  * Database round trips per request: BEGIN, the tenant context, ONE statement, COMMIT. Counted on the pg
  * client for every route of the tenant data API (a count, not a timing).
  */
 const db = useTestDatabase();
+// Deleting an uploaded asset also deletes its original (not a database round trip).
+useDocumentStore();
 const user = randomUUID();
 let contentId: string;
 
