@@ -134,6 +134,12 @@ export async function deflatedZeros(size: number): Promise<{ data: Buffer; size:
   return { data: Buffer.concat(out), size, crc };
 }
 
+/** The same as deflatedZeros, synchronously (for fixtures built on demand, e.g. the sandbox's zip bomb). */
+export function deflatedZerosSync(size: number): { data: Buffer; size: number; crc: number } {
+  const zeros = Buffer.alloc(size);
+  return { data: deflateRawSync(zeros, { level: 9 }), size, crc: crc32(zeros) };
+}
+
 /** A DOCX whose media entry unpacks `size` zero bytes (default 64 MiB: over 100:1 many times). */
 export async function zipBombDocx(size = 64 * 1024 * 1024): Promise<Buffer> {
   return docx(['A harmless looking first paragraph.'], {
@@ -148,6 +154,8 @@ export interface PdfOptions {
   encrypted?: boolean;
   /** Repeats blank pages after the text pages up to this many pages. */
   totalPages?: number;
+  /** Adds an unreferenced stream object of this many bytes (a large file with little text, e.g. scans). */
+  paddingBytes?: number;
 }
 
 /** A PDF 1.4 with one text page per entry (Helvetica, one line per `\n`). */
@@ -175,6 +183,12 @@ export function pdf(pages: string[], options: PdfOptions = {}): Buffer {
   for (let n = kids.length; n < (options.totalPages ?? 0); n++)
     kids.push(add('<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>'));
   objects[1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
+  if (options.paddingBytes) {
+    const filler = 'brand-kit-scan-data '
+      .repeat(Math.ceil(options.paddingBytes / 20))
+      .slice(0, options.paddingBytes);
+    add(`<< /Length ${options.paddingBytes} >>\nstream\n${filler}\nendstream`);
+  }
   const id = randomBytes(16).toString('hex');
   let encrypt = '';
   if (options.encrypted) {

@@ -122,7 +122,10 @@ function metadata(node: DriveNode): Record<string, unknown> {
     ...common,
     client_modified: node.modifiedTime,
     server_modified: node.modifiedTime,
-    rev: createHash('sha1').update(node.id).digest('hex').slice(0, 15),
+    rev: createHash('sha1')
+      .update(node.version > 1 ? `${node.id}.${node.version}` : node.id)
+      .digest('hex')
+      .slice(0, 15),
     size: node.size,
     is_downloadable: true,
     content_hash: contentDigest(node, 'sha256'),

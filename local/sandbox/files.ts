@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { docx } from '#local/documents/fixtures';
 import type { Provider } from '#shared/providers/types';
+import { brandKit, DOCX_MIME } from './brand-kit.ts';
 
 /**
  * The seeded drive every sandbox account gets, the same shape for every provider (the Google Doc exists on
@@ -13,7 +15,9 @@ import type { Provider } from '#shared/providers/types';
  *   /readme.txt           plain text
  *   /logo.png             PNG bytes
  *   /large.txt            generated text over 1 MiB
- *   /Meeting notes        Google Doc (export as text/plain only)
+ *   /Meeting notes        Google Doc (exports: text/plain, DOCX)
+ *   /Brand kit/           the documents an import meets (brand-kit.ts): PDF, DOCX, PPTX, a Google Doc, Slides
+ *                         deck and Sheet, a 30 MB PDF, an encrypted PDF, a zip bomb
  */
 export type NodeKind = 'folder' | 'file' | 'document';
 
@@ -26,8 +30,12 @@ export interface DriveNode {
   mimeType: string;
   modifiedTime: string;
   /** Byte size of the content; 0 for folders and documents. */
-  size: number;
+  readonly size: number;
   content?: () => Buffer;
+  /** Google-native documents: what each export format gives (media type → bytes). */
+  exports?: Record<string, () => Buffer>;
+  /** 1, then bumped by every change (Drive `version`/`headRevisionId`, Graph `cTag`/`eTag`, Dropbox `rev`). */
+  version: number;
   parent?: DriveNode;
   children: DriveNode[];
 }
@@ -64,11 +72,18 @@ export function largeTextContent(): Buffer {
 export const MEETING_NOTES_TEXT =
   '\ufeffMeeting notes\r\n\r\n* Ship the sandbox\r\n* Connect every provider\r\n';
 
-interface Spec {
+let meetingNotes: Buffer | undefined;
+const meetingNotesDocx = () => {
+  meetingNotes ??= docx(['Meeting notes', 'Ship the sandbox', 'Connect every provider']);
+  return meetingNotes;
+};
+
+export interface Spec {
   name: string;
   kind: NodeKind;
   mimeType?: string;
   content?: () => Buffer;
+  exports?: Record<string, () => Buffer>;
   modifiedTime: string;
   children?: Spec[];
   googleOnly?: boolean;
@@ -139,9 +154,14 @@ const TREE: Spec[] = [
     kind: 'document',
     mimeType: GOOGLE_DOC_MIME,
     content: text(MEETING_NOTES_TEXT),
+    exports: {
+      'text/plain': text(MEETING_NOTES_TEXT),
+      [DOCX_MIME]: meetingNotesDocx,
+    },
     modifiedTime: day(18),
     googleOnly: true,
   },
+  { name: 'Brand kit', kind: 'folder', modifiedTime: day(19), children: brandKit() },
 ];
 
 function digest(...parts: string[]): Buffer {
@@ -172,6 +192,7 @@ export function buildAccountDrive(provider: Provider, accountId: string): Accoun
     mimeType: GOOGLE_FOLDER_MIME,
     modifiedTime: day(1),
     size: 0,
+    version: 1,
     children: [],
   };
   const add = (node: DriveNode) => {
@@ -190,8 +211,13 @@ export function buildAccountDrive(provider: Provider, accountId: string): Accoun
         kind: spec.kind,
         mimeType: spec.kind === 'folder' ? GOOGLE_FOLDER_MIME : spec.mimeType!,
         modifiedTime: spec.modifiedTime,
-        size: spec.kind === 'file' ? spec.content!().length : 0,
+        // Read when asked for: large files are generated the first time they are listed or read.
+        get size() {
+          return this.kind === 'file' ? (this.content?.().length ?? 0) : 0;
+        },
         ...(spec.content ? { content: spec.content } : {}),
+        ...(spec.exports ? { exports: spec.exports } : {}),
+        version: 1,
         parent,
         children: [],
       };
@@ -243,4 +269,24 @@ export function contentDigest(node: DriveNode, algorithm: 'md5' | 'sha256'): str
     perNode.set(algorithm, value);
   }
   return value;
+}
+
+/**
+ * A change to a file's content, as an edit at the provider: new bytes (or new exports), a newer modified time
+ * and the next revision. Memoised digests are dropped.
+ */
+export function reviseNode(
+  node: DriveNode,
+  change: { content?: Buffer; exports?: Record<string, Buffer> },
+): void {
+  if (change.content) {
+    const bytes = change.content;
+    node.content = () => bytes;
+  }
+  if (change.exports) {
+    node.exports = Object.fromEntries(Object.entries(change.exports).map(([type, b]) => [type, () => b]));
+  }
+  node.version += 1;
+  node.modifiedTime = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  digests.delete(node);
 }

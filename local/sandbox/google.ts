@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ApiErrors, apiGate, decodeCursor, encodeCursor } from './api.ts';
 import { FieldSyntaxError, type FieldTree, parseFields, selectFields, unknownFields } from './fields.ts';
-import { contentDigest, type DriveNode, GOOGLE_DOC_MIME } from './files.ts';
+import { contentDigest, type DriveNode } from './files.ts';
 import { isFormBody, type RequestContext, type Route, sendBytes, sendJson } from './http.ts';
 import { type OAuthSpec, oauthRoutes } from './oauth.ts';
 import type { SandboxState } from './state.ts';
@@ -131,6 +131,28 @@ const DEFAULT_FILE_FIELDS: FieldTree = new Map([
 /** What Drive reports as a Docs Editors file's `size`: its storage, unrelated to any export's size. */
 const DOC_STORAGE_BYTES = 1024;
 
+/** Drive's `exportFormat` names of the export types the sandbox serves. */
+const EXPORT_FORMATS: Record<string, string> = {
+  'text/plain': 'txt',
+  'text/csv': 'csv',
+  'application/pdf': 'pdf',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
+};
+
+/**
+ * An `exportLinks` URL as Drive writes them (on docs.google.com in reality: `/feeds/download/documents/export/
+ * Export`, `/feeds/download/presentations/Export`, `/spreadsheets/export`), here on the sandbox's origin.
+ */
+function exportLink(driveRootUrl: string, node: DriveNode, type: string): string {
+  const path = node.mimeType.endsWith('.presentation')
+    ? 'feeds/download/presentations/Export'
+    : node.mimeType.endsWith('.spreadsheet')
+      ? 'spreadsheets/export'
+      : 'feeds/download/documents/export/Export';
+  return `${driveRootUrl}${path}?id=${encodeURIComponent(node.id)}&exportFormat=${EXPORT_FORMATS[type] ?? 'bin'}`;
+}
+
 function fileResource(
   node: DriveNode,
   driveRootUrl: string,
@@ -148,7 +170,7 @@ function fileResource(
     explicitlyTrashed: false,
     starred: false,
     spaces: ['drive'],
-    version: '1',
+    version: String(node.version),
     ownedByMe: true,
     createdTime: node.modifiedTime,
     modifiedTime: node.modifiedTime,
@@ -165,15 +187,15 @@ function fileResource(
           size: String(node.size),
           md5Checksum: contentDigest(node, 'md5'),
           ...(ext ? { fileExtension: ext } : {}),
-          headRevisionId: `0B${node.id.slice(1, 20)}`,
+          headRevisionId: `0B${node.id.slice(1, 20)}${node.version > 1 ? `.${node.version}` : ''}`,
         }
       : {}),
     ...(node.kind === 'document' && options.docsReportSize ? { size: String(DOC_STORAGE_BYTES) } : {}),
-    ...(node.kind === 'document'
+    ...(node.kind === 'document' && node.exports
       ? {
-          exportLinks: {
-            'text/plain': `${driveRootUrl}feeds/download/documents/export/Export?id=${node.id}&exportFormat=txt`,
-          },
+          exportLinks: Object.fromEntries(
+            Object.keys(node.exports).map((type) => [type, exportLink(driveRootUrl, node, type)]),
+          ),
         }
       : {}),
   };
@@ -413,20 +435,37 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
         locationType: 'parameter',
       });
     }
-    if (node.mimeType !== GOOGLE_DOC_MIME) {
+    if (node.kind !== 'document' || !node.exports) {
       return googleError(ctx, 403, 'fileNotExportable', 'Export only supports Docs Editors files.');
     }
-    if (target !== 'text/plain') {
+    const make = node.exports[target];
+    if (!make) {
       return googleError(ctx, 400, 'badRequest', 'The requested conversion is not supported.', {
         location: 'convertTo',
         locationType: 'parameter',
       });
     }
-    const exported = node.content!();
+    const exported = make();
     if (exported.length > state.behaviour[P].exportSizeLimitBytes) {
       return googleError(ctx, 403, 'exportSizeLimitExceeded', 'This file is too large to be exported.');
     }
-    sendBytes(ctx.res, 200, exported, { 'content-type': 'text/plain' });
+    sendBytes(ctx.res, 200, exported, { 'content-type': target });
+  };
+
+  /** An `exportLinks` URL: the same conversions, with the bearer, without the export size cap. */
+  const exportByLink = async (ctx: RequestContext) => {
+    const call = await apiGate(ctx, state, P, errors, 'files.exportLink');
+    if (!call) return;
+    const id = ctx.url.searchParams.get('id') ?? '';
+    const format = ctx.url.searchParams.get('exportFormat') ?? '';
+    const node = resolve(state.drive(P, call.account.id), id);
+    const type = Object.entries(EXPORT_FORMATS).find(([, f]) => f === format)?.[0];
+    const make = node && type ? node.exports?.[type] : undefined;
+    if (!node || !make) return notFound(ctx, id);
+    sendBytes(ctx.res, 200, make(), {
+      'content-type': type!,
+      'content-disposition': `attachment; filename="${encodeURIComponent(node.name)}.${format}"`,
+    });
   };
 
   const about = async (ctx: RequestContext) => {
@@ -509,6 +548,12 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
     { method: 'GET', pattern: /^\/drive\/v3\/about$/, handler: about },
     { method: 'GET', pattern: /^\/drive\/v3\/files$/, handler: listFiles },
     { method: 'GET', pattern: /^\/drive\/v3\/files\/([^/]+)\/export$/, handler: exportFile },
+    {
+      method: 'GET',
+      pattern:
+        /^\/(?:feeds\/download\/documents\/export\/Export|feeds\/download\/presentations\/Export|spreadsheets\/export)$/,
+      handler: exportByLink,
+    },
     { method: 'GET', pattern: /^\/drive\/v3\/files\/([^/]+)$/, handler: getFile },
   ];
 }

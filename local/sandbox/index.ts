@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Provider, ProviderEndpoints } from '#shared/providers/types';
 import { PROVIDERS } from '#shared/providers/types';
 import { DROPBOX_PATHS, dropboxRoutes } from './dropbox.ts';
-import { describeDrive, type SandboxFileInfo } from './files.ts';
+import { describeDrive, reviseNode, type SandboxFileInfo } from './files.ts';
 import { GOOGLE_PATHS, googleRoutes } from './google.ts';
 import { type RequestContext, type Route, readBody, sendJson, sendText } from './http.ts';
 import { MICROSOFT_PATHS, microsoftRoutes } from './microsoft.ts';
@@ -115,6 +115,17 @@ export interface SandboxControl {
   files(provider: Provider, accountId?: string): SandboxFileInfo[];
   /** The id of a seeded path such as `/Batch` or `/readme.txt`. */
   fileId(provider: Provider, path: string, accountId?: string): string;
+  /**
+   * Edits a seeded file as its owner would at the provider: new bytes (or, for a Google-native document, new
+   * exports), a newer modified time and the next revision (Drive version/headRevisionId, Graph cTag/eTag,
+   * Dropbox rev). Without a change, only the revision moves (e.g. a save without edits).
+   */
+  reviseFile(
+    provider: Provider,
+    path: string,
+    change?: { content?: Buffer; exports?: Record<string, Buffer> },
+    accountId?: string,
+  ): void;
   /** Forgets tokens, codes, counters, failures and overrides; accounts and behaviour go back to defaults. */
   reset(): void;
 }
@@ -382,6 +393,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         .byPathLower.get(path.toLowerCase());
       if (!node) throw new Error(`no seeded ${provider} file at ${path}`);
       return node.id;
+    },
+    reviseFile(provider, path, change, accountId) {
+      const node = state
+        .drive(provider, accountId ?? state.accounts[provider].id)
+        .byPathLower.get(path.toLowerCase());
+      if (!node || node.kind === 'folder') throw new Error(`no seeded ${provider} file at ${path}`);
+      reviseNode(node, change ?? {});
     },
     reset() {
       state.reset();

@@ -207,10 +207,10 @@ export function microsoftRoutes(state: SandboxState, origin: () => string): Rout
       ? `/drive/root:${node.parent.path === '/' ? '' : node.parent.path.split('/').map(encodeURIComponent).join('/')}`
       : undefined;
     const item: Record<string, unknown> = {
-      '@odata.etag': `"{${node.id}},1"`,
+      '@odata.etag': `"{${node.id}},${node.version}"`,
       createdDateTime: node.modifiedTime,
-      cTag: `"c:{${node.id}},1"`,
-      eTag: `"{${node.id}},1"`,
+      cTag: `"c:{${node.id}},${node.version}"`,
+      eTag: `"{${node.id}},${node.version}"`,
       id: node.id,
       lastModifiedDateTime: node.modifiedTime,
       name: node.name,

@@ -907,3 +907,128 @@ describe('token endpoint failure injection and counters', () => {
     expect(sandbox.control.tokenStatus('google_drive', accessToken)).toBe('active');
   });
 });
+
+describe('the brand kit: the documents an import meets', () => {
+  const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+  const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
+  const isZip = (b: Buffer) => b.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'));
+
+  function drive(accessToken: string) {
+    const oauth = googleClient();
+    oauth.setCredentials({ access_token: accessToken });
+    return googleDrive({
+      version: 'v3',
+      auth: oauth as never,
+      rootUrl: sandbox.endpoints.google_drive.driveRootUrl,
+      retry: false,
+    });
+  }
+
+  it('Google: Docs, Slides and Sheets export per format; over the 10 MB cap 403 exportSizeLimitExceeded, and exportLinks serve it', async () => {
+    const { accessToken } = sandbox.control.issueTokens('google_drive');
+    const d = drive(accessToken);
+    const id = (name: string) => sandbox.control.fileId('google_drive', `/Brand kit/${name}`);
+    const exportAs = async (name: string, mimeType: string) =>
+      Buffer.from(
+        (await d.files.export({ fileId: id(name), mimeType }, { responseType: 'arraybuffer' }))
+          .data as unknown as ArrayBuffer,
+      );
+    expect(isZip(await exportAs('Voice guide', DOCX))).toBe(true);
+    expect((await exportAs('Voice guide', 'text/plain')).toString()).toContain('We say less and mean more.');
+    expect(isZip(await exportAs('Launch deck', PPTX))).toBe(true);
+    expect((await exportAs('Word list', 'text/csv')).toString()).toContain('customers,always');
+    const notes = sandbox.control.fileId('google_drive', '/Meeting notes');
+    const notesDocx = await d.files.export(
+      { fileId: notes, mimeType: DOCX },
+      { responseType: 'arraybuffer' },
+    );
+    expect(isZip(Buffer.from(notesDocx.data as unknown as ArrayBuffer))).toBe(true);
+    // A conversion Drive does not offer for this type.
+    const unsupported = await d.files
+      .export({ fileId: id('Word list'), mimeType: DOCX })
+      .catch((e: unknown) => e);
+    expect((unsupported as { status?: number }).status).toBe(400);
+
+    // The style manual's DOCX is over 10 MB: Drive refuses the export and points at exportLinks.
+    const over = await d.files
+      .export({ fileId: id('Style manual'), mimeType: DOCX }, { responseType: 'arraybuffer' })
+      .catch((e: unknown) => e);
+    expect((over as { status?: number }).status).toBe(403);
+    expect(sandbox.control.apiCalls('google_drive', 'files.export').at(-1)?.status).toBe(403);
+    const meta = await d.files.get({ fileId: id('Style manual'), fields: 'id,mimeType,version,exportLinks' });
+    const link = meta.data.exportLinks?.[DOCX];
+    expect(link).toMatch(/\/feeds\/download\/documents\/export\/Export\?id=.+&exportFormat=docx$/);
+    expect((await fetch(link!)).status).toBe(401); // the bearer is needed
+    const big = await fetch(link!, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(big.status).toBe(200);
+    const bytes = Buffer.from(await big.arrayBuffer());
+    expect(bytes.length).toBeGreaterThan(10_000_000);
+    expect(isZip(bytes)).toBe(true);
+    const slides = await d.files.get({ fileId: id('Launch deck'), fields: 'exportLinks' });
+    expect(slides.data.exportLinks?.[PPTX]).toMatch(/\/feeds\/download\/presentations\/Export\?/);
+    const sheet = await d.files.get({ fileId: id('Word list'), fields: 'exportLinks' });
+    expect(sheet.data.exportLinks?.['text/csv']).toMatch(/\/spreadsheets\/export\?/);
+  });
+
+  it('every provider serves the files: 30 MiB PDF, encrypted PDF, zip bomb; revisions move with an edit', async () => {
+    const google = drive(sandbox.control.issueTokens('google_drive').accessToken);
+    const book = sandbox.control.fileId('google_drive', '/Brand kit/annual-brand-book.pdf');
+    const meta = await google.files.get({ fileId: book, fields: 'size,version,headRevisionId' });
+    expect(Number(meta.data.size)).toBeGreaterThan(30 * 1024 * 1024);
+    const before = { version: meta.data.version, head: meta.data.headRevisionId };
+
+    const dbx = new Dropbox({
+      accessToken: sandbox.control.issueTokens('dropbox').accessToken,
+      fetch: dropboxFetch(),
+    });
+    const names = (
+      await dbx.filesListFolder({ path: sandbox.control.fileId('dropbox', '/Brand kit') })
+    ).result.entries
+      .map((e) => e.name)
+      .sort();
+    expect(names).toEqual([
+      'annual-brand-book.pdf',
+      'bomb.docx',
+      'guidelines.pdf',
+      'locked.pdf',
+      'pitch.pptx',
+      'tone-of-voice.docx',
+    ]);
+    const locked = await dbx.filesDownload({
+      path: sandbox.control.fileId('dropbox', '/Brand kit/locked.pdf'),
+    });
+    expect((locked.result as unknown as { fileBinary: Buffer }).fileBinary.toString('latin1')).toContain(
+      '/Encrypt',
+    );
+    const bombId = sandbox.control.fileId('dropbox', '/Brand kit/bomb.docx');
+    const bomb = (await dbx.filesDownload({ path: bombId })).result as unknown as {
+      fileBinary: Buffer;
+      rev: string;
+    };
+    expect(bomb.fileBinary.length).toBeLessThan(256 * 1024);
+    expect(isZip(bomb.fileBinary)).toBe(true);
+
+    const graphToken = sandbox.control.issueTokens('onedrive').accessToken;
+    const item = async (path: string) =>
+      (await (
+        await fetch(
+          `${sandbox.endpoints.onedrive.graphBaseUrl}v1.0/me/drive/items/${sandbox.control.fileId('onedrive', path)}`,
+          { headers: { authorization: `Bearer ${graphToken}` } },
+        )
+      ).json()) as { cTag: string; eTag: string; size: number };
+    const pitch = await item('/Brand kit/pitch.pptx');
+
+    sandbox.control.reviseFile('google_drive', '/Brand kit/annual-brand-book.pdf');
+    sandbox.control.reviseFile('dropbox', '/Brand kit/bomb.docx', { content: Buffer.from('now plain text') });
+    sandbox.control.reviseFile('onedrive', '/Brand kit/pitch.pptx');
+    const after = await google.files.get({ fileId: book, fields: 'version,headRevisionId' });
+    expect(after.data.version).not.toBe(before.version);
+    expect(after.data.headRevisionId).not.toBe(before.head);
+    const revised = (await dbx.filesGetMetadata({ path: bombId })).result as { rev: string; size: number };
+    expect(revised.rev).not.toBe(bomb.rev);
+    expect(revised.size).toBe('now plain text'.length);
+    const pitchAfter = await item('/Brand kit/pitch.pptx');
+    expect(pitchAfter.cTag).not.toBe(pitch.cTag);
+    expect(pitchAfter.eTag).not.toBe(pitch.eTag);
+  });
+});
