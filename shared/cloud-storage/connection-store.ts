@@ -1,5 +1,8 @@
 import type { QueryConfig } from 'pg';
+import type { AuditEvent } from '#shared/audit';
 import type { Tx } from '#shared/db/tenant';
+import type { EventType } from '#shared/events/outbox';
+import { redact } from '#shared/logger';
 import type { Provider } from '#shared/providers/types';
 import type { SealedTokens } from '#shared/vault/token-vault';
 import type { CloudConnection } from './schemas.ts';
@@ -258,9 +261,14 @@ export async function upsertConnection(
     meta: ConnectionMeta;
     newRefreshToken?: boolean;
   },
+  /**
+   * The lifecycle event (subject: this connection) and the audit row of the change, written by the same
+   * statement (data-modifying CTEs), so activating a connection is one round trip. Same rows as recordEvent and
+   * recordAudit would write: the tenant from the transaction's context, data and metadata redacted.
+   */
+  records?: { event: { type: EventType; data: Record<string, unknown> }; audit: AuditEvent },
 ): Promise<ConnectionRow> {
-  const { rows } = await tx.query<ConnectionRow>(
-    `insert into user_cloud_storage_tokens
+  const upsert = `insert into user_cloud_storage_tokens
        (user_id, provider, status, tokens_ciphertext, key_version, token_expires_at, scopes,
         provider_user_id, provider_email, connected_at, last_refreshed_at, refresh_failure_count, next_refresh_at,
         last_error, health_reason, health_since, last_success_at, refresh_token_issued_at, refresh_claimed_until)
@@ -275,17 +283,35 @@ export async function upsertConnection(
        refresh_token_issued_at = case when $9::boolean then now()
                                       else user_cloud_storage_tokens.refresh_token_issued_at end,
        refresh_claimed_until = null, updated_at = now()
-     returning ${CONNECTION_COLUMNS}`,
+     returning ${CONNECTION_COLUMNS}`;
+  const values: unknown[] = [
+    row.userId,
+    row.provider,
+    row.sealed.ciphertext,
+    row.sealed.keyVersion,
+    row.meta.tokenExpiresAt,
+    row.meta.scopes,
+    row.meta.providerUserId,
+    row.meta.providerEmail,
+    row.newRefreshToken ?? true,
+  ];
+  if (!records) return (await tx.query<ConnectionRow>(upsert, values)).rows[0]!;
+  const tenant = "nullif(current_setting('app.user_id', true), '')::uuid";
+  const { rows } = await tx.query<ConnectionRow>(
+    `with up as (${upsert}),
+     ev as (insert into events (user_id, type, subject_type, subject_id, data)
+            select ${tenant}, $10, 'cloud_connection', up.id::text, $11 from up),
+     au as (insert into audit_log (user_id, action, resource_type, resource_id, metadata)
+            values (${tenant}, $12, $13, $14, $15))
+     select * from up`,
     [
-      row.userId,
-      row.provider,
-      row.sealed.ciphertext,
-      row.sealed.keyVersion,
-      row.meta.tokenExpiresAt,
-      row.meta.scopes,
-      row.meta.providerUserId,
-      row.meta.providerEmail,
-      row.newRefreshToken ?? true,
+      ...values,
+      records.event.type,
+      JSON.stringify(redact(records.event.data)),
+      records.audit.action,
+      records.audit.resourceType,
+      records.audit.resourceId ?? null,
+      JSON.stringify(redact(records.audit.metadata ?? {})),
     ],
   );
   return rows[0]!;

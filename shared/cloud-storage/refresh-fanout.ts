@@ -130,8 +130,11 @@ async function refreshOne(message: RefreshMessage): Promise<WorkerResult> {
   });
 }
 
+/** Records a worker processes at once by default, each on its own database connection. */
+export const WORKER_CONCURRENCY = 4;
+
 export interface WorkerOptions {
-  /** Records processed at once (default 4), each on its own database connection. */
+  /** Records processed at once (default WORKER_CONCURRENCY), each on its own database connection. */
   concurrency?: number;
   /** Time left; records not started with less than `reserveMs` left are returned (default 20 s). */
   remainingTimeMs?: () => number;
@@ -194,6 +197,6 @@ export async function handleRefreshBatch(
       options.onResult?.(message, result);
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, work));
+  await Promise.all(Array.from({ length: options.concurrency ?? WORKER_CONCURRENCY }, work));
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }

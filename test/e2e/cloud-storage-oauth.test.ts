@@ -269,6 +269,35 @@ describe('OAuth connections (sandbox providers)', () => {
     expect((await storedRows(s, attacker.userId)).tokens).toHaveLength(0);
   });
 
+  it('a ticket is single-use when confirms race: one of three concurrent confirms connects, the others 404', async () => {
+    const s = stack();
+    const user = await s.createUser();
+    const { callbackUrl } = await authorize(s, user, 'google_drive');
+    const ticket = (await followCallback(s, callbackUrl)).searchParams.get('ticket')!;
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        s.api('POST', '/cloud-storage/connections/google_drive/confirm', {
+          token: user.accessToken,
+          body: { ticket },
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 404, 404]);
+    const rows = await storedRows(s, user.userId);
+    expect(rows.pending).toHaveLength(0);
+    expect(rows.tokens).toHaveLength(1);
+    // One connection, one `connected` event and one audit row: the losers wrote nothing.
+    const written = await withClient(s.db.appUrl, async (c) => {
+      await c.query('begin');
+      await c.query("select set_config('app.user_id', $1, true)", [user.userId]);
+      const events = await c.query("select 1 from events where type = 'cloud_storage.connected'");
+      const audit = await c.query("select 1 from audit_log where action = 'cloud_storage.connected'");
+      await c.query('commit');
+      return { events: events.rowCount, audit: audit.rowCount };
+    });
+    expect(written).toEqual({ events: 1, audit: 1 });
+  });
+
   it('a provider outside the list is a 400 naming the field', async () => {
     const s = stack();
     const user = await s.createUser();
