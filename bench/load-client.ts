@@ -18,6 +18,8 @@ interface Plan {
   connections: number;
   durationSeconds: number;
   tenants: [Tenant, Tenant];
+  /** `mixed` (the soak): reads, creates, updates and the brand strategy, not only the two reads. */
+  mix?: 'reads' | 'mixed';
 }
 
 const plan = JSON.parse(process.env.BENCH_LOAD_PLAN ?? '') as Plan;
@@ -25,6 +27,8 @@ const plan = JSON.parse(process.env.BENCH_LOAD_PLAN ?? '') as Plan;
 interface Row {
   id?: unknown;
   name?: unknown;
+  /** The brand strategy's (seeded with the tenant's prefix). */
+  mission?: unknown;
 }
 
 const checks = {
@@ -55,9 +59,10 @@ function verify(owner: Tenant, other: Tenant, status: number, body: string): voi
   for (const row of rows) {
     checks.rowsChecked += 1;
     const id = String(row.id);
-    const name = String(row.name);
+    // Rows created during the run carry the tenant's prefix too (names are unique per prefix).
+    const name = String(row.name ?? row.mission);
     if (otherIds.has(id) || name.startsWith(other.prefix)) checks.crossTenantRows += 1;
-    else if (!ownIds.has(id) || !name.startsWith(owner.prefix)) checks.foreignRows += 1;
+    else if (!name.startsWith(owner.prefix) || (!plan.mix && !ownIds.has(id))) checks.foreignRows += 1;
   }
 }
 
@@ -76,6 +81,42 @@ function requestsFor(owner: Tenant, other: Tenant): RequestSpec[] {
       path: `/competitors/${owner.ids[0]}`,
       headers,
       setupRequest: (req) => ({ ...req, path: `/competitors/${owner.ids[next++ % owner.ids.length]}` }),
+      onResponse: (status, body) => verify(owner, other, status, body),
+    },
+    ...(plan.mix === 'mixed' ? mixedFor(owner, other) : []),
+  ];
+}
+
+/** The soak's writes and the other resource: a create, an update of a seeded row, the brand strategy. */
+function mixedFor(owner: Tenant, other: Tenant): RequestSpec[] {
+  let n = 0;
+  const headers = { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' };
+  return [
+    {
+      method: 'POST',
+      path: '/competitors',
+      headers,
+      setupRequest: (req) => ({
+        ...req,
+        body: JSON.stringify({ name: `${owner.prefix}soak-${process.pid}-${n++}`, strengths: ['s'] }),
+      }),
+      onResponse: (status, body) => verify(owner, other, status, body),
+    },
+    {
+      method: 'PATCH',
+      path: `/competitors/${owner.ids[0]}`,
+      headers,
+      setupRequest: (req) => ({
+        ...req,
+        path: `/competitors/${owner.ids[n % owner.ids.length]}`,
+        body: JSON.stringify({ notes: `soak ${n++}` }),
+      }),
+      onResponse: (status, body) => verify(owner, other, status, body),
+    },
+    {
+      method: 'GET',
+      path: '/brand-strategy',
+      headers,
       onResponse: (status, body) => verify(owner, other, status, body),
     },
   ];

@@ -2,8 +2,6 @@ import path from 'node:path';
 import { runNodeForJson } from './child-json.ts';
 import { type Summary, summarize } from './stats.ts';
 
-const HARNESS = path.join(import.meta.dirname, '..', 'init-harness.mjs');
-
 /**
  * The environment a deployed function has at init (infra/constructs/backend-function.ts and the bindX helpers),
  * with placeholder values: nothing may be fetched at import time, only read. The union of all capabilities is
@@ -44,8 +42,12 @@ export interface InitRun {
   rssBytes: number;
 }
 
-function runOnce(bundleFile: string, env: NodeJS.ProcessEnv): Promise<InitRun> {
-  return runNodeForJson<InitRun>(`init of ${bundleFile}`, [HARNESS, bundleFile], { env });
+/** One cold init: a fresh Node 24 process in the task directory (Lambda's cwd is /var/task) importing the bundle. */
+function runOnce(runtime: string, bundleFile: string, env: NodeJS.ProcessEnv): Promise<InitRun> {
+  return runNodeForJson<InitRun>(`init of ${bundleFile}`, [runtime, bundleFile], {
+    env,
+    cwd: path.dirname(bundleFile),
+  });
 }
 
 export interface InitResult {
@@ -62,6 +64,7 @@ export interface InitResult {
  * the machine spreads over all of them, the baseline included, instead of skewing one.
  */
 export async function measureInit(
+  runtime: string,
   targets: ReadonlyArray<{ key: string; file: string; env?: NodeJS.ProcessEnv }>,
   runs: number,
   onProgress?: (done: number, total: number) => void,
@@ -72,13 +75,13 @@ export async function measureInit(
   let done = 0;
   // One unrecorded warm-up round: the first spawn pays for reading node and the bundles from disk.
   const envOf = (t: (typeof targets)[number]) => ({ ...lambdaInitEnv(t.key), ...t.env });
-  for (const t of targets) await runOnce(t.file, envOf(t)).catch(() => undefined);
+  for (const t of targets) await runOnce(runtime, t.file, envOf(t)).catch(() => undefined);
   for (let round = 0; round < runs; round++) {
     const order = [...targets].sort(() => Math.random() - 0.5);
     for (const t of order) {
       if (errors.has(t.key)) continue;
       try {
-        samples.get(t.key)!.push(await runOnce(t.file, envOf(t)));
+        samples.get(t.key)!.push(await runOnce(runtime, t.file, envOf(t)));
       } catch (error) {
         errors.set(t.key, (error as Error).message);
       }

@@ -6,9 +6,9 @@ import { lambdaContext } from '#local/lambda';
 import { dbSettings } from '#shared/config';
 import type { HttpEvent, HttpResult } from '#shared/http/handler';
 import { ROUTE_DEFAULTS } from '#shared/http/route';
-import { REPO_ROOT } from './bundles.ts';
 import { type RecordedQuery, recordQueries, statementLabel } from './pg-calls.ts';
 import { type ProfileBucket, profileCpu } from './profile.ts';
+import { REPO_ROOT } from './shipped.ts';
 import { type Summary, summarize } from './stats.ts';
 
 export type LambdaHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;

@@ -2,10 +2,11 @@ import type { CallCount } from './calls.ts';
 import type { FunctionKind } from './functions.ts';
 import type { LatencyResult } from './latency.ts';
 import type { ProfileBucket } from './profile.ts';
+import type { InitProfile } from './sections/init-profile.ts';
 import type { Summary } from './stats.ts';
 import type { LoadResult } from './throughput.ts';
 
-/** The shape of bench/results.json (everything REPORT.md is rendered from). */
+/** The shape of bench/results.json (everything REPORT.md and chart.svg are rendered from). */
 export interface MachineInfo {
   node: string;
   v8: string;
@@ -22,31 +23,19 @@ export interface BundleRow {
   key: string;
   label: string;
   kind: FunctionKind;
-  holdsTokens: boolean;
-  bytes: number;
-  gzipBytes: number;
+  /** Size of asset.<hash>/index.mjs in cdk.out; null when the stack builds no function for the entry. */
+  bytes: number | null;
+  gzipBytes: number | null;
+  asset: string | null;
   budgetBytes: number | null;
   withinBudget: boolean | null;
-}
-
-export interface ImportChainRow {
-  pkg: string;
-  bytes: number;
-  /** Entry file → project files → packages, as esbuild resolved them. */
-  chain: string[];
-}
-
-export interface WhatIfRow {
-  key: string;
-  variant: string;
-  bytes: number;
 }
 
 export interface InitRow {
   key: string;
   label: string;
-  kind: FunctionKind | 'baseline' | 'what-if' | 'part';
-  bytes: number;
+  kind: FunctionKind | 'baseline';
+  bytes: number | null;
   runs: number;
   initMs: Summary;
   rssMb: number;
@@ -56,42 +45,100 @@ export interface InitRow {
   error?: string;
 }
 
-export interface RefreshResult {
-  due: number;
+export interface WorkerRun {
+  rows: number;
   refreshed: number;
-  errors: number;
-  transient: number;
-  skipped: number;
+  other: Record<string, number>;
   durationMs: number;
   tokenLatencyMs: number;
   concurrency: number;
   batchSize: number;
+  invocations: number;
   rowsPerSecond: number;
   boundRowsPerSecond: number;
   ratio: number;
-  tokenCalls: number;
   roundTripsPerRow: number;
-  kmsPerRow: { generateDataKey: number; decrypt: number };
-  warmupRows: number;
-  /** Bench-process CPU per refreshed row, and the CPU-bound ceiling it implies on one core. */
+  statementsOfFirstRow: string[];
+  kmsPerRow: number;
   cpuMsPerRow: number;
-  cpuBoundRowsPerSecond: number;
-  /** Of which the vault (one open + one seal with the KMS keyring, fake KMS's side included). */
-  vaultCpuMsPerRow: number;
-  profile: ProfileBucket[];
-  profiledRows: number;
   eventLoopUtilization: number;
-  /** One worker, no token latency: what a row costs besides the token endpoint's wait, without queueing. */
   serialRows: number;
   serialMsPerRow: number;
-  /** concurrency ÷ (token latency + serialMsPerRow): the best 8 workers can do with perfect overlap. */
-  serialLimitRowsPerSecond: number;
+  /** The statements of one record through the worker (one row, concurrency 1). */
+  serialStatements: string[];
+}
+
+export interface FanoutRow {
+  workers: number;
+  rows: number;
+  refreshed: number;
+  other: Record<string, number>;
+  durationMs: number;
+  rowsPerSecond: number;
+  boundRowsPerSecond: number;
+  /** Throughput ÷ one worker's; efficiency = speedup ÷ workers. */
+  speedup: number;
+  efficiency: number;
+  eventLoopUtilization: number;
+}
+
+export interface SoakResult extends LoadResult {
+  connections: number;
+  rss: Array<{ second: number; rssMb: number; heapUsedMb: number }>;
+  rssFromSecond: number;
+  rssFromMb: number;
+  rssToMb: number;
+  rssGrowth: number;
+}
+
+export interface DocumentRow {
+  format: 'pdf' | 'docx';
+  sizeMiB: number;
+  fileBytes: number;
+  ok: boolean;
+  failureCode?: string;
+  ms: number;
+  mbPerSecond: number;
+  textBytes: number;
+  pages: number | null;
+  rssBeforeMb: number;
+  peakRssMb: number;
+}
+
+export type ImportResult =
+  | {
+      status: 'measured';
+      fileBytes: number;
+      assetStatus: string;
+      durationMs: number;
+      rssBeforeMb: number;
+      rssPeakMb: number;
+      rssGrowthMb: number;
+      samples: number;
+      note: string;
+    }
+  | { status: 'not measured'; reason: string };
+
+export interface WebhookResult {
+  events: number;
+  delivered: number;
+  invalidSignatures: number;
+  relayIntervalMs: number;
+  latencyMs: Summary;
+}
+
+export interface WebResult {
+  files: Array<{ file: string; bytes: number; gzipBytes: number }>;
+  bytes: number;
+  gzipBytes: number;
 }
 
 export interface TargetRow {
   id: string;
   target: string;
   measured: string;
+  /** The short figure of the summary table. */
+  headline?: string;
   met: boolean;
   why?: string;
   fix?: string;
@@ -101,28 +148,29 @@ export interface Results {
   generatedAt: string;
   durationSeconds: number;
   machine: MachineInfo;
-  settings: {
-    initRuns: number;
-    latencyIterations: number;
-    latencyWarmup: number;
-    loadConnections: number;
-    loadDurationSeconds: number;
-    refreshDue: number;
-    tokenLatencyMs: number;
-    logLevel: string;
-  };
+  settings: Record<string, number | number[] | string>;
   bundles: {
-    buildSeconds: number;
-    baselineBytes: number;
+    synthSeconds: number;
+    stackName: string;
     functions: BundleRow[];
     composition: Record<string, Array<{ name: string; bytes: number }>>;
-    chains: Record<string, ImportChainRow[]>;
-    whatIf: WhatIfRow[];
   };
-  init: { runs: number; baseline: InitRow; functions: InitRow[] };
+  init: {
+    runs: number;
+    runtime: string;
+    baseline: InitRow;
+    functions: InitRow[];
+    profile: InitProfile;
+  };
   latency: LatencyResult[];
-  throughput: LoadResult & { connections: number; seededRowsPerTenant: number };
-  refresh: RefreshResult;
+  soak: SoakResult;
+  refresh: { worker: WorkerRun; fanout: FanoutRow[] };
   calls: CallCount[];
+  documents: DocumentRow[];
+  import: ImportResult;
+  webhooks: WebhookResult;
+  web: WebResult;
   targets: TargetRow[];
 }
+
+export type { ProfileBucket };

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { REPO_ROOT } from './bundles.ts';
 import { runNodeForJson } from './child-json.ts';
+import { REPO_ROOT } from './shipped.ts';
 
 export interface LoadTenant {
   token: string;
@@ -34,8 +34,15 @@ export function runLoad(
   tenants: [LoadTenant, LoadTenant],
   connections: number,
   durationSeconds: number,
+  mix: 'reads' | 'mixed' = 'reads',
 ): Promise<LoadResult> {
-  const plan = JSON.stringify({ url, connections, durationSeconds, tenants });
+  const plan = JSON.stringify({
+    url,
+    connections,
+    durationSeconds,
+    tenants,
+    ...(mix === 'mixed' ? { mix } : {}),
+  });
   return runNodeForJson<LoadResult>(
     'load client',
     ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'load-client.ts')],
