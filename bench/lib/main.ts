@@ -17,8 +17,6 @@ import { webhookLatency } from './sections/webhooks.ts';
 import { type BenchStack, type BenchUser, startBenchStack } from './stack.ts';
 import { evaluateTargets } from './targets.ts';
 
-export type { Settings } from './context.ts';
-
 function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   return {

@@ -130,18 +130,3 @@ export async function runScheduledRefresh(
     eventLoopUtilization: elu.utilization,
   };
 }
-
-/** CPU of the vault alone: one open + one seal (what a refreshed row costs it), in this process, in ms. */
-export async function vaultCpuPerRow(pairs: number): Promise<number> {
-  const ctx = { userId: randomUUID(), provider: 'google_drive' as const };
-  const tokens = { accessToken: 'bench-access', refreshToken: 'bench-refresh', tokenType: 'Bearer' };
-  const sealed = await tokenVault.seal(tokens, ctx);
-  await tokenVault.open(sealed, ctx);
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < pairs; i++) {
-    await tokenVault.open(sealed, ctx);
-    await tokenVault.seal(tokens, ctx);
-  }
-  const cpu = process.cpuUsage(cpu0);
-  return (cpu.user + cpu.system) / 1000 / pairs;
-}

@@ -1,7 +1,6 @@
 import type { CallCount } from './calls.ts';
 import type { FunctionKind } from './functions.ts';
 import type { LatencyResult } from './latency.ts';
-import type { ProfileBucket } from './profile.ts';
 import type { InitProfile } from './sections/init-profile.ts';
 import type { Summary } from './stats.ts';
 import type { LoadResult } from './throughput.ts';
@@ -172,5 +171,3 @@ export interface Results {
   web: WebResult;
   targets: TargetRow[];
 }
-
-export type { ProfileBucket };

@@ -3,7 +3,6 @@ import { cp, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import type { FunctionInfo } from './functions.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** The tag infra/constructs/backend-function.ts puts on every function: its entry file under functions/. */
@@ -230,8 +229,4 @@ export async function lambdaLayout(
   const runtimeFile = path.join(root, 'init-runtime.mjs');
   await cp(path.join(REPO_ROOT, 'bench', 'init-harness.mjs'), runtimeFile);
   return { root, runtimeFile, taskFile: (key) => path.join(taskDir(key), 'index.mjs') };
-}
-
-export function budgetFor(f: FunctionInfo): number | null {
-  return f.budgetBytes;
 }
