@@ -601,17 +601,45 @@ const CLAIM_DUE_IDS_SQL = `with due as (${DUE_IDS_SQL})
      returning t.id, t.user_id, t.provider`;
 
 /**
- * Whether a (locked) row is due, leaving its own claim aside: the worker holding the claim re-checks this under
- * the row lock, so a duplicated or redelivered message finds the row already refreshed and does nothing.
+ * The refresh worker's lock and re-check in one round trip: the row locked (SKIP LOCKED: someone else is
+ * refreshing it), whether it is still due leaving its own claim aside (computed on the locked, latest version of
+ * the row, so a duplicated or redelivered message finds the row already refreshed and does nothing), and the refresh
+ * limits of allowSlowRefresh set for the rest of the transaction (the provider call and the write). Nothing is
+ * returned when the row is gone or locked.
  */
-export async function isDueForWorker(tx: Tx, id: string): Promise<boolean> {
-  const { rows } = await tx.query<{ due: boolean }>(
-    `select status = 'active' and connection_refresh_due_at(token_expires_at, last_used_at, last_refreshed_at,
-              connected_at, next_refresh_at, null) <= now() as due
-       from user_cloud_storage_tokens where id = $1`,
-    [id],
+export async function lockDueForWorker(
+  tx: Tx,
+  userId: string,
+  provider: Provider,
+): Promise<{ row: StoredConnection; due: boolean } | undefined> {
+  const { rows } = await tx.query<Sealed<StoredConnection> & { due: boolean; limits: unknown }>(
+    `select ${STORED_COLUMNS},
+            status = 'active' and connection_refresh_due_at(token_expires_at, last_used_at, last_refreshed_at,
+              connected_at, next_refresh_at, null) <= now() as due,
+            concat(set_config('statement_timeout', '20s', true), set_config('lock_timeout', '15s', true),
+                   set_config('idle_in_transaction_session_timeout', '30s', true)) as limits
+       from user_cloud_storage_tokens
+      where user_id = $1 and provider = $2
+      for update skip locked`,
+    [userId, provider],
   );
-  return rows[0]?.due === true;
+  const found = rows[0];
+  if (!found) return undefined;
+  const { due, limits: _limits, ...row } = found;
+  return { row: withSealed<StoredConnection>(row as Sealed<StoredConnection>), due };
+}
+
+/** Per provider: paused right now, and failing (consecutive failures counted or a pause set) — one read. */
+export async function providerPauseStates(tx: Tx): Promise<{ paused: Provider[]; failing: Provider[] }> {
+  const { rows } = await tx.query<{ provider: Provider; paused: boolean; failing: boolean }>(
+    `select provider, coalesce(paused_until > now(), false) as paused,
+            consecutive_failures > 0 or paused_until is not null as failing
+       from provider_refresh_pauses`,
+  );
+  return {
+    paused: rows.filter((r) => r.paused).map((r) => r.provider),
+    failing: rows.filter((r) => r.failing).map((r) => r.provider),
+  };
 }
 
 /** Releases a claim without refreshing (the row stays due for the next scheduler run). */

@@ -3,12 +3,11 @@ import { withRefresher } from '#shared/db/tenant';
 import { logger } from '#shared/logger';
 import { PROVIDERS, type Provider } from '#shared/providers/types';
 import {
-  allowSlowRefresh,
   claimDueIds,
   type DueClaim,
-  isDueForWorker,
-  lockConnection,
+  lockDueForWorker,
   pausedProviders,
+  providerPauseStates,
   recordProviderOutcome,
   releaseClaim,
 } from './connection-store.ts';
@@ -118,20 +117,27 @@ export type WorkerResult =
   | 'invalid'
   | 'error';
 
-/** One message: the row lock (SKIP LOCKED: someone is refreshing it), the re-check, the shared refresh core. */
+/**
+ * One message: the row lock (SKIP LOCKED: someone is refreshing it) and the re-check in one statement, then the
+ * shared refresh core; four round trips on the way that refreshes (BEGIN, lock and re-check, write, COMMIT).
+ */
 async function refreshOne(message: RefreshMessage): Promise<WorkerResult> {
   return withRefresher(async (tx) => {
-    await allowSlowRefresh(tx);
-    const row = await lockConnection(tx, message.userId, message.provider, { skipLocked: true });
-    if (!row || row.id !== message.id) return row ? 'skipped_not_due' : 'skipped_locked';
-    if (!(await isDueForWorker(tx, message.id))) return 'skipped_not_due';
-    const outcome = await refreshLockedConnection(tx, row);
+    const locked = await lockDueForWorker(tx, message.userId, message.provider);
+    if (!locked) return 'skipped_locked';
+    if (locked.row.id !== message.id || !locked.due) return 'skipped_not_due';
+    const outcome = await refreshLockedConnection(tx, locked.row);
     return outcome.kind;
   });
 }
 
-/** Records a worker processes at once by default, each on its own database connection. */
-export const WORKER_CONCURRENCY = 4;
+/**
+ * Records a worker processes at once by default, each on its own database connection (a worker's pool needs one
+ * more, for the pause reads and writes between records). Five divides SQS's batch of 10 into two full waves: with
+ * four, the third wave of a batch would run two records and leave half the slots idle (at most 83 % of the
+ * concurrency bound; bench/REPORT.md section 4).
+ */
+export const WORKER_CONCURRENCY = 5;
 
 export interface WorkerOptions {
   /** Records processed at once (default WORKER_CONCURRENCY), each on its own database connection. */
@@ -156,7 +162,11 @@ export async function handleRefreshBatch(
   const remaining = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
   const reserveMs = options.reserveMs ?? 20_000;
   const failures: string[] = [];
-  const paused = new Set(await withRefresher((tx) => pausedProviders(tx)));
+  const states = await withRefresher((tx) => providerPauseStates(tx));
+  const paused = new Set(states.paused);
+  // Providers whose failure count a success must clear: failing when the batch started, or since. A success of
+  // a provider nobody counted failures for writes nothing (the common case costs no round trip).
+  const failing = new Set(states.failing);
   const pending = [...event.Records];
   const work = async () => {
     for (let record = pending.shift(); record; record = pending.shift()) {
@@ -174,9 +184,11 @@ export async function handleRefreshBatch(
           });
           result = 'error';
         }
-        if (result === 'transient' || result === 'refreshed') {
-          const provider = message.provider;
+        const provider = message.provider;
+        if (result === 'transient' || (result === 'refreshed' && failing.has(provider))) {
           const ok = result === 'refreshed';
+          if (ok) failing.delete(provider);
+          else failing.add(provider);
           await withRefresher((tx) =>
             recordProviderOutcome(
               tx,

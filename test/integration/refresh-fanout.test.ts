@@ -142,4 +142,31 @@ describe('refresh fan-out', { timeout: 600_000 }, () => {
     expect(again.pausedProviders).toEqual(['dropbox']);
     expect(again.claimed).toBe(0);
   });
+
+  it('a success clears the failures counted for its provider: counted before the batch, or earlier in it', async () => {
+    await seedConnections(db().name, sandbox, specs(9));
+    // OneDrive arrives with failures counted by another worker; Google's first token call fails in this run.
+    await sql(
+      "insert into provider_refresh_pauses (provider, consecutive_failures, last_error) values ('onedrive', 2, 'transient')",
+    );
+    sandbox.control.failNextTokenCalls('google_drive', { kind: 'server_error' }, 1);
+    const queue = new InProcessQueue();
+    await scheduleDueRefreshes({ queue });
+    const results: Array<[string, WorkerResult]> = [];
+    await queue.drain(
+      (event) =>
+        handleRefreshBatch(event, { concurrency: 1, onResult: (m, r) => results.push([m!.provider, r]) }),
+      { workers: 1, batchSize: 9, maxRounds: 5 },
+    );
+    expect(results.filter(([p, r]) => p === 'google_drive' && r === 'transient')).toHaveLength(1);
+    expect(results.filter(([, r]) => r === 'refreshed')).toHaveLength(8);
+    const pauses = await sql<{ provider: string; consecutive_failures: number; paused_until: Date | null }>(
+      'select provider, consecutive_failures, paused_until from provider_refresh_pauses order by provider',
+    );
+    // Google's failure was followed by a success in the same batch; OneDrive's by a success in this batch.
+    expect(pauses.map((p) => [p.provider, p.consecutive_failures, p.paused_until])).toEqual([
+      ['google_drive', 0, null],
+      ['onedrive', 0, null],
+    ]);
+  });
 });
