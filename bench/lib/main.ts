@@ -103,7 +103,7 @@ export async function main(ctx: BenchContext): Promise<{ results: Results }> {
     ]);
     const webhooks = await webhookLatency(ctx, users.latencyUser, path.join(ctx.workDir, 'events'));
     const refresh = await refreshWorkers(ctx, bench);
-    const imported = await providerImport(ctx, bench);
+    const imported = await providerImport(ctx, bench, await bench.createUser('import'));
 
     machine.loadAverageAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
     const measured: Omit<Results, 'targets'> = {

@@ -56,11 +56,11 @@ export interface WorkerRun {
   rowsPerSecond: number;
   boundRowsPerSecond: number;
   ratio: number;
+  /** Of one record alone (including the batch's pause read). */
   roundTripsPerRow: number;
-  statementsOfFirstRow: string[];
   kmsPerRow: number;
+  /** The worker process's CPU per refreshed row. */
   cpuMsPerRow: number;
-  eventLoopUtilization: number;
   serialRows: number;
   serialMsPerRow: number;
   /** The statements of one record through the worker (one row, concurrency 1). */
@@ -78,7 +78,7 @@ export interface FanoutRow {
   /** Throughput ÷ one worker's; efficiency = speedup ÷ workers. */
   speedup: number;
   efficiency: number;
-  eventLoopUtilization: number;
+  cpuMsPerRow: number;
 }
 
 export interface SoakResult extends LoadResult {

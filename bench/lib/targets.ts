@@ -180,7 +180,7 @@ export function evaluateTargets(r: Measured): TargetRow[] {
             (w.batchSize % w.concurrency
               ? `a batch of ${w.batchSize} over ${w.concurrency} slots runs in ${waves} waves, the last ${w.batchSize % w.concurrency} wide, so at most ${pct(w.batchSize / (waves * w.concurrency))} of the slots are busy; `
               : '') +
-            `${ms(w.cpuMsPerRow, 1)} CPU per row, event loop busy ${pct(w.eventLoopUtilization)} of the drain`,
+            `${ms(w.cpuMsPerRow, 1)} of the worker's CPU per row`,
           fix:
             w.batchSize % w.concurrency
               ? `a batch size that is a multiple of the records at once (or as many at once as the batch holds), then the row's own path (above)`
@@ -207,8 +207,8 @@ export function evaluateTargets(r: Measured): TargetRow[] {
     ...(fanMet
       ? {}
       : {
-          why: `event loop busy ${r.refresh.fanout.map((f) => `${pct(f.eventLoopUtilization)} with ${f.workers}`).join(', ')}; the in-process workers share one event loop and one PostgreSQL on two cores`,
-          fix: 'per-row CPU (section 4) is what a shared core queues on: shorten the row path',
+          why: `worker CPU per row ${r.refresh.fanout.map((f) => `${ms(f.cpuMsPerRow, 1)} with ${f.workers}`).join(', ')}; the worker processes, PostgreSQL, the sandbox and the KMS fake share this machine's ${r.machine.cpuCount} cores (load ${r.machine.loadAverageAtEnd.join(' / ')} at the end)`,
+          fix: 'per-row CPU is what workers queue on when they share cores (in AWS each worker has its own): shorten the row path (section 4)',
         }),
   });
 

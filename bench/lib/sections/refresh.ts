@@ -1,22 +1,74 @@
-import type { SQSEvent } from 'aws-lambda';
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import type { SQSRecord } from 'aws-lambda';
 import { InProcessQueue } from '#local/refresh-queue';
 import {
   handleRefreshBatch,
   scheduleDueRefreshes,
   WORKER_CONCURRENCY,
 } from '#shared/cloud-storage/refresh-fanout';
-import { closePools } from '#shared/db/pool';
 import { PROVIDERS } from '#shared/providers/types';
-import { type Counted, counted } from '../calls.ts';
+import { counted } from '../calls.ts';
 import type { BenchContext } from '../context.ts';
 import { seedDueConnections } from '../refresh.ts';
 import type { FanoutRow, WorkerRun } from '../results.ts';
+import { REPO_ROOT } from '../shipped.ts';
 import type { BenchStack } from '../stack.ts';
 
 export const WORKER_RATIO_TARGET = 0.85;
 export const FANOUT_EFFICIENCY_TARGET = 0.8;
-/** SQS → Lambda batch size of the refresh queue (the event source's default). */
+/** SQS → Lambda batch size of the refresh queue (infra: REFRESH_BATCH_SIZE; SQS's default). */
 export const SQS_BATCH_SIZE = 10;
+
+interface ChildAnswer {
+  ready?: boolean;
+  failures?: string[];
+  crashed?: string;
+  results?: Record<string, number>;
+  cpuMs?: number;
+}
+
+/** A worker process: one concurrent Lambda instance of the refresh worker (bench/refresh-worker-child.ts). */
+class WorkerProcess {
+  private pending?: (answer: ChildAnswer) => void;
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (answer: ChildAnswer) => {
+      const resolve = this.pending;
+      this.pending = undefined;
+      resolve?.(answer);
+    });
+  }
+
+  static async start(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
+    const child = fork(path.join(REPO_ROOT, 'bench', 'refresh-worker-child.ts'), [], {
+      cwd: REPO_ROOT,
+      env,
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const worker = new WorkerProcess(child);
+    const ready = await worker.next();
+    if (!ready.ready) throw new Error('refresh worker process did not start');
+    return worker;
+  }
+
+  private next(): Promise<ChildAnswer> {
+    return new Promise((resolve, reject) => {
+      this.pending = resolve;
+      this.child.once('exit', (code) => reject(new Error(`refresh worker process exited (${code})`)));
+    });
+  }
+
+  invoke(records: SQSRecord[]): Promise<ChildAnswer> {
+    const answer = this.next();
+    this.child.send({ records });
+    return answer;
+  }
+
+  stop(): void {
+    this.child.send({ exit: true });
+  }
+}
 
 interface Drained {
   rows: number;
@@ -25,23 +77,21 @@ interface Drained {
   durationMs: number;
   rowsPerSecond: number;
   cpuMsPerRow: number;
-  eventLoopUtilization: number;
   invocations: number;
-  concurrency: number;
-  counted: Counted<unknown>;
+  kmsCalls: number;
 }
 
 /**
- * Seeds `rows` due connections, lets the scheduler claim them into an in-process queue (SQS event shapes), then
- * `workers` pollers drain it, each invoking the worker handler (handleRefreshBatch, its default concurrency)
- * with batches of SQS_BATCH_SIZE, as Lambda's SQS integration does per concurrent instance. Only the drain is
- * timed.
+ * Seeds `rows` due connections, lets the scheduler claim them into the local queue (SQS event shapes), then the
+ * first `count` worker processes drain it: each polls batches of SQS_BATCH_SIZE and invokes its handler with
+ * them, as Lambda's SQS integration does per concurrent instance; failed records come back to the queue. Only
+ * the drain is timed.
  */
 async function drainRun(
   bench: BenchStack,
+  workers: WorkerProcess[],
   label: string,
   rows: number,
-  workers: number,
   tokenLatencyMs: number,
 ): Promise<Drained> {
   const sandbox = bench.stack.sandbox!;
@@ -52,21 +102,25 @@ async function drainRun(
     throw new Error(`scheduler claimed ${scheduled.claimed} of ${rows} due rows`);
   for (const provider of PROVIDERS) sandbox.control.configure(provider, { tokenLatencyMs });
   const results: Record<string, number> = {};
-  let concurrency = 0;
-  const handler = (event: SQSEvent) =>
-    handleRefreshBatch(event, {
-      onResult: (_m, result) => {
-        results[result] = (results[result] ?? 0) + 1;
-      },
-    });
-  const cpu0 = process.cpuUsage();
-  const elu0 = performance.eventLoopUtilization();
+  let cpuMs = 0;
+  let invocations = 0;
+  const kmsBefore = bench.kms.calls.length;
   const t0 = performance.now();
-  const run = await counted(bench.kms, () => queue.drain(handler, { workers, batchSize: SQS_BATCH_SIZE }));
+  await Promise.all(
+    workers.map(async (worker) => {
+      for (let round = 0; round < 10_000; round++) {
+        const records = queue.receive(SQS_BATCH_SIZE);
+        if (records.length === 0) return;
+        invocations += 1;
+        const answer = await worker.invoke(records);
+        for (const [k, v] of Object.entries(answer.results ?? {})) results[k] = (results[k] ?? 0) + v;
+        cpuMs += answer.cpuMs ?? 0;
+        const ids = records.map((r) => r.messageId);
+        queue.settle(ids, new Set(answer.crashed ? ids : (answer.failures ?? [])));
+      }
+    }),
+  );
   const durationMs = performance.now() - t0;
-  const elu = performance.eventLoopUtilization(elu0);
-  const cpu = process.cpuUsage(cpu0);
-  concurrency = WORKER_CONCURRENCY;
   const refreshed = results.refreshed ?? 0;
   const { refreshed: _r, ...other } = results;
   return {
@@ -75,90 +129,100 @@ async function drainRun(
     other,
     durationMs,
     rowsPerSecond: refreshed / (durationMs / 1000),
-    cpuMsPerRow: (cpu.user + cpu.system) / 1000 / Math.max(1, refreshed),
-    eventLoopUtilization: elu.utilization,
-    invocations: run.result.invocations,
-    concurrency,
-    counted: run,
+    cpuMsPerRow: cpuMs / Math.max(1, refreshed),
+    invocations,
+    kmsCalls: bench.kms.calls.length - kmsBefore,
   };
 }
 
 /**
- * Section: the refresh worker against the sandbox token endpoint. (1) One worker, token latency
- * `tokenLatencyMs`: throughput against its concurrency bound (records at once ÷ token latency), with a serial
- * run (latency 0) for the row's own path. (2) The fan-out: 1, 2 and 4 workers draining one queue with a 200 ms
- * token endpoint.
+ * Section: the refresh worker against the sandbox token endpoints, each worker in its own process (one Lambda
+ * instance: its own event loop and pool; the sandbox and the KMS fake stay in the bench process). (1) One worker,
+ * token latency `tokenLatencyMs`: throughput against its concurrency bound (records at once ÷ token latency),
+ * and one record alone (latency 0, in this process) for the row's own path and its statements. (2) The fan-out:
+ * 1, 2 and 4 workers draining one queue with a 200 ms token endpoint.
  */
 export async function refreshWorkers(
   ctx: BenchContext,
   bench: BenchStack,
 ): Promise<{ worker: WorkerRun; fanout: FanoutRow[] }> {
   const { refreshDue, tokenLatencyMs, fanoutTokenLatencyMs, fanoutRowsPerWorker } = ctx.settings;
-  // Every in-process worker holds one connection per record in flight: a pool for four workers.
-  await closePools();
-  process.env.DB_POOL_MAX = '24';
-  ctx.log('refresh worker: warm-up (pool, TLS sessions, KMS client)');
-  await drainRun(bench, 'worker-warmup', 20, 1, tokenLatencyMs);
-  ctx.log(`refresh worker: ${refreshDue} due rows, 1 worker, token latency ${tokenLatencyMs} ms`);
-  const main = await drainRun(bench, 'worker', refreshDue, 1, tokenLatencyMs);
-  const serialRows = 20;
-  const serial = await drainRunSerial(bench, serialRows);
-  const bound = main.concurrency / (tokenLatencyMs / 1000);
-  const ops = main.counted.kmsOps;
-  const worker: WorkerRun = {
-    rows: main.rows,
-    refreshed: main.refreshed,
-    other: main.other,
-    durationMs: main.durationMs,
-    tokenLatencyMs,
-    concurrency: main.concurrency,
-    batchSize: SQS_BATCH_SIZE,
-    invocations: main.invocations,
-    rowsPerSecond: main.rowsPerSecond,
-    boundRowsPerSecond: bound,
-    ratio: main.rowsPerSecond / bound,
-    roundTripsPerRow: main.counted.roundTrips / Math.max(1, main.refreshed),
-    statementsOfFirstRow: [],
-    kmsPerRow:
-      (ops.filter((o) => o === 'GenerateDataKey' || o === 'Decrypt').length || 0) /
-      Math.max(1, main.refreshed),
-    cpuMsPerRow: main.cpuMsPerRow,
-    eventLoopUtilization: main.eventLoopUtilization,
-    serialRows,
-    serialMsPerRow: serial.msPerRow,
-    serialStatements: serial.statements,
+  const env = {
+    ...process.env,
+    BENCH_SANDBOX_CA: bench.stack.sandbox!.caPem,
+    DB_POOL_MAX: String(WORKER_CONCURRENCY + 1),
+    LOG_LEVEL: 'ERROR',
   };
-  ctx.log(
-    `  ${main.refreshed}/${main.rows} in ${main.durationMs.toFixed(0)} ms: ${main.rowsPerSecond.toFixed(1)} rows/s of ${bound.toFixed(0)} (${(worker.ratio * 100).toFixed(0)} %); serial ${serial.msPerRow.toFixed(1)} ms/row`,
-  );
+  ctx.log('refresh workers: starting 4 worker processes');
+  const processes = await Promise.all(Array.from({ length: 4 }, () => WorkerProcess.start(env)));
+  try {
+    ctx.log('  warm-up (pool, TLS sessions, KMS client) of each');
+    for (const [i, p] of processes.entries()) await drainRun(bench, [p], `warmup-${i}`, 10, tokenLatencyMs);
 
-  const fanout: FanoutRow[] = [];
-  for (const workers of [1, 2, 4]) {
-    const rows = fanoutRowsPerWorker * workers;
-    ctx.log(`fan-out: ${workers} worker(s), ${rows} rows, token latency ${fanoutTokenLatencyMs} ms`);
-    const run = await drainRun(bench, `fanout-${workers}`, rows, workers, fanoutTokenLatencyMs);
-    const one = fanout[0]?.rowsPerSecond ?? run.rowsPerSecond;
-    fanout.push({
-      workers,
-      rows,
-      refreshed: run.refreshed,
-      other: run.other,
-      durationMs: run.durationMs,
-      rowsPerSecond: run.rowsPerSecond,
-      boundRowsPerSecond: (workers * run.concurrency) / (fanoutTokenLatencyMs / 1000),
-      speedup: run.rowsPerSecond / one,
-      efficiency: run.rowsPerSecond / one / workers,
-      eventLoopUtilization: run.eventLoopUtilization,
-    });
+    ctx.log(`refresh worker: ${refreshDue} due rows, 1 worker, token latency ${tokenLatencyMs} ms`);
+    const main = await drainRun(bench, processes.slice(0, 1), 'worker', refreshDue, tokenLatencyMs);
+    const serialRows = 20;
+    const serial = await serialPath(bench, serialRows);
+    const bound = WORKER_CONCURRENCY / (tokenLatencyMs / 1000);
+    const worker: WorkerRun = {
+      rows: main.rows,
+      refreshed: main.refreshed,
+      other: main.other,
+      durationMs: main.durationMs,
+      tokenLatencyMs,
+      concurrency: WORKER_CONCURRENCY,
+      batchSize: SQS_BATCH_SIZE,
+      invocations: main.invocations,
+      rowsPerSecond: main.rowsPerSecond,
+      boundRowsPerSecond: bound,
+      ratio: main.rowsPerSecond / bound,
+      roundTripsPerRow: serial.statements.length,
+      kmsPerRow: main.kmsCalls / Math.max(1, main.refreshed),
+      cpuMsPerRow: main.cpuMsPerRow,
+      serialRows,
+      serialMsPerRow: serial.msPerRow,
+      serialStatements: serial.statements,
+    };
     ctx.log(
-      `  ${run.rowsPerSecond.toFixed(1)} rows/s (×${(run.rowsPerSecond / one).toFixed(2)} of one worker)`,
+      `  ${main.refreshed}/${main.rows} in ${main.durationMs.toFixed(0)} ms: ${main.rowsPerSecond.toFixed(1)} rows/s of ${bound.toFixed(0)} (${(worker.ratio * 100).toFixed(0)} %); alone ${serial.msPerRow.toFixed(1)} ms/row`,
     );
+
+    const fanout: FanoutRow[] = [];
+    for (const count of [1, 2, 4]) {
+      const rows = fanoutRowsPerWorker * count;
+      ctx.log(`fan-out: ${count} worker(s), ${rows} rows, token latency ${fanoutTokenLatencyMs} ms`);
+      const run = await drainRun(
+        bench,
+        processes.slice(0, count),
+        `fanout-${count}`,
+        rows,
+        fanoutTokenLatencyMs,
+      );
+      const one = fanout[0]?.rowsPerSecond ?? run.rowsPerSecond;
+      fanout.push({
+        workers: count,
+        rows,
+        refreshed: run.refreshed,
+        other: run.other,
+        durationMs: run.durationMs,
+        rowsPerSecond: run.rowsPerSecond,
+        boundRowsPerSecond: (count * WORKER_CONCURRENCY) / (fanoutTokenLatencyMs / 1000),
+        speedup: run.rowsPerSecond / one,
+        efficiency: run.rowsPerSecond / one / count,
+        cpuMsPerRow: run.cpuMsPerRow,
+      });
+      ctx.log(
+        `  ${run.rowsPerSecond.toFixed(1)} rows/s (×${(run.rowsPerSecond / one).toFixed(2)} of one worker)`,
+      );
+    }
+    return { worker, fanout };
+  } finally {
+    for (const p of processes) p.stop();
   }
-  return { worker, fanout };
 }
 
-/** One record at a time, token latency 0: what a row costs besides the token wait, and its statements. */
-async function drainRunSerial(
+/** Records one at a time in this process, token latency 0: a row's own cost and its statements. */
+async function serialPath(
   bench: BenchStack,
   rows: number,
 ): Promise<{ msPerRow: number; statements: string[] }> {
@@ -167,14 +231,12 @@ async function drainRunSerial(
   const queue = new InProcessQueue();
   await scheduleDueRefreshes({ queue });
   for (const provider of PROVIDERS) sandbox.control.configure(provider, { tokenLatencyMs: 0 });
-  const one = await counted(bench.kms, async () => {
-    const records = queue.receive(1);
-    await handleRefreshBatch({ Records: records }, { concurrency: 1 });
-    queue.settle(
-      records.map((r) => r.messageId),
-      new Set(),
-    );
-  });
+  const records = queue.receive(1);
+  const one = await counted(bench.kms, () => handleRefreshBatch({ Records: records }, { concurrency: 1 }));
+  queue.settle(
+    records.map((r) => r.messageId),
+    new Set(),
+  );
   const t0 = performance.now();
   await queue.drain((event) => handleRefreshBatch(event, { concurrency: 1 }), { workers: 1, batchSize: 1 });
   return { msPerRow: (performance.now() - t0) / (rows - 1), statements: one.statements };
