@@ -5,7 +5,11 @@ const bundle = process.argv[2];
 if (!bundle) throw new Error('usage: node init-harness.mjs <bundle.mjs>');
 const mod = await import(bundle);
 const initMs = performance.now();
+// CPU time of the process so far (user + system): what the init costs whatever else shares the machine.
+const cpu = process.cpuUsage();
 if (typeof mod.handler !== 'function') throw new Error(`${bundle} exports no handler`);
-process.stdout.write(`${JSON.stringify({ initMs, rssBytes: process.memoryUsage().rss })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ initMs, cpuMs: (cpu.user + cpu.system) / 1000, rssBytes: process.memoryUsage().rss })}\n`,
+);
 // Pools, timers or sockets opened at import must not keep the measurement alive.
 process.exit(0);

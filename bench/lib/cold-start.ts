@@ -39,6 +39,7 @@ export function lambdaInitEnv(functionKey: string): NodeJS.ProcessEnv {
 
 export interface InitRun {
   initMs: number;
+  cpuMs: number;
   rssBytes: number;
 }
 
@@ -54,6 +55,7 @@ export interface InitResult {
   key: string;
   runs: number;
   initMs: Summary;
+  cpuMs: Summary;
   rssMb: number;
   error?: string;
 }
@@ -95,6 +97,7 @@ export async function measureInit(
       key: t.key,
       runs: runsOf.length,
       initMs: summarize(runsOf.map((r) => r.initMs)),
+      cpuMs: summarize(runsOf.map((r) => r.cpuMs)),
       rssMb: rss.p50 / (1024 * 1024),
       ...(errors.has(t.key) ? { error: errors.get(t.key)! } : {}),
     };

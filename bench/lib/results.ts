@@ -37,8 +37,12 @@ export interface InitRow {
   bytes: number | null;
   runs: number;
   initMs: Summary;
+  /** The process's CPU time (user + system) until the import had finished. */
+  cpuMs: Summary;
   rssMb: number;
   ratioToBaseline: number;
+  /** CPU p50 ÷ the baseline's CPU p50: the same ratio, insensitive to other load on the machine. */
+  cpuRatioToBaseline: number;
   target: number | null;
   met: boolean | null;
   error?: string;
