@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -14,6 +15,8 @@ export default defineConfig({
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       LOG_LEVEL: 'ERROR',
+      // The server's signing key (cursors, PKCE verifiers): a new one per run, never a file in the checkout.
+      SIGNING_KEY: randomBytes(32).toString('base64'),
     },
   },
 });

@@ -2,6 +2,7 @@ import { provisionOnFirstUse } from '#shared/auth/provision';
 import { httpHandler, type RouteHandler } from '#shared/http/handler';
 import { withIdempotencyKey } from '#shared/http/idempotency';
 import type { Capability, RouteDef } from '#shared/http/route';
+import { assertSigningKeyConfigured } from '#shared/signing/key';
 import { assertVaultConfigured } from '#shared/vault/keys';
 
 /**
@@ -11,6 +12,7 @@ import { assertVaultConfigured } from '#shared/vault/keys';
  */
 const INIT_CHECKS: Partial<Record<Capability, () => void>> = {
   vault: assertVaultConfigured,
+  'signing-key': assertSigningKeyConfigured,
 };
 
 /**

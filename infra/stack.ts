@@ -28,6 +28,7 @@ import { JobTriggers } from './constructs/jobs.ts';
 import { Network } from './constructs/network.ts';
 import { Operations } from './constructs/operations.ts';
 import { ProviderCredentials } from './constructs/provider-credentials.ts';
+import { SigningKey } from './constructs/signing-key.ts';
 import { TokenVault } from './constructs/token-vault.ts';
 import type { StageConfig } from './stage.ts';
 
@@ -75,6 +76,7 @@ export class BrandStack extends Stack {
   public readonly auth: Auth;
   public readonly vault: TokenVault;
   public readonly providers: ProviderCredentials;
+  public readonly signingKey: SigningKey;
   public readonly api: Api;
   public readonly functions: BackendFunctions;
   public readonly jobs: JobTriggers;
@@ -115,6 +117,7 @@ export class BrandStack extends Stack {
     this.providers = new ProviderCredentials(this, 'ProviderCredentials', {
       removalPolicy: stage.statefulRemovalPolicy,
     });
+    this.signingKey = new SigningKey(this, 'SigningKey', { removalPolicy: stage.statefulRemovalPolicy });
     this.api = new Api(this, 'Api', {
       auth: this.auth,
       frontendUrl: stage.frontendUrl,
@@ -137,6 +140,7 @@ export class BrandStack extends Stack {
       auth: this.auth,
       vault: this.vault,
       providers: this.providers,
+      signingKey: this.signingKey,
       frontendUrl: stage.frontendUrl,
       oauthRedirectBaseUrl: this.api.url,
       logRetention: stage.logRetention,

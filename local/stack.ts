@@ -124,6 +124,8 @@ async function startParts(
 
   // The token vault's local key lives with the rest of the local state (generated once, mode 0600).
   process.env.TOKEN_VAULT_LOCAL_KEY_FILE ??= path.join(options.stateDir, 'token-vault.key');
+  // So is the signing key of page cursors and PKCE verifiers (Secrets Manager in AWS).
+  process.env.SIGNING_KEY_FILE ??= path.join(options.stateDir, 'signing.key');
 
   let sandbox: Sandbox | undefined;
   if ((options.providers ?? 'real') === 'sandbox') {

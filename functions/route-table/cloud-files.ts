@@ -14,7 +14,8 @@ export const cloudFileRoutes = {
     summary:
       'One page of a folder in the connected storage (the root without folderId); 409 when the connection needs re-consent',
     tag: 'cloud-storage',
-    capabilities: tokenFunction,
+    // The signing key signs and checks the page cursors (bound to user, provider and folder).
+    capabilities: [...tokenFunction, 'signing-key'],
     params: providerParams,
     query: listFilesQuery,
     status: 200,

@@ -17,7 +17,8 @@ export const cloudStorageRoutes = {
     auth: 'jwt',
     summary: 'Start connecting a provider: returns the authorization URL to navigate to',
     tag,
-    capabilities: ['db', 'providers'],
+    // The signing key derives the attempt's PKCE verifier from its state (nothing stored in clear).
+    capabilities: ['db', 'providers', 'signing-key'],
     params: providerParams,
     status: 200,
     response: connectResponse,
@@ -28,7 +29,7 @@ export const cloudStorageRoutes = {
     auth: 'public',
     summary: 'OAuth redirect target: exchanges the code and redirects to the frontend with a one-time ticket',
     tag,
-    capabilities: ['db', 'vault', 'providers'],
+    capabilities: ['db', 'vault', 'providers', 'signing-key'],
     params: providerParams,
     query: callbackQuery,
     status: 302,

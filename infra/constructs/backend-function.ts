@@ -11,6 +11,7 @@ import { REPO_ROOT } from '../paths.ts';
 import type { Auth } from './auth.ts';
 import type { Database } from './database.ts';
 import type { ProviderCredentials } from './provider-credentials.ts';
+import type { SigningKey } from './signing-key.ts';
 import { TOKEN_VAULT_CONTEXT_KEYS, TOKEN_VAULT_PURPOSE, type TokenVault } from './token-vault.ts';
 
 export interface BackendFunctionProps {
@@ -257,6 +258,12 @@ export class BackendFunction extends nodejs.NodejsFunction {
     this.addEnvironment('FRONTEND_URL', urls.frontendUrl);
     this.addEnvironment('OAUTH_REDIRECT_BASE_URL', urls.oauthRedirectBaseUrl);
     return this.allowSecretRead('ProviderSecret', providers.secret);
+  }
+
+  /** The server's HMAC key (page cursors, PKCE verifiers): SIGNING_KEY_SECRET_ARN, and read access to it only. */
+  public bindSigningKey(signingKey: SigningKey): this {
+    this.addEnvironment('SIGNING_KEY_SECRET_ARN', signingKey.secret.secretArn);
+    return this.allowSecretRead('SigningKeySecret', signingKey.secret);
   }
 
   /**

@@ -11,6 +11,7 @@ import type { Database } from './database.ts';
 import type { DocumentStore } from './documents.ts';
 import type { Network } from './network.ts';
 import type { ProviderCredentials } from './provider-credentials.ts';
+import type { SigningKey } from './signing-key.ts';
 import type { TokenVault } from './token-vault.ts';
 
 export interface BackendFunctionsProps {
@@ -19,6 +20,7 @@ export interface BackendFunctionsProps {
   readonly auth: Auth;
   readonly vault: TokenVault;
   readonly providers: ProviderCredentials;
+  readonly signingKey: SigningKey;
   readonly documents: DocumentStore;
   readonly frontendUrl: string;
   /** API origin the providers redirect back to (`{OAUTH_REDIRECT_BASE_URL}/cloud-storage/callback/{provider}`). */
@@ -93,6 +95,7 @@ export class BackendFunctions extends Construct {
     if (caps.has('cognito-undo-signup')) fn.bindCognitoAdmin(auth, ['cognito-idp:AdminDeleteUser']);
     if (caps.has('vault')) fn.bindTokenVault(vault);
     if (caps.has('providers')) fn.bindProviders(providers, this.urls());
+    if (caps.has('signing-key')) fn.bindSigningKey(this.props.signingKey);
     if (caps.has('documents-upload')) this.props.documents.grant(fn, 'upload');
     if (caps.has('documents-read')) this.props.documents.grant(fn, 'read');
     if (caps.has('documents-delete')) this.props.documents.grant(fn, 'delete');

@@ -304,9 +304,18 @@ export function microsoftRoutes(state: SandboxState, origin: () => string): Rout
     });
   };
 
-  const children = async (ctx: RequestContext, match: RegExpExecArray) => {
+  /** `scope`: the listing was addressed by drive id or user id; only the caller's own drive is found. */
+  const children = async (
+    ctx: RequestContext,
+    match: RegExpExecArray,
+    scope?: { kind: 'drives' | 'users'; id: string },
+  ) => {
     const call = await apiGate(ctx, state, P, errors, 'children');
     if (!call) return;
+    if (scope?.kind === 'drives' && scope.id.toLowerCase() !== driveId(call.account.id).toLowerCase())
+      return notFound(ctx);
+    if (scope?.kind === 'users' && scope.id.toLowerCase() !== call.account.id.toLowerCase())
+      return graphError(ctx, 403, 'accessDenied', 'Access denied');
     const node = itemFrom(state.drive(P, call.account.id), match[1] ?? 'root');
     if (!node) return notFound(ctx);
     if (node.kind !== 'folder') return graphError(ctx, 400, 'invalidRequest', 'Item is not a folder.');
@@ -347,7 +356,7 @@ export function microsoftRoutes(state: SandboxState, origin: () => string): Rout
         ...(select ? [`$select=${select.map(encodeURIComponent).join(',')}`] : []),
         `$skiptoken=${token}`,
       ].join('&');
-      nextLink = `${origin()}${ctx.url.pathname}?${query}`;
+      nextLink = nextPageLink(node, call.account.id, ctx.url.pathname, query);
     }
     sendJson(ctx.res, 200, {
       '@odata.context': `${origin()}${GRAPH}/$metadata#users('${encodeURIComponent(call.account.email)}')/drive/items('${node.id}')/children`,
@@ -355,6 +364,42 @@ export function microsoftRoutes(state: SandboxState, origin: () => string): Rout
       value: page.map((child) => driveItem(child, call.account.id, select)),
     });
   };
+
+  /** The next page's address in the form the `nextLinkForm` knob asks for (see ProviderBehaviour). */
+  const nextPageLink = (node: DriveNode, accountId: string, requested: string, query: string): string => {
+    const item = (prefix: string) =>
+      node.parent ? `${prefix}/items/${encodeURIComponent(node.id)}/children` : `${prefix}/root/children`;
+    switch (state.behaviour[P].nextLinkForm) {
+      case 'as_requested':
+        return `${origin()}${requested}?${query}`;
+      case 'me_items':
+        return `${origin()}${GRAPH}/me/drive/items/${encodeURIComponent(node.id)}/children?${query}`;
+      case 'drives':
+        return `${origin()}${GRAPH}${item(`/drives/${driveId(accountId)}`)}?${query}`;
+      case 'users':
+        return `${origin()}${GRAPH}${item(`/users/${encodeURIComponent(accountId)}/drive`)}?${query}`;
+      case 'other_drive':
+        return `${origin()}${GRAPH}${item(`/drives/${driveId(`someone-else\u0000${accountId}`)}`)}?${query}`;
+      case 'other_host':
+        return `https://graph.sandbox.invalid${requested}?${query}`;
+    }
+  };
+
+  /**
+   * The same children listing addressed by drive id or user id: only the caller's own drive is found (Graph
+   * answers another drive or user it may not read with 404 itemNotFound / 403 accessDenied).
+   */
+  const childrenOf =
+    (kind: 'drives' | 'users') =>
+    (ctx: RequestContext, match: RegExpExecArray): Promise<void> =>
+      children(
+        ctx,
+        Object.assign([match[0], match[2]], { index: 0, input: match.input }) as RegExpExecArray,
+        {
+          kind,
+          id: decodeURIComponent(match[1]!),
+        },
+      );
 
   const content = async (ctx: RequestContext, match: RegExpExecArray) => {
     const call = await apiGate(ctx, state, P, errors, 'content');
@@ -403,6 +448,16 @@ export function microsoftRoutes(state: SandboxState, origin: () => string): Rout
       method: 'GET',
       pattern: /^\/microsoft\/graph\/v1\.0\/me\/drive\/items\/([^/]+)\/children$/,
       handler: children,
+    },
+    {
+      method: 'GET',
+      pattern: /^\/microsoft\/graph\/v1\.0\/drives\/([^/]+)\/(?:root|items\/([^/]+))\/children$/,
+      handler: childrenOf('drives'),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/microsoft\/graph\/v1\.0\/users\/([^/]+)\/drive\/(?:root|items\/([^/]+))\/children$/,
+      handler: childrenOf('users'),
     },
     {
       method: 'GET',

@@ -78,7 +78,17 @@ export interface ProviderBehaviour {
    * files"; on by default). It is the Doc's storage size, not the size of any export.
    */
   docsReportSize: boolean;
+  /**
+   * Microsoft only: the address of the next page in a children listing's `@odata.nextLink`. Graph documents
+   * several addresses of one listing and answers with any of them (onedrive-api-docs #774): the request's own
+   * (`as_requested`), `/me/drive/items/{id}/children` (`me_items`), `/drives/{drive-id}/…` (`drives`),
+   * `/users/{user-id}/drive/…` (`users`); and, as links production must never follow, another user's drive
+   * (`other_drive`) or another host (`other_host`).
+   */
+  nextLinkForm: NextLinkForm;
 }
+
+export type NextLinkForm = 'as_requested' | 'me_items' | 'drives' | 'users' | 'other_drive' | 'other_host';
 
 const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
   google_drive: {
@@ -93,6 +103,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     exportSizeLimitBytes: 10_000_000,
     minimalRefreshResponse: false,
     docsReportSize: true,
+    nextLinkForm: 'as_requested',
   },
   onedrive: {
     accessTokenTtlSeconds: 3600,
@@ -106,6 +117,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     exportSizeLimitBytes: 10_000_000,
     minimalRefreshResponse: false,
     docsReportSize: false,
+    nextLinkForm: 'as_requested',
   },
   dropbox: {
     accessTokenTtlSeconds: 14400,
@@ -119,6 +131,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     exportSizeLimitBytes: 10_000_000,
     minimalRefreshResponse: true,
     docsReportSize: false,
+    nextLinkForm: 'as_requested',
   },
 };
 

@@ -63,7 +63,8 @@ export interface PendingConnection {
 export interface ConsumedState {
   user_id: string;
   provider: Provider;
-  code_verifier: string;
+  /** Only on attempts the previous release started (it stored the verifier); null on every new one. */
+  code_verifier: string | null;
   redirect_uri: string;
   expired: boolean;
 }
@@ -101,7 +102,6 @@ export async function insertOAuthState(
     userId: string;
     provider: Provider;
     stateHash: Buffer;
-    codeVerifier: string;
     redirectUri: string;
     expiresAt: Date;
   },
@@ -124,11 +124,11 @@ export async function insertOAuthState(
                                     where o.user_id = $1 and o.provider = $3 and o.expires_at > now()
                                     order by o.created_at desc, o.state_hash desc offset ${MAX_LIVE_ATTEMPTS - 1}))),
           attempt as (
-            insert into oauth_states (state_hash, user_id, provider, code_verifier, redirect_uri, expires_at)
-            values ($2, $1, $3, $4, $5, $6) returning provider)
+            insert into oauth_states (state_hash, user_id, provider, redirect_uri, expires_at)
+            values ($2, $1, $3, $4, $5) returning provider)
      insert into audit_log (user_id, action, resource_type, resource_id)
      select $1, 'cloud_storage.connect_started', 'cloud_connection', provider from attempt`,
-    [row.userId, row.stateHash, row.provider, row.codeVerifier, row.redirectUri, row.expiresAt],
+    [row.userId, row.stateHash, row.provider, row.redirectUri, row.expiresAt],
   );
 }
 

@@ -1,40 +1,82 @@
 import { isValidItemId } from '#shared/providers/file-content';
 import type { Provider } from '#shared/providers/types';
+import { sign, verify } from '#shared/signing/key';
 import type { FilesPage, ListFilesQuery } from './file-schemas.ts';
 import { fileProblem, invalidId, invalidPageToken } from './problems.ts';
 import { type SessionOptions, withProviderSession } from './provider-session.ts';
 
 /**
- * Our page token wraps the provider's continuation (Drive page token, Graph nextLink, Dropbox cursor) with the
- * provider and folder it belongs to, so it stays opaque to clients and cannot be replayed on another listing.
+ * Our page token wraps the provider's continuation (Drive page token, Graph nextLink, Dropbox cursor) and is
+ * signed with the server's signing key (HMAC-SHA256) over the user, provider and folder it was issued for and
+ * its expiry: clients cannot read meaning into it, forge one, alter one, or replay one on another user's,
+ * provider's or folder's listing. Shape: `<base64url JSON { v, t, e }>.<base64url MAC>`.
  */
 interface PageTokenEnvelope {
-  v: 1;
-  p: Provider;
-  f: string | null;
+  v: 2;
+  /** The provider's continuation. */
   t: string;
+  /** Expiry, seconds since the epoch. */
+  e: number;
 }
 
-export function encodePageToken(provider: Provider, folderId: string | undefined, token: string): string {
-  const envelope: PageTokenEnvelope = { v: 1, p: provider, f: folderId ?? null, t: token };
-  return Buffer.from(JSON.stringify(envelope)).toString('base64url');
+/** How long a page token is honoured: long enough to page through any folder, short enough not to linger. */
+export const PAGE_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+
+const PAGE_TOKEN = /^([A-Za-z0-9_-]{1,8000})\.([A-Za-z0-9_-]{43})$/;
+
+const macParts = (userId: string, provider: Provider, folderId: string | undefined, body: string) => [
+  'page-token/v2',
+  userId,
+  provider,
+  folderId ?? '',
+  body,
+];
+
+export async function encodePageToken(
+  userId: string,
+  provider: Provider,
+  folderId: string | undefined,
+  token: string,
+  now = Date.now(),
+): Promise<string> {
+  const envelope: PageTokenEnvelope = { v: 2, t: token, e: Math.floor(now / 1000) + PAGE_TOKEN_TTL_SECONDS };
+  const body = Buffer.from(JSON.stringify(envelope)).toString('base64url');
+  const tag = await sign('page-cursor', macParts(userId, provider, folderId, body));
+  return `${body}.${tag.toString('base64url')}`;
 }
 
-/** The provider's continuation inside one of our page tokens, or 400 when it is not one for this listing. */
-export function decodePageToken(provider: Provider, folderId: string | undefined, raw: string): string {
+/**
+ * The provider's continuation inside one of our page tokens, or 400 naming `pageToken` when it is not one this
+ * server issued for this user, provider and folder (forged, altered, expired, or from another listing).
+ */
+export async function decodePageToken(
+  userId: string,
+  provider: Provider,
+  folderId: string | undefined,
+  raw: string,
+  now = Date.now(),
+): Promise<string> {
+  const match = PAGE_TOKEN.exec(raw);
+  if (!match) throw invalidPageToken();
+  const [, body, tag] = match as unknown as [string, string, string];
+  const mac = Buffer.from(tag, 'base64url');
+  // Exactly the spelling we issued (base64url's last character has spare bits), then the signature: nothing of
+  // an unsigned token is parsed.
+  if (mac.toString('base64url') !== tag) throw invalidPageToken();
+  if (!(await verify('page-cursor', macParts(userId, provider, folderId, body), mac)))
+    throw invalidPageToken();
   let envelope: Partial<PageTokenEnvelope> | undefined;
   try {
-    if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw new Error('not base64url');
-    envelope = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<PageTokenEnvelope>;
+    envelope = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<PageTokenEnvelope>;
   } catch {
     throw invalidPageToken();
   }
   if (
-    envelope?.v !== 1 ||
-    envelope.p !== provider ||
-    envelope.f !== (folderId ?? null) ||
+    envelope?.v !== 2 ||
     typeof envelope.t !== 'string' ||
-    envelope.t.length === 0
+    envelope.t.length === 0 ||
+    typeof envelope.e !== 'number' ||
+    envelope.e * 1000 <= now
   ) {
     throw invalidPageToken();
   }
@@ -51,7 +93,9 @@ export async function listCloudFiles(
   // Shape problems are 400 before the connection is looked at (400 comes before 404).
   if (query.folderId !== undefined && !isValidItemId(provider, query.folderId)) throw invalidId('folderId');
   const continuation =
-    query.pageToken === undefined ? undefined : decodePageToken(provider, query.folderId, query.pageToken);
+    query.pageToken === undefined
+      ? undefined
+      : await decodePageToken(userId, provider, query.folderId, query.pageToken);
   const page = await withProviderSession(
     userId,
     provider,
@@ -61,6 +105,8 @@ export async function listCloudFiles(
   ).catch((error: unknown) => fileProblem(error, { what: 'Folder', paging: continuation !== undefined }));
   return {
     files: page.files,
-    nextPageToken: page.nextPageToken ? encodePageToken(provider, query.folderId, page.nextPageToken) : null,
+    nextPageToken: page.nextPageToken
+      ? await encodePageToken(userId, provider, query.folderId, page.nextPageToken)
+      : null,
   };
 }

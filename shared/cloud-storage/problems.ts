@@ -171,6 +171,9 @@ export function fileProblem(error: unknown, context: { what: 'Folder' | 'File'; 
       throw new BadRequest('The fileId refers to a folder, not a file.', [
         { path: 'fileId', message: 'Not a file' },
       ]);
+    // A next page Graph pointed outside the caller's drive: our problem with its answer, not the client's token.
+    if (error.code === 'foreign_next_link')
+      throw new BadGateway('The storage provider answered with a next page outside the connected drive.');
     // The provider refused the continuation (expired cursor, reset listing).
     if (context.paging && error.kind === 'access') throw invalidPageToken();
     throw new BadGateway('The storage provider refused the request.');

@@ -15,6 +15,7 @@ export type Capability =
   | 'cognito-undo-signup' // AdminDeleteUser on the pool: undo a sign-up whose user row could not be written
   | 'vault' // KMS data keys for the token vault (with the encryption-context condition)
   | 'providers' // provider client credentials in Secrets Manager + outbound internet
+  | 'signing-key' // the server's HMAC key in Secrets Manager (page cursors, PKCE verifiers)
   | 'documents-upload' // presign POSTs of new objects under users/* in the document store
   | 'documents-read' // presign GETs of objects under users/* in the document store
   | 'documents-delete' // list and delete objects under users/* (account deletion)

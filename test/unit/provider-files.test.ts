@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { decodePageToken, encodePageToken } from '#shared/cloud-storage/files';
+import { decodePageToken, encodePageToken, PAGE_TOKEN_TTL_SECONDS } from '#shared/cloud-storage/files';
 import { retryDelayMs } from '#shared/cloud-storage/provider-session';
 import { dropboxFetch } from '#shared/providers/adapters/sdk-setup';
 import { providerEndpoints } from '#shared/providers/config';
@@ -14,7 +16,7 @@ import {
   mimeTypeFromName,
   readLimited,
 } from '#shared/providers/file-content';
-import { assertGraphLink } from '#shared/providers/onedrive';
+import { inOwnDrive, parseGraphLink } from '#shared/providers/onedrive';
 import { classifyApiError } from '#shared/providers/sdk-errors';
 import { REAL_ENDPOINTS } from '#shared/providers/types';
 
@@ -142,21 +144,75 @@ describe('ids', () => {
   });
 });
 
-describe('page tokens', () => {
-  it('round-trip for the same provider and folder only', () => {
-    const token = encodePageToken('dropbox', 'id:abc', 'CURSOR');
-    expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodePageToken('dropbox', 'id:abc', token)).toBe('CURSOR');
-    for (const [provider, folder, raw] of [
-      ['dropbox', 'id:other', token],
-      ['dropbox', undefined, token],
-      ['onedrive', 'id:abc', token],
-      ['dropbox', 'id:abc', `${token}!`],
-      ['dropbox', 'id:abc', Buffer.from('null').toString('base64url')],
-      ['dropbox', 'id:abc', Buffer.from('{"v":2}').toString('base64url')],
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+describe('page tokens (signed, bound to user, provider and folder)', () => {
+  const alice = '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+  const bob = '0b1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+  const refused = (promise: Promise<unknown>) =>
+    expect(promise).rejects.toMatchObject({ status: 400, errors: [{ path: 'pageToken' }] });
+
+  it('round-trip for the same user, provider and folder only', async () => {
+    const token = await encodePageToken(alice, 'dropbox', 'id:abc', 'CURSOR');
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(await decodePageToken(alice, 'dropbox', 'id:abc', token)).toBe('CURSOR');
+    for (const [user, provider, folder] of [
+      [bob, 'dropbox', 'id:abc'],
+      [alice, 'dropbox', 'id:other'],
+      [alice, 'dropbox', undefined],
+      [alice, 'onedrive', 'id:abc'],
     ] as const) {
-      expect(() => decodePageToken(provider, folder, raw)).toThrow(/page token/);
+      await refused(decodePageToken(user, provider, folder, token));
     }
+  });
+
+  it('refuses forged, altered, re-signed and expired tokens without reading them', async () => {
+    const token = await encodePageToken(alice, 'onedrive', undefined, 'https://graph.example/next');
+    const [body, tag] = token.split('.') as [string, string];
+    const forgedBody = Buffer.from(
+      JSON.stringify({ v: 2, t: 'https://evil.example/', e: 4102444800 }),
+    ).toString('base64url');
+    for (const raw of [
+      `${token}!`,
+      `${body}.${tag.endsWith('A') ? 'B' : 'A'}${tag.slice(1)}`,
+      // Another spelling of the same MAC (the spare bits of base64url's last character).
+      `${body}.${tag.slice(0, -1)}${B64URL[B64URL.indexOf(tag.at(-1)!) ^ 1]}`,
+      `${forgedBody}.${tag}`,
+      body,
+      // The unsigned tokens of the previous release.
+      Buffer.from(JSON.stringify({ v: 1, p: 'onedrive', f: null, t: 'x' })).toString('base64url'),
+      `${body}.${Buffer.alloc(32).toString('base64url')}`,
+    ]) {
+      await refused(decodePageToken(alice, 'onedrive', undefined, raw));
+    }
+    const old = await encodePageToken(
+      alice,
+      'onedrive',
+      undefined,
+      'x',
+      Date.now() - PAGE_TOKEN_TTL_SECONDS * 1000,
+    );
+    await refused(decodePageToken(alice, 'onedrive', undefined, old));
+    // Signed under another key (another deployment, a rotated-out key) → refused.
+    vi.stubEnv('SIGNING_KEY', randomBytes(32).toString('base64'));
+    try {
+      await refused(decodePageToken(alice, 'onedrive', undefined, token));
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('any change to a token makes it invalid', async () => {
+    const token = await encodePageToken(alice, 'google_drive', '1AbC', 'NEXT_PAGE_TOKEN');
+    await fc.assert(
+      fc.asyncProperty(fc.nat(token.length - 1), fc.constantFrom(...'AZaz09-_.'), async (at, c) => {
+        const changed = token.slice(0, at) + c + token.slice(at + 1);
+        if (changed === token) return true;
+        const result = await decodePageToken(alice, 'google_drive', '1AbC', changed).catch(() => 'refused');
+        return result === 'refused';
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -174,19 +230,76 @@ describe('Graph next links', () => {
     vi.unstubAllEnvs();
   });
 
-  it('are followed only on the configured Graph host, scheme, port and version', () => {
-    const ok = 'https://127.0.0.1:8443/microsoft/graph/v1.0/me/drive/items/01AB/children?$top=3&$skiptoken=x';
-    expect(assertGraphLink(ok)).toBe(ok);
+  const G = 'https://127.0.0.1:8443/microsoft/graph/v1.0';
+  const own = { id: 'b!Own-Drive_01', ownerId: '6f1c2a9e-3b7d-4c5e-9a10-5d2b8e7f4c31' };
+  const q = '?$top=3&$skiptoken=x';
+
+  it('accepts every documented address of a children listing in the caller’s own drive', () => {
+    for (const path of [
+      '/me/drive/root/children',
+      '/me/drive/items/01AB!105/children',
+      '/drives/b!Own-Drive_01/root/children',
+      '/drives/b!Own-Drive_01/items/01AB/children',
+      '/drives/B!OWN-DRIVE_01/items/01AB/children',
+      '/users/6f1c2a9e-3b7d-4c5e-9a10-5d2b8e7f4c31/drive/items/01AB/children',
+      '/users/6f1c2a9e-3b7d-4c5e-9a10-5d2b8e7f4c31/drive/root/children',
+    ]) {
+      const link = parseGraphLink(`${G}${path}${q}`);
+      expect(link.href, path).toBe(`${G}${path}${q}`);
+      expect(inOwnDrive(link, own), path).toBe(true);
+    }
+    // Percent-encoded characters of an id are fine as long as they decode to the id's own alphabet.
+    expect(parseGraphLink(`${G}/me/drive/items/01AB%21105/children`).href).toBe(
+      `${G}/me/drive/items/01AB!105/children`,
+    );
+  });
+
+  it('refuses other drives and other users, and drive-id forms before the own drive is known', () => {
+    for (const path of [
+      '/drives/b!Someone-Else/items/01AB/children',
+      '/users/0b1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f/drive/items/01AB/children',
+    ]) {
+      expect(inOwnDrive(parseGraphLink(`${G}${path}`), own), path).toBe(false);
+    }
+    expect(inOwnDrive(parseGraphLink(`${G}/drives/b!Own-Drive_01/root/children`), undefined)).toBe(false);
+    expect(inOwnDrive(parseGraphLink(`${G}/users/x/drive/root/children`), { id: 'd', ownerId: null })).toBe(
+      false,
+    );
+  });
+
+  it('refuses other hosts, schemes, ports, versions and every path trick, also after percent-decoding', () => {
     for (const bad of [
       'https://evil.example/microsoft/graph/v1.0/me/drive/items/01AB/children',
+      'https://graph.microsoft.com/v1.0/me/drive/items/01AB/children',
       'http://127.0.0.1:8443/microsoft/graph/v1.0/me/drive/items/01AB/children',
       'https://127.0.0.1:9999/microsoft/graph/v1.0/me/drive/items/01AB/children',
       'https://user:pw@127.0.0.1:8443/microsoft/graph/v1.0/me/drive/items/01AB/children',
       'https://127.0.0.1:8443/microsoft/graph/beta/me/drive/items/01AB/children',
       'https://127.0.0.1:8443/other/v1.0/me/drive/items',
+      `${G}/me/drive/items/01AB/children#frag`,
+      `${G}/me/drive/items/..%2f..%2fusers%2fvictim%2fdrive%2froot/children`,
+      `${G}/me/drive/items/..%2F..%2Fdrives%2Fother/children`,
+      `${G}/me/drive/items/01AB%5c..%5cother/children`,
+      `${G}/me/drive/items/%2e%2e/children`,
+      `${G}/me/drive/items/%2E./children`,
+      `${G}/me/drive/../../users/victim/drive/root/children`,
+      `${G}/me/drive/items/01AB/../../../users/victim/drive/root/children`,
+      `${G}/me/drive/items/%252e%252e/children`,
+      `${G}/me/drive/items/01AB%00/children`,
+      `${G}/me/drive/items/%E0%A4%A/children`,
+      `${G}/me/drive//items/01AB/children`,
+      `${G}/me/drive/items/01AB/content`,
+      `${G}/me/drive/items/01AB`,
+      `${G}/me/drive/root:/Documents:/children`,
+      `${G}/me/messages`,
+      `${G}/me/drive/items/01AB/children/extra`,
+      `${G}/drives/b!Own%2fDrive/items/01AB/children`,
+      `${G}/groups/g1/drive/root/children`,
+      `${G}/sites/s1/drive/root/children`,
+      `${G}/users/u1/messages`,
       'not a url',
     ]) {
-      expect(() => assertGraphLink(bad), bad).toThrow(/page token/i);
+      expect(() => parseGraphLink(bad), bad).toThrow(/page token/i);
     }
   });
 });

@@ -15,7 +15,7 @@ import type { Provider } from '#shared/providers/types';
 import { tokenVault } from '#shared/vault/token-vault';
 import { consumeOAuthState, insertPendingConnection } from '../connection-store.ts';
 import { revokeQuietly } from '../revocation.ts';
-import { OAUTH_TTL_MS, randomToken, sha256 } from './one-time.ts';
+import { OAUTH_TTL_MS, pkceVerifier, randomToken, sha256 } from './one-time.ts';
 
 /** The only reasons a callback ever reports: nothing from the request or the provider is reflected. */
 export type CallbackFailure = 'access_denied' | 'invalid_state' | 'exchange_failed' | 'provider_error';
@@ -62,7 +62,9 @@ export async function handleCallback(
   try {
     token = await exchangeAuthorizationCode(provider, {
       code: query.code,
-      codeVerifier: attempt.code_verifier,
+      // Attempts started by the previous release carry their verifier (for at most ten minutes after a deploy);
+      // every other one is derived again from the state.
+      codeVerifier: attempt.code_verifier ?? (await pkceVerifier(userId, provider, query.state)),
       redirectUri: attempt.redirect_uri,
     });
   } catch (error) {

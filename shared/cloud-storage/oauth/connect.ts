@@ -4,11 +4,12 @@ import type { Provider } from '#shared/providers/types';
 import { consumeRateLimit } from '#shared/rate-limit';
 import { holdsRefreshToken, insertOAuthState } from '../connection-store.ts';
 import { providerNotConfigured } from '../problems.ts';
-import { base64url, OAUTH_TTL_MS, randomToken, sha256 } from './one-time.ts';
+import { base64url, OAUTH_TTL_MS, pkceVerifier, randomToken, sha256 } from './one-time.ts';
 
 /**
  * Starts an authorization: a 256-bit state (stored hashed, single use, 10 minutes, bound to user and
- * provider) and a PKCE S256 challenge from a fresh verifier, with the provider's offline-access parameters.
+ * provider) and a PKCE S256 challenge of a verifier derived from the state with the server's signing key (fresh
+ * per attempt, never stored), with the provider's offline-access parameters.
  */
 export async function startConnect(
   userId: string,
@@ -18,8 +19,8 @@ export async function startConnect(
   if (!credentials) throw providerNotConfigured(provider);
   await consumeRateLimit(userId, 'connect');
   const state = randomToken();
-  const codeVerifier = randomToken();
-  const codeChallenge = base64url(await sha256(codeVerifier));
+  // Derived, not stored: the callback recomputes it from the state (see pkceVerifier).
+  const codeChallenge = base64url(await sha256(await pkceVerifier(userId, provider, state)));
   const expiresAt = new Date(Date.now() + OAUTH_TTL_MS);
   const redirect = redirectUri(provider);
   const stateHash = await sha256(state);
@@ -29,7 +30,6 @@ export async function startConnect(
       userId,
       provider,
       stateHash,
-      codeVerifier,
       redirectUri: redirect,
       expiresAt,
     });
