@@ -32,6 +32,7 @@ export function lambdaInitEnv(functionKey: string): NodeJS.ProcessEnv {
     COGNITO_CLIENT_ID: 'benchclientid0000000000000',
     TOKEN_VAULT_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-4000-8000-000000000000',
     PROVIDER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:bench-providers-AbCdEf',
+    SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:bench-signing-AbCdEf',
     FRONTEND_URL: 'https://app.example.com',
     OAUTH_REDIRECT_BASE_URL: 'https://api.example.com',
   };
