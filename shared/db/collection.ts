@@ -161,7 +161,7 @@ export function defineCollection<F extends string, Row extends { id: string }>(
       if (!spec.largeColumns?.length) {
         const sql = `select ${projection('r')}, ${cursorAtSql('r')} as "_cursorAt" from ${table} r
           where ${conditions.join(' and ')} ${order} limit ${limit}`;
-        return toPage(await run<Row & { id: string; _cursorAt: string }>(tx, sql, p), page.limit);
+        return toPage(await run<Row & { id: string; _cursorAt: string }>(tx, sql, p), page.limit, userId);
       }
       // Large columns: a page also stops before LIST_PAGE_BYTES (the first item always fits), so a list of
       // 1 MiB documents stays well inside Lambda's 6 MB response limit. `_fetched` tells whether rows were cut.
@@ -179,9 +179,9 @@ export function defineCollection<F extends string, Row extends { id: string }>(
       if (fetched > fit.length && fit.length <= page.limit) {
         const items = fit.map(({ _cursorAt, ...item }) => item as unknown as Row);
         const last = fit.at(-1)!;
-        return { items, nextCursor: encodeCursor({ at: last._cursorAt, id: last.id }) };
+        return { items, nextCursor: encodeCursor(userId, { at: last._cursorAt, id: last.id }) };
       }
-      return toPage(fit, page.limit);
+      return toPage(fit, page.limit, userId);
     },
 
     async insert(tx, userId, values, audit) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { BadRequest } from '#shared/errors';
 
@@ -5,6 +6,11 @@ import { BadRequest } from '#shared/errors';
  * Keyset pagination on `(created_at, id)`, newest first. The cursor is the position of the last item served,
  * as base64url JSON. It carries the timestamp at full (microsecond) precision: the API's `createdAt` is
  * rounded to milliseconds, and a rounded position would skip rows created within the same millisecond.
+ *
+ * A cursor is bound to the user it was issued to (another user's cursor → 400, like every cursor of this API).
+ * A position in one's own list is all it can name and row-level security limits every read to the caller, so
+ * a tag of the user id is enough here; cursors that carry a provider's continuation are signed with the server
+ * key instead (shared/cloud-storage/files.ts).
  */
 export interface Position {
   /** created_at in UTC with microseconds: `2025-01-31T12:00:00.123456Z`. */
@@ -24,6 +30,10 @@ export interface Page<T> {
 
 const AT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})\d{3}Z$/;
 
+/** Who a cursor was issued to: a digest of the user id (the cursor does not show the id itself). */
+const userTag = (userId: string): string =>
+  createHash('sha256').update(`list-cursor:${userId}`).digest().subarray(0, 12).toString('base64url');
+
 const positionSchema = z.strictObject({
   at: z
     .string()
@@ -37,6 +47,7 @@ const positionSchema = z.strictObject({
       return !Number.isNaN(date.getTime()) && date.toISOString() === ms;
     }),
   id: z.guid(),
+  u: z.string().regex(/^[A-Za-z0-9_-]{16}$/),
 });
 
 /** A cursor as this API writes them: JSON in base64url, opaque to clients. */
@@ -62,13 +73,23 @@ export function readOpaqueCursor<T>(cursor: string, schema: z.ZodType<T>, encode
   return parsed.data;
 }
 
-export function encodeCursor(position: Position): string {
-  return opaqueCursor({ at: position.at, id: position.id });
+export function encodeCursor(userId: string, position: Position): string {
+  return opaqueCursor({ at: position.at, id: position.id, u: userTag(userId) });
 }
 
-/** The position a cursor names; a cursor that is not exactly one this API issued → 400 naming `cursor`. */
-export function decodeCursor(cursor: string | undefined): Position | undefined {
-  return cursor === undefined ? undefined : readOpaqueCursor(cursor, positionSchema, encodeCursor);
+/**
+ * The position a cursor names; a cursor that is not exactly one this API issued to this user → 400 naming
+ * `cursor`.
+ */
+export function decodeCursor(userId: string, cursor: string | undefined): Position | undefined {
+  if (cursor === undefined) return undefined;
+  const tag = userTag(userId);
+  const { at, id } = readOpaqueCursor(
+    cursor,
+    positionSchema.refine((p) => p.u === tag),
+    (p) => encodeCursor(userId, p),
+  );
+  return { at, id };
 }
 
 /** The SQL expression that renders a row's position timestamp (select it as `_cursorAt`). */
@@ -79,9 +100,10 @@ export const cursorAtSql = (alias: string): string =>
 export function toPage<T extends { id: string }>(
   rows: Array<T & { _cursorAt: string }>,
   limit: number,
+  userId: string,
 ): Page<T> {
   const more = rows.length > limit;
   const items = (more ? rows.slice(0, limit) : rows).map(({ _cursorAt, ...item }) => item as unknown as T);
   const last = more ? rows[limit - 1] : undefined;
-  return { items, nextCursor: last ? encodeCursor({ at: last._cursorAt, id: last.id }) : null };
+  return { items, nextCursor: last ? encodeCursor(userId, { at: last._cursorAt, id: last.id }) : null };
 }

@@ -17,7 +17,7 @@ export function collectionService<F extends string, Row extends { id: string }>(
   };
   return {
     list(userId: string, query: PageRequest, where: Condition[] = []): Promise<Page<Row>> {
-      const after = decodeCursor(query.cursor);
+      const after = decodeCursor(userId, query.cursor);
       return withTenant(userId, (tx) => table.list(tx, userId, { limit: query.limit, after }, where));
     },
     create(

@@ -26,7 +26,7 @@ export function putBrandStrategy(userId: string, changes: BrandStrategyPut): Pro
 }
 
 export function listBrandStrategyHistory(userId: string, query: PageRequest): Promise<Page<BrandStrategy>> {
-  const after = decodeCursor(query.cursor);
+  const after = decodeCursor(userId, query.cursor);
   return withTenant(userId, (tx) => brandStrategyVersions.list(tx, userId, { limit: query.limit, after }));
 }
 

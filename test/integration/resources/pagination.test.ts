@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { routeEntries } from '#functions/routes';
 import { decodeCursor, encodeCursor } from '#shared/db/pagination';
+import { encodeFeedCursor } from '#shared/events/feed';
 import { createBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 import { createCompetitor } from '#shared/resources/competitors/service';
 import { createContent } from '#shared/resources/content/service';
@@ -127,31 +129,75 @@ describe('keyset pagination', () => {
 });
 
 describe('list query validation', () => {
-  const valid = encodeCursor({ at: '2024-01-01T00:00:00.000001Z', id: randomUUID() });
+  const valid = encodeCursor(user, { at: '2024-01-01T00:00:00.000001Z', id: randomUUID() });
+  const u = JSON.parse(Buffer.from(valid, 'base64url').toString('utf8')).u as string;
   const json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const badCursors = [
     'not-a-cursor!',
     'abc',
-    json({ at: '2024-01-01T00:00:00.000001Z' }),
-    json({ at: '2024-01-01T00:00:00Z', id: randomUUID() }),
-    json({ at: '2024-02-30T00:00:00.000000Z', id: randomUUID() }),
-    json({ at: '2024-01-01T00:00:00.000001Z', id: 'x' }),
-    json({ at: '2024-01-01T00:00:00.000001Z', id: randomUUID(), extra: 1 }),
+    json({ at: '2024-01-01T00:00:00.000001Z', u }),
+    json({ at: '2024-01-01T00:00:00Z', id: randomUUID(), u }),
+    json({ at: '2024-02-30T00:00:00.000000Z', id: randomUUID(), u }),
+    json({ at: '2024-01-01T00:00:00.000001Z', id: 'x', u }),
+    json({ at: '2024-01-01T00:00:00.000001Z', id: randomUUID(), u, extra: 1 }),
     json(['2024-01-01T00:00:00.000001Z', randomUUID()]),
+    // The previous release's cursors, bound to nobody.
+    json({ at: '2024-01-01T00:00:00.000001Z', id: randomUUID() }),
+    json({ at: '2024-01-01T00:00:00.000001Z', id: randomUUID(), u: 'AAAAAAAAAAAAAAAA' }),
     `${valid}=`,
     `${valid}A`,
   ];
 
   it.each(badCursors)('answers 400 naming `cursor` for the cursor %s', async (cursor) => {
-    expect(() => decodeCursor(cursor)).toThrow();
+    expect(() => decodeCursor(user, cursor)).toThrow();
     const response = await call('competitors/list', { userId: user, query: { cursor } });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([expect.objectContaining({ path: 'cursor' })]);
   });
 
-  it('round-trips a cursor it issued', () => {
+  it('round-trips a cursor it issued, for the user it was issued to only', () => {
     const position = { at: '2024-01-01T00:00:00.000001Z', id: randomUUID() };
-    expect(decodeCursor(encodeCursor(position))).toEqual(position);
+    expect(decodeCursor(user, encodeCursor(user, position))).toEqual(position);
+    expect(() => decodeCursor(randomUUID(), encodeCursor(user, position))).toThrow();
+  });
+
+  // Every list route of the table (API.md: "Cursors are opaque and bound to the caller").
+  const listRoutes = routeEntries()
+    .filter(
+      ([, def]) => def.method === 'GET' && def.query && 'cursor' in (def.query as { shape?: object }).shape!,
+    )
+    .map(([key]) => key);
+
+  it('finds the list routes of the table', () => {
+    expect(listRoutes).toEqual(expect.arrayContaining(['competitors/list', 'audit-log/list', 'events/list']));
+  });
+
+  it.each(listRoutes)("%s: another user's cursor → 400 naming `cursor`; the owner's works", async (key) => {
+    const other = randomUUID();
+    await insertUsers(db().appUrl, other);
+    const cursor =
+      key === 'events/list'
+        ? encodeFeedCursor(user, { txid: '1', seq: 1 })
+        : encodeCursor(user, { at: '2024-01-01T00:00:00.000001Z', id: randomUUID() });
+    const theirs = await call(key, { userId: other, query: { cursor } });
+    expect(theirs.status).toBe(400);
+    expect(theirs.body.errors).toEqual([expect.objectContaining({ path: 'cursor' })]);
+    expect((await call(key, { userId: user, query: { cursor } })).status).toBe(200);
+  });
+
+  it('a cursor a list issued is refused to another user over the same route', async () => {
+    const first = await call('competitors/list', { userId: user, query: { limit: '1' } });
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const other = randomUUID();
+    await insertUsers(db().appUrl, other);
+    const theirs = await call('competitors/list', {
+      userId: other,
+      query: { cursor: first.body.nextCursor },
+    });
+    expect(theirs.status).toBe(400);
+    expect(
+      (await call('competitors/list', { userId: user, query: { cursor: first.body.nextCursor } })).status,
+    ).toBe(200);
   });
 
   it.each([
