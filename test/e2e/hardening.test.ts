@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { routes } from '#functions/routes';
 import type { NextLinkForm } from '#local/sandbox/state';
 import { encodePageToken } from '#shared/cloud-storage/files';
 import { type CloudFile, PROVIDERS, type Provider } from '#shared/providers/types';
@@ -17,6 +18,10 @@ interface FilesPage {
   files: CloudFile[];
   nextPageToken: string | null;
 }
+/** The files listing's path, from the route table (the one place routes are listed). */
+const filesPath = (provider: Provider) =>
+  routes['cloud-storage/list-files'].path.replace('{provider}', provider);
+
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
 /** The user's OAuth attempts as stored (the app role under the user's tenant context). */
@@ -165,7 +170,7 @@ describe('security hardening over HTTP (sandbox providers)', () => {
     const list = (user: TestUser, provider: Provider, query: Record<string, string | number>) =>
       stack().api<FilesPage & Problem>(
         'GET',
-        `/cloud-storage/connections/${provider}/files?${new URLSearchParams(
+        `${filesPath(provider)}?${new URLSearchParams(
           Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]),
         )}`,
         { token: user.accessToken },
@@ -246,7 +251,7 @@ describe('security hardening over HTTP (sandbox providers)', () => {
       do {
         const res: ApiResponse<FilesPage & Problem> = await stack().api(
           'GET',
-          `/cloud-storage/connections/onedrive/files?${new URLSearchParams({
+          `${filesPath('onedrive')}?${new URLSearchParams({
             ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])),
             ...(pageToken ? { pageToken } : {}),
           })}`,
@@ -305,7 +310,7 @@ describe('security hardening over HTTP (sandbox providers)', () => {
         const before = control().apiCalls('onedrive', 'children').length;
         const res = await stack().api<Problem>(
           'GET',
-          `/cloud-storage/connections/onedrive/files?folderId=${control().fileId('onedrive', '/Batch')}&pageSize=3`,
+          `${filesPath('onedrive')}?folderId=${control().fileId('onedrive', '/Batch')}&pageSize=3`,
           { token: user.accessToken },
         );
         expect(res.status).toBe(502);
