@@ -126,7 +126,7 @@ export function evaluateTargets(r: Measured): TargetRow[] {
       ? {}
       : {
           why:
-            `${TYPICAL_DATA_ROUTE}: ${typical ? ms(typical.initMs.p50, 1) : '?'} p50 against ${ms(base.initMs.p50, 1)} (CPU ${typical ? ms(typical.cpuMs.p50, 1) : '?'} against ${ms(base.cpuMs.p50, 1)}: ${typical ? ratio(typical.cpuRatioToBaseline) : '?'}, so the ratio is not the machine's load); ` +
+            `${TYPICAL_DATA_ROUTE}: ${typical ? ms(typical.initMs.p50, 1) : '?'} p50 against ${ms(base.initMs.p50, 1)} (CPU ${typical ? ms(typical.cpuMs.p50, 1) : '?'} against ${ms(base.cpuMs.p50, 1)}: ${typical ? ratio(typical.cpuRatioToBaseline) : '?'}, so the gap is the bundle's own work, not the machine's load); ` +
             `on-CPU samples of its init (${r.init.profile.runs} runs, source-mapped): ${r.init.profile.buckets
               .slice(0, 8)
               .map((p) => `${p.name} ${pct(p.share)}`)

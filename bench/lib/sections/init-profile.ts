@@ -65,10 +65,13 @@ export async function profileInit(
       if (url === bundleUrl) {
         const source = lookup(lineNumber, columnNumber);
         bucket =
-          source === undefined ? 'bundle (unmapped)' : contributorName(path.relative(REPO_ROOT, source));
+          source === undefined
+            ? "the bundle's top-level code (esbuild hoists every ESM module's top-level statements into one scope)"
+            : contributorName(path.relative(REPO_ROOT, source));
       } else if (url.startsWith('node:internal/modules') || url.startsWith('node:internal/vm')) {
-        bucket = 'node: module loader (parse, link)';
-      } else if (url.startsWith('node:')) bucket = 'node: other';
+        bucket = 'node: module loader (resolve, parse, link)';
+      } else if (url.startsWith('node:'))
+        bucket = 'node: start-up and other internals (the baseline pays them too)';
       else if (url.startsWith('file://')) {
         const file = fileURLToPath(url);
         bucket = /node_modules\/(@aws-sdk|@smithy)\//.test(file)

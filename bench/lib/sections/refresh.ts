@@ -30,13 +30,14 @@ interface ChildAnswer {
 
 /** A worker process: one concurrent Lambda instance of the refresh worker (bench/refresh-worker-child.ts). */
 class WorkerProcess {
-  private pending?: (answer: ChildAnswer) => void;
+  private pending?: { resolve: (answer: ChildAnswer) => void; reject: (error: Error) => void };
   private constructor(private readonly child: ChildProcess) {
     child.on('message', (answer: ChildAnswer) => {
-      const resolve = this.pending;
+      const waiting = this.pending;
       this.pending = undefined;
-      resolve?.(answer);
+      waiting?.resolve(answer);
     });
+    child.on('exit', (code) => this.pending?.reject(new Error(`refresh worker process exited (${code})`)));
   }
 
   static async start(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
@@ -54,8 +55,7 @@ class WorkerProcess {
 
   private next(): Promise<ChildAnswer> {
     return new Promise((resolve, reject) => {
-      this.pending = resolve;
-      this.child.once('exit', (code) => reject(new Error(`refresh worker process exited (${code})`)));
+      this.pending = { resolve, reject };
     });
   }
 
