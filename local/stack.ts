@@ -13,7 +13,7 @@ import {
   prepareDatabase,
   startEmbeddedPostgres,
 } from './postgres.ts';
-import { createLocalQueue, type LocalQueue } from './s3/queue.ts';
+import { createLocalQueue, type LocalQueue, type LocalSqs, startLocalSqs } from './s3/queue.ts';
 import { type LocalS3, startLocalS3 } from './s3/server.ts';
 import { type Sandbox, startSandbox, trustSandboxCertificate } from './sandbox/index.ts';
 import { webAppPages } from './web.ts';
@@ -55,7 +55,7 @@ export interface LocalStack {
   cognito: LocalCognito;
   sandbox?: Sandbox;
   /** The document store (s3rver behind the presigned-POST check) and the worker queue that drains it. */
-  documents: { s3: LocalS3; queue: LocalQueue };
+  documents: { s3: LocalS3; queue: LocalQueue; sqs: LocalSqs };
   server: http.Server;
   stop: () => Promise<void>;
 }
@@ -171,6 +171,10 @@ async function startParts(
     ...(options.log ? { log: options.log } : {}),
   });
   documentsS3.onObjectCreated((event) => documentsQueue.send(event));
+  // Import jobs are sent with the SQS API (SendMessage) to the same queue, as in AWS.
+  const documentsSqs = await startLocalSqs(documentsQueue, documentsS3.region);
+  process.env.DOCUMENTS_SQS_ENDPOINT = documentsSqs.endpoint;
+  process.env.DOCUMENTS_QUEUE_URL = documentsSqs.queueUrl;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -179,13 +183,14 @@ async function startParts(
     ...(postgres ? { postgres } : {}),
     cognito,
     ...(sandbox ? { sandbox } : {}),
-    documents: { s3: documentsS3, queue: documentsQueue },
+    documents: { s3: documentsS3, queue: documentsQueue, sqs: documentsSqs },
     server,
     stop: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await documentsSqs.stop();
       await documentsQueue.idle();
       await documentsS3.stop();
       await closePools();

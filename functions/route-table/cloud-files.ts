@@ -1,7 +1,11 @@
-import { brandVoiceImportBody, filesPage, listFilesQuery } from '#shared/cloud-storage/file-schemas';
+import {
+  brandVoiceImportBody,
+  brandVoiceImported,
+  filesPage,
+  listFilesQuery,
+} from '#shared/cloud-storage/file-schemas';
 import { providerParams } from '#shared/cloud-storage/schemas';
 import type { RouteDef } from '#shared/http/route';
-import { brandVoiceAsset } from '#shared/resources/brand-voice-assets/schemas';
 
 /** Files in the user's connected storage, read through their own connection with refresh on use. */
 const tokenFunction = ['db', 'vault', 'providers'] as const;
@@ -29,12 +33,16 @@ export const cloudFileRoutes = {
     path: '/brand-voice-assets/import',
     auth: 'jwt',
     summary:
-      'Import a text file or Google Doc (≤ 1 MiB) from connected storage as a brand voice asset (413 too large, 400 not text)',
+      'Import a file (≤ 50 MiB; Google Docs, Slides and Sheets exported) from connected storage: 202 with the asset (processing) while the document worker copies and extracts it',
     tag: 'brand-voice',
-    capabilities: tokenFunction,
+    // The file's metadata is read here (folder, type, size); the copy is queued for the document worker.
+    capabilities: [...tokenFunction, 'documents-import'],
     body: brandVoiceImportBody,
-    status: 201,
-    response: brandVoiceAsset,
+    status: 202,
+    alsoAnswers: {
+      200: 'The file was imported before: that asset (re-imported, status processing, when the provider’s revision changed)',
+    },
+    response: brandVoiceImported,
     timeoutSeconds: 25,
   },
 } as const satisfies Record<string, RouteDef>;

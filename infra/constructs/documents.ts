@@ -5,6 +5,7 @@ import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DOCUMENT_QUEUE_MAX_RECEIVES } from '#shared/documents/limits';
 import type { BackendFunction } from './backend-function.ts';
 
 /** Key prefix of every user's objects (shared/documents/keys.ts): grants never reach beyond it. */
@@ -73,7 +74,8 @@ export class DocumentStore extends Construct {
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(props.workerTimeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      // The worker ends an import that keeps failing transiently on the last delivery (shared/documents/limits.ts).
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: DOCUMENT_QUEUE_MAX_RECEIVES },
     });
     const sendFromBucket = this.queue.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -123,6 +125,14 @@ export class DocumentStore extends Construct {
 
   private objects(): string {
     return this.bucket.arnForObjects(`${DOCUMENTS_USERS_PREFIX}*`);
+  }
+
+  /** The import route queues jobs for the worker: DOCUMENTS_QUEUE_URL and SendMessage on that queue only. */
+  public grantImport(fn: BackendFunction): void {
+    fn.addEnvironment('DOCUMENTS_QUEUE_URL', this.queue.queueUrl);
+    fn.bindStatements('DocumentsImport', [
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    ]);
   }
 
   /** DOCUMENTS_BUCKET and exactly the S3 actions `access` needs, on `users/*` only. */

@@ -100,6 +100,7 @@ export class BackendFunctions extends Construct {
     if (caps.has('documents-read')) this.props.documents.grant(fn, 'read');
     if (caps.has('documents-delete')) this.props.documents.grant(fn, 'delete');
     if (caps.has('documents-delete-object')) this.props.documents.grant(fn, 'delete-object');
+    if (caps.has('documents-import')) this.props.documents.grantImport(fn);
     this.routes.set(key, fn);
     return fn;
   }
@@ -127,7 +128,10 @@ export class BackendFunctions extends Construct {
     return fn;
   }
 
-  /** A queue worker: tenant database access (it writes through withTenant) and the document store's worker grants. */
+  /**
+   * A queue worker: tenant database access (it writes through withTenant), the document store's worker grants,
+   * and what reading a user's connected storage needs (imports): the token vault and the provider credentials.
+   */
   public addWorker(key: string, worker: WorkerDef): BackendFunction {
     const fn = this.create(key, {
       description: worker.summary,
@@ -136,6 +140,8 @@ export class BackendFunctions extends Construct {
       securityGroup: this.databaseClients,
     });
     fn.bindAppDatabase(this.props.database);
+    fn.bindTokenVault(this.props.vault);
+    fn.bindProviders(this.props.providers, this.urls());
     this.props.documents.addWorker(fn);
     this.workers.set(key, fn);
     return fn;

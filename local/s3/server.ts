@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import S3rver from 's3rver';
 import { checkPostPolicy, type PostRefusal } from './post-policy.ts';
@@ -65,9 +66,18 @@ function forward(
 ): void {
   const headers = { ...req.headers };
   if (body) headers['content-length'] = String(body.length);
-  const upstream = http.request(`${target}${req.url}`, { method: req.method, headers }, (up) => {
-    res.writeHead(up.statusCode ?? 502, { ...up.headers, ...cors });
-    up.pipe(res);
+  // No keep-alive towards s3rver, and a request the client gave up on (an aborted part upload) is given up
+  // upstream too: otherwise s3rver keeps waiting for the rest of its body and never closes.
+  const upstream = http.request(
+    `${target}${req.url}`,
+    { method: req.method, headers, agent: false },
+    (up) => {
+      res.writeHead(up.statusCode ?? 502, { ...up.headers, ...cors });
+      up.pipe(res);
+    },
+  );
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
   });
   upstream.on('error', () => {
     if (!res.headersSent) res.writeHead(502);
@@ -86,6 +96,41 @@ function presignExpired(url: URL): boolean {
   if (!m) return true;
   const signed = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
   return Date.now() > signed + expires * 1000;
+}
+
+const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * What s3rver lacks of multipart uploads and S3 has: AbortMultipartUpload (lib-storage aborts a failed upload
+ * with it) and ListMultipartUploads (how tests see that nothing was left behind). s3rver keeps an upload's parts
+ * in `<bucket>/._S3rver_uploads/<uploadId>/` with the key in a `key` file.
+ */
+function multipartUploads(directory: string, bucket: string) {
+  const root = path.join(directory, bucket, '._S3rver_uploads');
+  const keyOf = (uploadId: string) =>
+    /^[0-9a-f]{32}$/.test(uploadId)
+      ? readFile(path.join(root, uploadId, 'key'), 'utf8').catch(() => null)
+      : Promise.resolve(null);
+  return {
+    async abort(uploadId: string, key: string): Promise<boolean> {
+      if ((await keyOf(uploadId)) !== key) return false;
+      await rm(path.join(root, uploadId), { recursive: true, force: true });
+      return true;
+    },
+    async list(prefix: string): Promise<string> {
+      const ids = await readdir(root).catch(() => [] as string[]);
+      const uploads: string[] = [];
+      for (const id of ids.sort()) {
+        const key = await keyOf(id);
+        if (key === null || !key.startsWith(prefix)) continue;
+        const initiated = (await stat(path.join(root, id)).catch(() => null))?.birthtime ?? new Date();
+        uploads.push(
+          `<Upload><Key>${xmlText(key)}</Key><UploadId>${id}</UploadId><Initiated>${initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`,
+        );
+      }
+      return `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${xmlText(bucket)}</Bucket><Prefix>${xmlText(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`;
+    },
+  };
 }
 
 /** S3 event keys are URL-encoded with `+` for spaces. */
@@ -140,6 +185,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     }
   });
 
+  const multipart = multipartUploads(options.directory, options.bucket);
   const allowed = new Set(options.allowedOrigins ?? []);
   const server = http.createServer(async (req, res) => {
     const origin = req.headers.origin;
@@ -173,6 +219,28 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       }
       if (req.method === 'GET' && url.searchParams.has('X-Amz-Algorithm') && presignExpired(url)) {
         xmlError(res, { status: 403, code: 'AccessDenied', message: 'Request has expired' }, cors);
+        return;
+      }
+      const uploadId = url.searchParams.get('uploadId');
+      const objectPrefix = `/${options.bucket}/`;
+      if (req.method === 'DELETE' && uploadId !== null && url.pathname.startsWith(objectPrefix)) {
+        const key = decodeURIComponent(url.pathname.slice(objectPrefix.length));
+        if (!(await multipart.abort(uploadId, key))) {
+          xmlError(
+            res,
+            { status: 404, code: 'NoSuchUpload', message: 'The specified upload does not exist.' },
+            cors,
+          );
+          return;
+        }
+        res.writeHead(204, cors);
+        res.end();
+        return;
+      }
+      const bucketPath = url.pathname === `/${options.bucket}` || url.pathname === `/${options.bucket}/`;
+      if (req.method === 'GET' && bucketPath && url.searchParams.has('uploads')) {
+        res.writeHead(200, { 'content-type': 'application/xml', ...cors });
+        res.end(await multipart.list(url.searchParams.get('prefix') ?? ''));
         return;
       }
       const postToBucket = req.method === 'POST' && url.pathname === `/${options.bucket}` && !url.search;

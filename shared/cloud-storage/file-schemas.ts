@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { cloudFile } from '#shared/providers/types';
-import { brandVoiceCategory } from '#shared/resources/brand-voice-assets/schemas';
+import { brandVoiceAsset, brandVoiceCategory } from '#shared/resources/brand-voice-assets/schemas';
 import { label } from '#shared/resources/fields';
 import { providerName } from './schemas.ts';
 
@@ -24,6 +24,10 @@ export const brandVoiceImportBody = z
     title: label(300).optional(),
   })
   .meta({ id: 'BrandVoiceAssetImport' });
+
+export const brandVoiceImported = z
+  .object({ asset: brandVoiceAsset })
+  .meta({ id: 'BrandVoiceAssetImported' });
 
 export type ListFilesQuery = z.output<typeof listFilesQuery>;
 export type FilesPage = z.output<typeof filesPage>;

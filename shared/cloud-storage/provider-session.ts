@@ -1,6 +1,7 @@
 import { optionalEnv } from '#shared/config';
 import { HttpProblem } from '#shared/errors';
 import { logger } from '#shared/logger';
+import { type ProviderDownloads, providerDownloads } from '#shared/providers/downloads';
 import { FileContentError, PageTokenError } from '#shared/providers/file-content';
 import { providerFiles } from '#shared/providers/files';
 import { classifyApiError } from '#shared/providers/sdk-errors';
@@ -29,6 +30,8 @@ const MIN_ATTEMPT_MS = 1_000;
 export interface SessionOptions {
   /** Epoch ms by which the whole call must be over: the request's deadline (`HandlerInput.deadline`). */
   deadline: number;
+  /** The longest one attempt may take (default 10 s); whole-file downloads (imports) need longer. */
+  maxAttemptMs?: number;
   /** Base delay of the retry backoff; PROVIDER_RETRY_BASE_MS, else 200 ms. 0 makes retries immediate (tests). */
   retryBaseMs?: number;
   random?: () => number;
@@ -54,10 +57,26 @@ function retryBase(options: SessionOptions): number {
  * above. Errors that are not provider failures (FileContentError, PageTokenError, problems) pass through
  * untouched; provider `not_found` and `access` failures are thrown as ProviderError for the caller to word.
  */
+/** What a session's function gets: the files API and, created on first use, the whole-file downloads. */
+export type SessionFiles = ProviderFiles & ProviderDownloads;
+
+function sessionFiles(provider: Provider, accessToken: string, timeoutMs: number): SessionFiles {
+  let downloads: ProviderDownloads | undefined;
+  const lazy = () => {
+    downloads ??= providerDownloads(provider, accessToken, { timeoutMs });
+    return downloads;
+  };
+  return {
+    ...providerFiles(provider, accessToken, { timeoutMs }),
+    describeFile: (fileId) => lazy().describeFile(fileId),
+    openFile: (fileId) => lazy().openFile(fileId),
+  };
+}
+
 export async function withProviderSession<T>(
   userId: string,
   provider: Provider,
-  fn: (files: ProviderFiles) => Promise<T>,
+  fn: (files: SessionFiles) => Promise<T>,
   options: SessionOptions,
 ): Promise<T> {
   const { deadline } = options;
@@ -69,9 +88,10 @@ export async function withProviderSession<T>(
     let retries = 0;
     let refreshedAfter401 = false;
     for (;;) {
-      const timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(MAX_ATTEMPT_MS, deadline - Date.now()));
+      const maxAttempt = options.maxAttemptMs ?? MAX_ATTEMPT_MS;
+      const timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(maxAttempt, deadline - Date.now()));
       try {
-        return await fn(providerFiles(provider, accessToken, { timeoutMs }));
+        return await fn(sessionFiles(provider, accessToken, timeoutMs));
       } catch (raw) {
         if (raw instanceof FileContentError || raw instanceof PageTokenError || raw instanceof HttpProblem)
           throw raw;

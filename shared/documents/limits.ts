@@ -31,6 +31,13 @@ export const DOCUMENT_LIMITS: DocumentLimits = Object.freeze({
   maxZipEntries: 10_000,
 });
 
+/**
+ * Deliveries of one document-queue message before SQS moves it to the dead-letter queue (the queue's
+ * maxReceiveCount in infra, the local queue's too): an import that failed transiently on the last one ends as
+ * `failed: provider_error` rather than staying `processing`.
+ */
+export const DOCUMENT_QUEUE_MAX_RECEIVES = 5;
+
 /** How long a presigned POST is valid, and how long an upload may stay `uploading` before it is swept. */
 export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
 export const UPLOAD_EXPIRY_SECONDS = 60 * 60;

@@ -25,7 +25,7 @@ import type { UploadCreateBody } from './upload-schemas.ts';
 const RESOURCE = 'brand_voice_asset';
 
 /** The `brand_voice_asset.ready` / `.failed` event, in the outbox, in the transaction of the status change. */
-async function emitAssetEvent(
+export async function emitAssetEvent(
   tx: Tx,
   type: 'brand_voice_asset.ready' | 'brand_voice_asset.failed',
   asset: { id: string; title: string; failureCode: string | null; wordCount?: number },

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -7,9 +7,11 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { optionalEnv, requireEnv } from '#shared/config';
+import { DocumentFailure } from './failure.ts';
 import { USERS_PREFIX, userPrefix } from './keys.ts';
 import { DOWNLOAD_URL_TTL_SECONDS, UPLOAD_URL_TTL_SECONDS } from './limits.ts';
 
@@ -143,6 +145,45 @@ export async function objectExists(key: string): Promise<boolean> {
     if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
     throw error;
   }
+}
+
+/** Parts of 5 MiB (S3's minimum), two in flight: a copy holds about 15 MiB whatever the file's size. */
+const PART_SIZE = 5 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 2;
+
+/**
+ * Streams `body` into `key`: one PutObject for a small file, else a multipart upload (@aws-sdk/lib-storage)
+ * with bounded memory. More than `maxBytes` → DocumentFailure too_large as soon as the limit is passed. On any
+ * failure the multipart upload is aborted (lib-storage's default), so no object and no part is left behind.
+ */
+export async function putStream(
+  key: string,
+  body: AsyncIterable<Uint8Array>,
+  options: { contentType: string | null; maxBytes: number },
+): Promise<{ size: number }> {
+  if (!key.startsWith(USERS_PREFIX)) throw new Error('Objects are only written under users/');
+  let size = 0;
+  async function* limited(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if (size > options.maxBytes) throw new DocumentFailure('too_large', 'file');
+      yield chunk;
+    }
+  }
+  const upload = new Upload({
+    client: s3(),
+    params: {
+      Bucket: documentsBucket(),
+      Key: key,
+      Body: Readable.from(limited()),
+      ...(options.contentType ? { ContentType: options.contentType } : {}),
+    },
+    partSize: PART_SIZE,
+    queueSize: PARTS_IN_FLIGHT,
+    leavePartsOnError: false,
+  });
+  await upload.done();
+  return { size };
 }
 
 /** Deletes one object (idempotent: a key that is not there is no error, as in S3). */

@@ -237,7 +237,12 @@ function toResult(route: RouteDef, result: unknown, requestId: string): HttpResu
   if (result instanceof HttpResponse) {
     return {
       statusCode: result.statusCode,
-      headers: { ...BASE_HEADERS, 'x-request-id': requestId, ...result.headers },
+      headers: {
+        ...BASE_HEADERS,
+        ...(result.body === undefined ? {} : { 'content-type': 'application/json' }),
+        'x-request-id': requestId,
+        ...result.headers,
+      },
       ...(result.body === undefined ? {} : { body: JSON.stringify(result.body) }),
     };
   }

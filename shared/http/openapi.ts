@@ -228,15 +228,19 @@ function operation(components: Components, key: string, def: RouteDef, docs: Rou
       headers: { Location: { schema: { type: 'string', format: 'uri' } } },
     };
   } else {
+    const schema = def.response ? components.add(def.response, 'output', `${id}_response`) : {};
     responses[String(def.status)] = {
       description: def.summary,
       headers: { 'X-Request-Id': HEADERS['X-Request-Id'] },
-      content: {
-        'application/json': {
-          schema: def.response ? components.add(def.response, 'output', `${id}_response`) : {},
-        },
-      },
+      content: { 'application/json': { schema } },
     };
+    for (const [status, description] of Object.entries(def.alsoAnswers ?? {})) {
+      responses[status] = {
+        description,
+        headers: { 'X-Request-Id': HEADERS['X-Request-Id'] },
+        content: { 'application/json': { schema } },
+      };
+    }
   }
   const byStatus = new Map<string, string[]>();
   for (const slug of problemSlugs(def, docs)) {

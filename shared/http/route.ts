@@ -19,7 +19,8 @@ export type Capability =
   | 'documents-upload' // presign POSTs of new objects under users/* in the document store
   | 'documents-read' // presign GETs of objects under users/* in the document store
   | 'documents-delete' // list and delete objects under users/* (account deletion)
-  | 'documents-delete-object'; // delete single objects under users/* (asset deletion), no listing
+  | 'documents-delete-object' // delete single objects under users/* (asset deletion), no listing
+  | 'documents-import'; // send import jobs to the document queue (SendMessage on that queue only)
 
 export interface RouteDef {
   method: HttpMethod;
@@ -36,6 +37,11 @@ export interface RouteDef {
   /** Successful status and response schema (for the OpenAPI document). */
   status: number;
   response?: z.ZodType;
+  /**
+   * Other successful statuses with the same response schema (the handler answers them with an HttpResponse),
+   * e.g. 200 for an import of a file imported before, where a new import is 202.
+   */
+  alsoAnswers?: Readonly<Record<number, string>>;
   /** Non-JSON success responses (redirects, 204). */
   responseKind?: 'json' | 'empty' | 'redirect';
   /**

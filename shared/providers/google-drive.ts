@@ -39,7 +39,7 @@ const streamOf = (data: unknown) => data as AsyncIterable<Uint8Array>;
  * in the message (or leaves it as an unread stream). The classification needs its `reason` (e.g.
  * `exportSizeLimitExceeded`), so the body is put back where it looks; it is never logged.
  */
-async function withErrorBody(error: unknown): Promise<never> {
+export async function withErrorBody(error: unknown): Promise<never> {
   const e = error as { message?: unknown; response?: { data?: unknown } } | null;
   const response = e?.response;
   if (response) {

@@ -129,13 +129,15 @@ describe('web app', { timeout: 180_000 }, () => {
       await expect(page.getByRole('button', { name: 'Load more' }).count()).resolves.toBe(0);
       await page.locator('nav.breadcrumbs').getByRole('button', { name: NAMES[provider] }).click();
       await page.locator('nav.breadcrumbs [aria-current="location"]', { hasText: NAMES[provider] }).waitFor();
-      await page.getByRole('button', { name: /Projects/ }).waitFor();
+      await page.getByRole('button', { name: /Batch/ }).waitFor();
       await page.goto(`${stack.url}/files?provider=${provider}`);
       await page.getByRole('cell', { name: /readme\.txt/ }).waitFor();
 
-      // Import with a category; the file is marked imported, and the asset is listed under Brand voice.
+      // Import with a category: accepted at once (202), the row says Importing… while the server copies and
+      // reads the file, then Imported; the asset is listed under Brand voice.
       await page.getByLabel('Import as').selectOption('tone_of_voice');
       await page.getByRole('button', { name: 'Import readme.txt' }).click();
+      await page.getByText(/Importing “readme/).waitFor();
       await page.getByText(/Imported “readme/).waitFor();
       await page
         .getByRole('row', { name: /readme\.txt/ })

@@ -25,11 +25,12 @@ interface Asset {
   status: string;
   source: string;
   sourceFileId: string | null;
+  file: { name: string; mimeType: string } | null;
 }
 
 /** The sandbox endpoint names that move file bytes, per provider (Graph: /content and the download URL). */
 const DOWNLOAD_ENDPOINTS: Record<Provider, string[]> = {
-  google_drive: ['files.download', 'files.export'],
+  google_drive: ['files.download', 'files.export', 'files.exportLink'],
   onedrive: ['content', 'download_url'],
   dropbox: ['download'],
 };
@@ -62,8 +63,24 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
     });
   }
 
-  function importFile(user: TestUser, body: Record<string, unknown>): Promise<ApiResponse<Asset & Problem>> {
+  function importFile(
+    user: TestUser,
+    body: Record<string, unknown>,
+  ): Promise<ApiResponse<{ asset: Asset } & Problem>> {
     return stack().api('POST', '/brand-voice-assets/import', { token: user.accessToken, body });
+  }
+
+  /** The asset once the document worker has copied and extracted it. */
+  async function settled(user: TestUser, id: string): Promise<Asset> {
+    const get = () => stack().api<Asset>('GET', `/brand-voice-assets/${id}`, { token: user.accessToken });
+    await stack().documents.queue.idle();
+    let asset = (await get()).body;
+    for (let i = 0; i < 200 && asset.status === 'processing'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await stack().documents.queue.idle();
+      asset = (await get()).body;
+    }
+    return asset;
   }
 
   const downloads = (provider: Provider) =>
@@ -147,25 +164,23 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
       expect((await storedConnection(stack(), user.userId, provider))!.lastUsedAt).not.toBeNull();
     });
 
-    it('imports a text file as a brand voice asset; refuses binary (400) and oversize (413) files', async () => {
+    it('imports a text file as a brand voice asset (202, then ready); refuses an unsupported type and a folder (400)', async () => {
       const user = await connectedUser(provider);
       const fileId = control().fileId(provider, '/readme.txt');
       const created = await importFile(user, { provider, fileId, category: 'tone_of_voice' });
-      expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({
+      expect(created.status).toBe(202);
+      expect(created.body.asset).toMatchObject({
         title: 'readme.txt',
         category: 'tone_of_voice',
-        content: 'Hello from the provider sandbox.\n',
-        status: 'ready',
+        content: '',
+        status: 'processing',
         source: provider,
         sourceFileId: fileId,
       });
       // The static import path did not shadow the {id} routes.
-      const fetched = await stack().api<Asset>('GET', `/brand-voice-assets/${created.body.id}`, {
-        token: user.accessToken,
-      });
-      expect(fetched.status).toBe(200);
-      expect(fetched.body).toEqual(created.body);
+      const ready = await settled(user, created.body.asset.id);
+      expect(ready).toMatchObject({ id: created.body.asset.id, status: 'ready', source: provider });
+      expect(ready.content).toContain('Hello from the provider sandbox.');
 
       const titled = await importFile(user, {
         provider,
@@ -173,8 +188,9 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
         category: 'messaging',
         title: 'Project notes',
       });
-      expect(titled.status).toBe(201);
-      expect(titled.body).toMatchObject({ title: 'Project notes', content: 'Project notes\n' });
+      expect(titled.status).toBe(202);
+      expect(titled.body.asset).toMatchObject({ title: 'Project notes' });
+      expect((await settled(user, titled.body.asset.id)).content).toContain('Project notes');
 
       const before = downloads(provider);
       const binary = await importFile(user, {
@@ -184,15 +200,8 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
       });
       expect(binary.status).toBe(400);
       expect(binary.body.type).toMatch(/validation-error$/);
-      expect(binary.body.errors).toEqual([{ path: 'fileId', message: 'Not a text file' }]);
-
-      const large = await importFile(user, {
-        provider,
-        fileId: control().fileId(provider, '/large.txt'),
-        category: 'other',
-      });
-      expect(large.status).toBe(413);
-      // Both were refused from their metadata: not a byte of either was downloaded.
+      expect(binary.body.errors).toEqual([{ path: 'fileId', message: 'Not a supported file type' }]);
+      // Refused from its metadata: not a byte was downloaded.
       expect(downloads(provider)).toBe(before);
 
       const folder = await importFile(user, {
@@ -336,36 +345,40 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
     });
   });
 
-  it('Google Docs are exported as plain text (byte-order mark dropped)', async () => {
+  it('Google Docs are exported as DOCX and extracted', async () => {
     const user = await connectedUser('google_drive');
     const fileId = control().fileId('google_drive', '/Meeting notes');
     const res = await importFile(user, { provider: 'google_drive', fileId, category: 'sample_content' });
-    expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({
+    expect(res.status).toBe(202);
+    const asset = await settled(user, res.body.asset.id);
+    expect(asset).toMatchObject({
       title: 'Meeting notes',
-      content: 'Meeting notes\r\n\r\n* Ship the sandbox\r\n* Connect every provider\r\n',
       status: 'ready',
       source: 'google_drive',
       sourceFileId: fileId,
+      file: {
+        name: 'Meeting notes.docx',
+        mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      },
     });
+    expect(asset.content).toContain('Ship the sandbox');
     expect(control().apiCalls('google_drive', 'files.export').at(-1)?.status).toBe(200);
   });
 
-  it("a Google Doc over Drive's export cap (403 exportSizeLimitExceeded) → 413, nothing stored", async () => {
+  it("a Google Doc over Drive's export cap (403 exportSizeLimitExceeded) is copied through its exportLinks", async () => {
     const user = await connectedUser('google_drive');
     // The sandbox's cap shrunk below the seeded Doc's size: the export answers as Drive does over 10 MB.
     control().configure('google_drive', { exportSizeLimitBytes: 16 });
     try {
       const fileId = control().fileId('google_drive', '/Meeting notes');
+      const links = control().apiCalls('google_drive', 'files.exportLink').length;
       const res = await importFile(user, { provider: 'google_drive', fileId, category: 'sample_content' });
+      expect(res.status).toBe(202);
+      const asset = await settled(user, res.body.asset.id);
       expect(control().apiCalls('google_drive', 'files.export').at(-1)?.status).toBe(403);
-      expect(res.status).toBe(413);
-      expect(res.body.detail).toMatch(/10 MB/);
-      expect(res.text).not.toMatch(/exportSizeLimitExceeded|too large to be exported/);
-      const list = await stack().api<{ items: unknown[] }>('GET', '/brand-voice-assets', {
-        token: user.accessToken,
-      });
-      expect(list.body.items).toHaveLength(0);
+      expect(control().apiCalls('google_drive', 'files.exportLink').length - links).toBe(1);
+      expect(asset.status).toBe('ready');
+      expect(asset.content).toContain('Connect every provider');
     } finally {
       control().configure('google_drive', { exportSizeLimitBytes: 10_000_000 });
     }
@@ -521,8 +534,10 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
       await connectProvider(stack(), user, provider);
       expect((await listFiles(user, provider)).status).toBe(200);
       const fileId = control().fileId(provider, '/readme.txt');
-      expect((await importFile(user, { provider, fileId, category: 'other' })).status).toBe(201);
+      expect((await importFile(user, { provider, fileId, category: 'other' })).status).toBe(202);
     }
+    // The copies run in the document worker.
+    await stack().documents.queue.idle();
     // Every call of this file's tests so far, this one's included.
     const calls = control().apiCalls();
     expect(calls.length).toBeGreaterThan(10);

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routeEntries } from '#functions/routes';
 import { workers } from '#functions/workers';
+import { DOCUMENT_QUEUE_MAX_RECEIVES } from '#shared/documents/limits';
 import { ENTRY_TAG } from '../../infra/constructs/backend-function.ts';
 import {
   asArray,
@@ -114,7 +115,7 @@ describe('document queue and worker', () => {
     const queue = dev.json.Resources[queueId].Properties;
     expect(queue.VisibilityTimeout).toBeGreaterThan(worker.Properties.Timeout);
     const dlqId = refTarget(queue.RedrivePolicy.deadLetterTargetArn)!;
-    expect(queue.RedrivePolicy.maxReceiveCount).toBe(5);
+    expect(queue.RedrivePolicy.maxReceiveCount).toBe(DOCUMENT_QUEUE_MAX_RECEIVES);
     const alarms = resourcesOfType(dev.json, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
       (a.Properties.Dimensions ?? []).some((d: Json) => refTarget(d.Value) === dlqId),
     );
@@ -154,5 +155,50 @@ describe('document capabilities: exactly the S3 actions each needs, under users/
         expect(objectsUnder(s.Resource)).toEqual([bucketId(dev.json), '/users/*']);
       }
     }
+  });
+
+  it('imports: the worker may open the token vault and read the provider credentials; it sends to no queue', () => {
+    const [, worker] = fnFor(dev.json, 'documents/worker');
+    const env = Object.keys(worker.Properties.Environment.Variables);
+    expect(env).toEqual(
+      expect.arrayContaining([
+        'DB_SECRET_ARN',
+        'DOCUMENTS_BUCKET',
+        'TOKEN_VAULT_KMS_KEY_ARN',
+        'PROVIDER_SECRET_ARN',
+      ]),
+    );
+    expect(env).not.toContain('DOCUMENTS_QUEUE_URL');
+    const statements = statementsOfRole(dev.json, refTarget(worker.Properties.Role)!);
+    const kms = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('kms:')));
+    expect(kms.flatMap((s) => asArray<string>(s.Action)).sort()).toEqual([
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ]);
+    for (const s of kms) expect(JSON.stringify(s.Condition)).toContain('cloud-storage-tokens');
+    expect(statements.some((s) => asArray<string>(s.Action).some((a) => a.startsWith('sqs:Send')))).toBe(
+      false,
+    );
+  });
+
+  it('only the import route sends to the document queue, with SendMessage on that queue alone', () => {
+    const [, mapping] = only(dev.json, 'AWS::Lambda::EventSourceMapping');
+    const queueId = refTarget(mapping.Properties.EventSourceArn)!;
+    const senders = resourcesOfType(dev.json, 'AWS::Lambda::Function').filter(([, f]) =>
+      statementsOfRole(dev.json, refTarget(f.Properties.Role)!).some(
+        (s) =>
+          asArray<string>(s.Action).some((a) => a === 'sqs:SendMessage' || a === 'sqs:*') &&
+          asArray<Json>(s.Resource).some((r) => refTarget(r) === queueId),
+      ),
+    );
+    expect(senders.map(([, f]) => tagValue(f, ENTRY_TAG))).toEqual(['brand-voice-assets/import']);
+    const [, route] = fnFor(dev.json, 'brand-voice-assets/import');
+    const sends = statementsOfRole(dev.json, refTarget(route.Properties.Role)!).filter((s) =>
+      asArray<string>(s.Action).some((a) => a.startsWith('sqs:')),
+    );
+    expect(sends).toHaveLength(1);
+    expect(asArray<string>(sends[0].Action)).toEqual(['sqs:SendMessage']);
+    expect(refTarget(sends[0].Resource)).toBe(queueId);
+    expect(refTarget(route.Properties.Environment.Variables.DOCUMENTS_QUEUE_URL)).toBe(queueId);
   });
 });

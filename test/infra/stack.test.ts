@@ -250,6 +250,7 @@ describe('least privilege from capabilities', () => {
     'documents-read': ['DOCUMENTS_BUCKET'],
     'documents-delete': ['DOCUMENTS_BUCKET'],
     'documents-delete-object': ['DOCUMENTS_BUCKET'],
+    'documents-import': ['DOCUMENTS_QUEUE_URL'],
   };
   const ALWAYS = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL'];
 

@@ -1,7 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +21,7 @@ import {
   objectExists,
   presignDownload,
   presignUpload,
+  putStream,
   s3,
 } from '#shared/documents/store';
 
@@ -173,5 +181,64 @@ describe('local S3: downloads and deletion', () => {
     expect(await deleteUserObjects(alice)).toBeGreaterThanOrEqual(2);
     for (const key of mine) expect(await objectExists(key)).toBe(false);
     expect(await objectExists(theirs)).toBe(true);
+  });
+});
+
+describe('local S3: multipart uploads (imports stream into the store)', () => {
+  const uploads = async () =>
+    (await s3().send(new ListMultipartUploadsCommand({ Bucket: documentsBucket(), Prefix: 'users/' })))
+      .Uploads ?? [];
+  const MiB = 1024 * 1024;
+
+  it('lists uploads in progress and aborts them (S3 does; s3rver alone has neither)', async () => {
+    const key = assetObjectKey(alice, asset());
+    const { UploadId } = await s3().send(
+      new CreateMultipartUploadCommand({ Bucket: documentsBucket(), Key: key }),
+    );
+    await s3().send(
+      new UploadPartCommand({
+        Bucket: documentsBucket(),
+        Key: key,
+        UploadId,
+        PartNumber: 1,
+        Body: Buffer.alloc(5 * MiB, 1),
+      }),
+    );
+    expect((await uploads()).map((u) => [u.Key, u.UploadId])).toEqual([[key, UploadId]]);
+    // Another key cannot abort it.
+    await expect(
+      s3().send(
+        new AbortMultipartUploadCommand({ Bucket: documentsBucket(), Key: `${key}x`, UploadId: UploadId! }),
+      ),
+    ).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    await s3().send(
+      new AbortMultipartUploadCommand({ Bucket: documentsBucket(), Key: key, UploadId: UploadId! }),
+    );
+    expect(await uploads()).toEqual([]);
+  });
+
+  it('putStream: a 12 MiB stream lands whole in parts; over the limit it fails too_large and leaves no part', async () => {
+    const key = assetObjectKey(alice, asset());
+    async function* chunks(total: number) {
+      for (let sent = 0; sent < total; sent += MiB) yield Buffer.alloc(Math.min(MiB, total - sent), 7);
+    }
+    expect(
+      await putStream(key, chunks(12 * MiB), { contentType: 'application/pdf', maxBytes: 20 * MiB }),
+    ).toEqual({
+      size: 12 * MiB,
+    });
+    const stored = await getObject(key);
+    expect(stored).toMatchObject({ size: 12 * MiB, contentType: 'application/pdf' });
+    stored!.body.destroy();
+
+    const over = assetObjectKey(alice, asset());
+    await expect(
+      putStream(over, chunks(12 * MiB), { contentType: null, maxBytes: 11 * MiB }),
+    ).rejects.toMatchObject({
+      name: 'DocumentFailure',
+      code: 'too_large',
+    });
+    expect(await uploads()).toEqual([]);
+    expect(await objectExists(over)).toBe(false);
   });
 });

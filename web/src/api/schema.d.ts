@@ -219,7 +219,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import a text file or Google Doc (≤ 1 MiB) from connected storage as a brand voice asset (413 too large, 400 not text) */
+        /** Import a file (≤ 50 MiB; Google Docs, Slides and Sheets exported) from connected storage: 202 with the asset (processing) while the document worker copies and extracts it */
         post: operations["brand_voice_assets_import"];
         delete?: never;
         options?: never;
@@ -651,6 +651,9 @@ export interface components {
             /** @enum {string} */
             provider: "google_drive" | "onedrive" | "dropbox";
             title?: string;
+        };
+        BrandVoiceAssetImported: {
+            asset: components["schemas"]["BrandVoiceAsset"];
         };
         BrandVoiceAssetPatch: {
             /** @enum {string} */
@@ -3349,14 +3352,24 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Import a text file or Google Doc (≤ 1 MiB) from connected storage as a brand voice asset (413 too large, 400 not text) */
-            201: {
+            /** @description The file was imported before: that asset (re-imported, status processing, when the provider’s revision changed) */
+            200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BrandVoiceAsset"];
+                    "application/json": components["schemas"]["BrandVoiceAssetImported"];
+                };
+            };
+            /** @description Import a file (≤ 50 MiB; Google Docs, Slides and Sheets exported) from connected storage: 202 with the asset (processing) while the document worker copies and extracts it */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrandVoiceAssetImported"];
                 };
             };
             /** @description `validation-error`: Schema violation, malformed id or bad cursor; every bad field is listed in `errors`. `malformed-json`: The body is not valid JSON. */

@@ -16,6 +16,15 @@ import {
 import { CATEGORIES, type Category } from './brand-voice.tsx';
 
 type CloudFile = Schemas['CloudFile'] & { importable?: boolean };
+type Asset = Schemas['BrandVoiceAsset'];
+/** What the page knows of a file's import: its asset and where the document worker is with it. */
+interface Imported {
+  assetId: string;
+  title: string;
+  status: Asset['status'];
+  failure: string | undefined;
+}
+const POLL_MS = 1000;
 interface Crumb {
   id: string | undefined;
   name: string;
@@ -35,9 +44,10 @@ export function Files(props: { session: Session }) {
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>();
   const [category, setCategory] = useState<Category>('brand_guidelines');
-  const [imported, setImported] = useState<Set<string>>(new Set());
+  const [imported, setImported] = useState<Map<string, Imported>>(new Map());
   const [importing, setImporting] = useState<string>();
   const [result, setResult] = useState<string>();
+  const [failed, setFailed] = useState<string>();
   const folder = trail.at(-1)!;
 
   const load = async (cursor?: string) => {
@@ -71,17 +81,55 @@ export function Files(props: { session: Session }) {
     void load();
   }, [folder.id]);
 
+  const track = (fileId: string, asset: Asset) =>
+    setImported((m) =>
+      new Map(m).set(fileId, {
+        assetId: asset.id,
+        title: asset.title,
+        status: asset.status,
+        failure: asset.failure?.message,
+      }),
+    );
+
   useEffect(() => {
     session
       .call(session.api.GET('/brand-voice-assets', { params: { query: { limit: 100 } } }))
       .then((page) => {
-        const ids = page.items
-          .filter((a) => a.source === provider && a.sourceFileId)
-          .map((a) => a.sourceFileId!);
-        setImported(new Set(ids));
+        for (const a of page.items) if (a.source === provider && a.sourceFileId) track(a.sourceFileId, a);
       })
       .catch(() => undefined);
   }, []);
+
+  // An import is accepted at once (202) and copied and read by the server afterwards: poll each asset that is
+  // still processing until it is ready or failed, and say how it ended.
+  const pending = [...imported.entries()].filter(([, i]) => i.status === 'processing');
+  useEffect(() => {
+    if (pending.length === 0) return;
+    let stopped = false;
+    const timer = setTimeout(async () => {
+      for (const [fileId, item] of pending) {
+        try {
+          const asset = await session.call(
+            session.api.GET('/brand-voice-assets/{id}', { params: { path: { id: item.assetId } } }),
+          );
+          if (stopped) return;
+          track(fileId, asset);
+          if (asset.status === 'ready')
+            setResult(`Imported “${asset.title}”. It is listed under Brand voice.`);
+          if (asset.status === 'failed') {
+            setResult(undefined);
+            setFailed(`“${asset.title}” could not be imported. ${asset.failure?.message ?? ''}`);
+          }
+        } catch (err) {
+          if (!stopped) setError(err);
+        }
+      }
+    }, POLL_MS);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [pending.map(([id, i]) => `${id}:${i.status}`).join(), imported]);
 
   if (!PROVIDERS.includes(provider)) {
     return (
@@ -96,14 +144,19 @@ export function Files(props: { session: Session }) {
   const importFile = async (file: CloudFile) => {
     setImporting(file.id);
     setResult(undefined);
+    setFailed(undefined);
     setError(undefined);
     try {
-      const asset = await session.call(
+      const { asset } = await session.call(
         session.api.POST('/brand-voice-assets/import', { body: { provider, fileId: file.id, category } }),
-        { 'validation-error': 'This file cannot be imported: only documents with text can be.' },
+        {
+          'validation-error':
+            'This file cannot be imported: only PDF, Word, PowerPoint, text, Markdown, HTML and CSV files and Google Docs, Slides and Sheets can be.',
+        },
       );
-      setImported((s) => new Set([...s, file.id]));
-      setResult(`Imported “${asset.title}”. It is listed under Brand voice.`);
+      track(file.id, asset);
+      if (asset.status === 'ready') setResult(`Imported “${asset.title}”. It is listed under Brand voice.`);
+      else setResult(`Importing “${asset.title}”…`);
     } catch (err) {
       setError(err);
     } finally {
@@ -150,6 +203,7 @@ export function Files(props: { session: Session }) {
       </div>
       <ProblemNotice error={error} />
       {result && <Notice kind="ok">{result}</Notice>}
+      {failed && <Notice kind="error">{failed}</Notice>}
       {files && files.length === 0 && <p>This folder is empty.</p>}
       {files && files.length > 0 && (
         <table class="files">
@@ -190,7 +244,7 @@ export function Files(props: { session: Session }) {
                 <td class="wide">{file.isFolder ? '' : bytes(file.size)}</td>
                 <td>
                   {imported.has(file.id) ? (
-                    <span class="chip ready">Imported</span>
+                    <ImportChip item={imported.get(file.id)!} />
                   ) : (
                     !file.isFolder &&
                     file.importable !== false && (
@@ -213,4 +267,16 @@ export function Files(props: { session: Session }) {
       {next && !loading && <Button onClick={() => void load(next)}>Load more</Button>}
     </main>
   );
+}
+
+function ImportChip(props: { item: Imported }) {
+  const { status } = props.item;
+  if (status === 'processing' || status === 'uploading')
+    return (
+      <span class="chip processing" role="status">
+        Importing…
+      </span>
+    );
+  if (status === 'failed') return <span class="chip failed">Failed</span>;
+  return <span class="chip ready">Imported</span>;
 }
