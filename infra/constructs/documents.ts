@@ -161,10 +161,12 @@ export class DocumentStore extends Construct {
           new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [this.objects()] }),
         );
         break;
-      case 'worker': // reads originals; writes imported ones (multipart)
+      // Reads originals; writes imported ones (multipart, aborted on failure); deletes a copy whose asset was
+      // deleted while it was being made.
+      case 'worker':
         statements.push(
           new iam.PolicyStatement({
-            actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+            actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
             resources: [this.objects()],
           }),
         );

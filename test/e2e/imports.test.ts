@@ -425,6 +425,29 @@ describe('imports from cloud storage: 202, the worker copies (multipart) and ext
     expect(bobs.body.items).toEqual([]);
   });
 
+  it('an asset deleted before its copy ran: the job does nothing, no object is left', async () => {
+    const user = await stack().createUser();
+    await connectProvider(stack(), user, 'dropbox');
+    const hold = holdQueue();
+    const started = await importFile(user, {
+      provider: 'dropbox',
+      fileId: control().fileId('dropbox', '/Brand kit/pitch.pptx'),
+      category: 'other',
+    });
+    expect(started.status).toBe(202);
+    const removed = await stack().api('DELETE', `/brand-voice-assets/${started.body.asset.id}`, {
+      token: user.accessToken,
+    });
+    expect(removed.status).toBe(204);
+    const before = downloads('dropbox');
+    await hold.release();
+    expect(downloads('dropbox')).toBe(before);
+    const objects = await s3().send(
+      new ListObjectsV2Command({ Bucket: documentsBucket(), Prefix: userPrefix(user.userId) }),
+    );
+    expect(objects.KeyCount ?? 0).toBe(0);
+  });
+
   it('a queue that refuses the job: 503, nothing written', async () => {
     const user = await stack().createUser();
     await connectProvider(stack(), user, 'dropbox');

@@ -127,6 +127,7 @@ describe('document queue and worker', () => {
     expect(statements).toHaveLength(1);
     expect(asArray<string>(statements[0].Action).sort()).toEqual([
       's3:AbortMultipartUpload',
+      's3:DeleteObject',
       's3:GetObject',
       's3:PutObject',
     ]);
