@@ -39,9 +39,13 @@ export async function apiGate(
     ...(bearer ? { bearer } : {}),
   };
   state.apiCalls.push(record);
-  ctx.res.on('finish', () => {
-    record.status = ctx.res.statusCode;
-  });
+  // The status is known once the head is written, before the client can have read the answer (a 'finish'
+  // listener may run after the client already acted on it).
+  const writeHead = ctx.res.writeHead.bind(ctx.res) as (...args: unknown[]) => typeof ctx.res;
+  ctx.res.writeHead = ((...args: unknown[]) => {
+    record.status = args[0] as number;
+    return writeHead(...args);
+  }) as typeof ctx.res.writeHead;
   if (record.tokenInUrl) {
     // Real providers accept this; the sandbox refuses it so a leak fails tests (SECURITY.md §3, case 27).
     sendJson(ctx.res, 400, {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ApiCall, type ApiErrors, apiGate, decodeCursor, encodeCursor } from './api.ts';
 import { type AccountDrive, contentDigest, type DriveNode } from './files.ts';
-import { type RequestContext, type Route, sendBytes, sendJson, sendText } from './http.ts';
+import { type RequestContext, type Route, sendBytes, sendJson, sendText, sleep } from './http.ts';
 import { type OAuthSpec, oauthRoutes } from './oauth.ts';
 import type { SandboxState } from './state.ts';
 
@@ -178,6 +178,25 @@ export function dropboxRoutes(state: SandboxState): Route[] {
     throttleBody: (_status, retryAfter) => throttleBody(retryAfter),
   };
 
+  /**
+   * Answers a listing after `listingLatencyMs`; with `throttleIdenticalListings`, an identical one (same account,
+   * endpoint and arguments) arriving meanwhile gets 429 too_many_requests with Retry-After 1.
+   */
+  const throttled = async (ctx: RequestContext, call: ApiCall, key: string, answer: () => void) => {
+    const behaviour = state.behaviour[P];
+    const inFlight = `${call.account.id}\u0000${key}`;
+    if (behaviour.throttleIdenticalListings && state.listingsInFlight.has(inFlight)) {
+      return sendJson(ctx.res, 429, throttleBody(1), { 'retry-after': '1' });
+    }
+    state.listingsInFlight.add(inFlight);
+    try {
+      if (behaviour.listingLatencyMs > 0) await sleep(behaviour.listingLatencyMs);
+      answer();
+    } finally {
+      state.listingsInFlight.delete(inFlight);
+    }
+  };
+
   const listing = (
     ctx: RequestContext,
     call: ApiCall,
@@ -216,7 +235,10 @@ export function dropboxRoutes(state: SandboxState): Route[] {
     if (!node) return notFound(ctx);
     if (node.kind !== 'folder')
       return routeError(ctx, 'path/not_folder', { '.tag': 'path', path: { '.tag': 'not_folder' } });
-    listing(ctx, call, node, arg.recursive === true, limit, 0);
+    const recursive = arg.recursive === true;
+    await throttled(ctx, call, JSON.stringify(['list_folder', node.id, recursive, limit]), () =>
+      listing(ctx, call, node, recursive, limit, 0),
+    );
   };
 
   const listFolderContinue = async (ctx: RequestContext) => {
@@ -231,7 +253,9 @@ export function dropboxRoutes(state: SandboxState): Route[] {
     }
     const folder = state.drive(P, call.account.id).byId.get(cursor.f);
     if (!folder) return routeError(ctx, 'reset', { '.tag': 'reset' });
-    listing(ctx, call, folder, cursor.r === true, Number(cursor.l) || 2000, Number(cursor.o) || 0);
+    await throttled(ctx, call, JSON.stringify(['list_folder/continue', raw]), () =>
+      listing(ctx, call, folder, cursor.r === true, Number(cursor.l) || 2000, Number(cursor.o) || 0),
+    );
   };
 
   const getMetadata = async (ctx: RequestContext) => {

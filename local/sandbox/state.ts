@@ -86,6 +86,14 @@ export interface ProviderBehaviour {
    * (`other_drive`) or another host (`other_host`).
    */
   nextLinkForm: NextLinkForm;
+  /**
+   * Dropbox only: a `list_folder` (or `list_folder/continue`) identical to one still being answered for the same
+   * account (same arguments) is refused with 429 `too_many_requests` and Retry-After 1, as Dropbox throttles
+   * simultaneous identical listings (on by default).
+   */
+  throttleIdenticalListings: boolean;
+  /** How long answering a listing takes (Dropbox: 30 ms by default), the window in which another is simultaneous. */
+  listingLatencyMs: number;
 }
 
 export type NextLinkForm = 'as_requested' | 'me_items' | 'drives' | 'users' | 'other_drive' | 'other_host';
@@ -104,6 +112,8 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     minimalRefreshResponse: false,
     docsReportSize: true,
     nextLinkForm: 'as_requested',
+    throttleIdenticalListings: false,
+    listingLatencyMs: 0,
   },
   onedrive: {
     accessTokenTtlSeconds: 3600,
@@ -118,6 +128,8 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     minimalRefreshResponse: false,
     docsReportSize: false,
     nextLinkForm: 'as_requested',
+    throttleIdenticalListings: false,
+    listingLatencyMs: 0,
   },
   dropbox: {
     accessTokenTtlSeconds: 14400,
@@ -132,6 +144,8 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     minimalRefreshResponse: true,
     docsReportSize: false,
     nextLinkForm: 'as_requested',
+    throttleIdenticalListings: true,
+    listingLatencyMs: 30,
   },
 };
 
@@ -300,6 +314,8 @@ export class SandboxState {
   offlineConsents = new Set<string>();
   downloads = new Map<string, { provider: Provider; accountId: string; fileId: string; expiresAt: number }>();
   drives = new Map<string, AccountDrive>();
+  /** Listings being answered right now (account and arguments), for `throttleIdenticalListings`. */
+  listingsInFlight = new Set<string>();
 
   tokenRequests: TokenRequestRecord[] = [];
   revocations: RevocationRecord[] = [];
@@ -321,6 +337,7 @@ export class SandboxState {
       m.clear();
     this.offlineConsents.clear();
     this.drives.clear();
+    this.listingsInFlight.clear();
     this.tokenRequests = [];
     this.revocations = [];
     this.apiCalls = [];

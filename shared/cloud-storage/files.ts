@@ -1,6 +1,7 @@
 import { isValidItemId } from '#shared/providers/file-content';
 import type { Provider } from '#shared/providers/types';
 import { sign, verify } from '#shared/signing/key';
+import { coalesce } from './coalesce.ts';
 import type { FilesPage, ListFilesQuery } from './file-schemas.ts';
 import { fileProblem, invalidId, invalidPageToken } from './problems.ts';
 import { type SessionOptions, withProviderSession } from './provider-session.ts';
@@ -96,12 +97,22 @@ export async function listCloudFiles(
     query.pageToken === undefined
       ? undefined
       : await decodePageToken(userId, provider, query.folderId, query.pageToken);
-  const page = await withProviderSession(
+  // The same listing already in flight for this user is awaited, not asked again (coalesce.ts).
+  const key = JSON.stringify([
     userId,
     provider,
-    (files) =>
-      files.listFolder({ folderId: query.folderId, pageToken: continuation, pageSize: query.pageSize }),
-    options,
+    query.folderId ?? null,
+    continuation ?? null,
+    query.pageSize,
+  ]);
+  const page = await coalesce(key, () =>
+    withProviderSession(
+      userId,
+      provider,
+      (files) =>
+        files.listFolder({ folderId: query.folderId, pageToken: continuation, pageSize: query.pageSize }),
+      options,
+    ),
   ).catch((error: unknown) => fileProblem(error, { what: 'Folder', paging: continuation !== undefined }));
   return {
     files: page.files,

@@ -15,8 +15,10 @@ import { accessTokenForUse, markConnectionNeedsReauth, renewRejectedToken } from
  * - the access token comes from refresh on use (refresh-on-use.ts);
  * - a 401 from the provider renews the token once (under the row lock) and retries the call;
  * - 5xx, timeouts and network failures are retried at most twice with capped exponential backoff and full
- *   jitter, inside the request's deadline; then 502. 429 (and Drive's 403 rate-limit reasons) → 429 with
- *   Retry-After. The SDKs themselves never retry, so this is the one layer that does.
+ *   jitter, inside the request's deadline; then 502. A 429 with a short Retry-After (≤ 2 s: Dropbox refusing a
+ *   simultaneous identical listing) is retried once after it, plus jitter, inside the deadline; other 429s (and
+ *   Drive's 403 rate-limit reasons) → 429 with Retry-After. The SDKs themselves never retry, so this is the one
+ *   layer that does.
  * Problems are worded in problems.ts; provider text never reaches the client.
  */
 
@@ -26,6 +28,9 @@ const RETRY_CAP_MS = 2_000;
 /** One attempt never gets more than this, nor is one started with less than the minimum left. */
 const MAX_ATTEMPT_MS = 10_000;
 const MIN_ATTEMPT_MS = 1_000;
+/** A 429 whose Retry-After is at most this is retried once within the request (then plus up to the jitter). */
+const SHORT_RETRY_AFTER_SECONDS = 2;
+const THROTTLE_JITTER_MS = 1_000;
 
 export interface SessionOptions {
   /** Epoch ms by which the whole call must be over: the request's deadline (`HandlerInput.deadline`). */
@@ -87,6 +92,7 @@ export async function withProviderSession<T>(
 
     let retries = 0;
     let refreshedAfter401 = false;
+    let retriedAfterThrottle = false;
     for (;;) {
       const maxAttempt = options.maxAttemptMs ?? MAX_ATTEMPT_MS;
       const timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(maxAttempt, deadline - Date.now()));
@@ -108,6 +114,23 @@ export async function withProviderSession<T>(
           refreshedAfter401 = true;
           accessToken = await renewRejectedToken(userId, provider, accessToken);
           continue;
+        }
+        // A short Retry-After is "try again in a moment" (Dropbox: an identical listing is still being answered):
+        // waited out once, with jitter on top so that the callers it refused do not collide again, when it fits
+        // the deadline. A longer one is the client's to wait (429 with Retry-After).
+        const retryAfter = error.retryAfterSeconds;
+        if (
+          error.kind === 'rate_limited' &&
+          !retriedAfterThrottle &&
+          retryAfter !== undefined &&
+          retryAfter <= SHORT_RETRY_AFTER_SECONDS
+        ) {
+          const delay = Math.round(retryAfter * 1000 + random() * THROTTLE_JITTER_MS);
+          if (Date.now() + delay + MIN_ATTEMPT_MS <= deadline) {
+            retriedAfterThrottle = true;
+            await sleep(delay);
+            continue;
+          }
         }
         if (error.kind === 'transient' && retries < MAX_RETRIES) {
           const delay = Math.max(

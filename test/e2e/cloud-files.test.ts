@@ -408,9 +408,12 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
       const results = await Promise.all(Array.from({ length: 20 }, () => listFiles(user, 'onedrive')));
       expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
       expect(control().tokenCalls('onedrive', 'refresh_token') - refreshes).toBe(1);
-      // Refreshed before the calls: the provider never saw the old token.
+      // Refreshed before the calls: the provider never saw the old token. (Identical listings in flight share
+      // one provider call, so there are between 1 and 20 of them.)
       const calls = control().apiCalls('onedrive', 'children').slice(children);
-      expect(calls.map((c) => c.status)).toEqual(Array(20).fill(200));
+      expect(calls.length).toBeGreaterThanOrEqual(1);
+      expect(calls.length).toBeLessThanOrEqual(20);
+      expect(calls.map((c) => c.status)).toEqual(Array(calls.length).fill(200));
 
       const after = (await storedConnection(stack(), user.userId, 'onedrive'))!;
       expect(after.tokens.refreshToken).not.toBe(before.tokens.refreshToken);

@@ -181,3 +181,50 @@ describe('Dropbox revocation after the 4-hour access token expired (issue 22, fi
     expect(await storedConnection(s, user.userId, 'dropbox')).toBeUndefined();
   });
 });
+
+describe('Dropbox throttles simultaneous identical listings (issue 22, finding 5)', () => {
+  it('50 concurrent listings of one folder all succeed: identical ones in flight share one list_folder', async () => {
+    const s = stack();
+    expect(s.sandbox!.control.behaviour('dropbox').throttleIdenticalListings).toBe(true);
+    const user = await s.createUser();
+    await connectProvider(s, user, 'dropbox');
+    const batch = s.sandbox!.control.fileId('dropbox', '/Batch');
+    const before = s.sandbox!.control.apiCalls('dropbox', 'list_folder').length;
+
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        s.api<{ files: CloudFile[] }>('GET', `/cloud-storage/dropbox/files?folderId=${batch}`, {
+          token: user.accessToken,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
+    for (const r of results) expect(r.body.files).toHaveLength(7);
+    // Never two identical listings at Dropbox at once, so never refused; far fewer calls than requests.
+    const calls = s.sandbox!.control.apiCalls('dropbox', 'list_folder').slice(before);
+    expect(calls.every((c) => c.status === 200)).toBe(true);
+    expect(calls.length).toBeLessThan(50);
+  });
+
+  it('a throttled listing with a short Retry-After is retried once after it (a long one stays the client’s: cloud-files.test.ts)', async () => {
+    const s = stack();
+    const user = await s.createUser();
+    await connectProvider(s, user, 'dropbox');
+    const before = s.sandbox!.control.apiCalls('dropbox', 'list_folder').length;
+    s.sandbox!.control.failNextApiCalls(
+      'dropbox',
+      { kind: 'rate_limited', retryAfterSeconds: 1 },
+      { endpoint: 'list_folder' },
+    );
+    const started = Date.now();
+    const ok = await s.api('GET', '/cloud-storage/dropbox/files', { token: user.accessToken });
+    expect(ok.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(
+      s
+        .sandbox!.control.apiCalls('dropbox', 'list_folder')
+        .slice(before)
+        .map((c) => c.status),
+    ).toEqual([429, 200]);
+  });
+});

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Sandbox, startSandbox, trustSandboxCertificate } from '#local/sandbox/index';
 import { type SessionOptions, withProviderSession } from '#shared/cloud-storage/provider-session';
-import { BadGateway } from '#shared/errors';
+import { BadGateway, TooManyRequests } from '#shared/errors';
 import type { Provider } from '#shared/providers/types';
 import { resetVaultForTests, tokenVault } from '#shared/vault/token-vault';
 import { insertUsers, useTestDatabase, withClient } from '../support/db.ts';
@@ -117,6 +117,65 @@ describe('retries', () => {
     expect(error).toBeInstanceOf(BadGateway);
     expect(sleeps).toEqual([]);
     expect(statuses('list_folder').slice(start)).toEqual([500]);
+  });
+});
+
+describe('Dropbox refusing simultaneous identical listings (429 too_many_requests, Retry-After 1; issue 22 finding 5)', () => {
+  it('two identical listings at once, as from two containers: the refused one waits the Retry-After (plus jitter) once and succeeds', async () => {
+    expect(sandbox.control.behaviour('dropbox').throttleIdenticalListings).toBe(true);
+    const userId = await connectedUser();
+    const start = statuses('list_folder').length;
+    const sleeps: number[] = [];
+    const options: Partial<SessionOptions> = {
+      random: () => 0.25,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+      },
+    };
+    // No coalescing here (that is the files service's, per process): both reach Dropbox. A slow listing makes
+    // "at once" certain whatever the two sessions' database round trips take.
+    sandbox.control.configure('dropbox', { listingLatencyMs: 400 });
+    const pages = await Promise.all([listRoot(userId, options), listRoot(userId, options)]).finally(() =>
+      sandbox.control.configure('dropbox', { listingLatencyMs: 30 }),
+    );
+    expect(pages[0]).toEqual(pages[1]);
+    expect(statuses('list_folder').slice(start).sort()).toEqual([200, 200, 429]);
+    expect(sleeps).toEqual([1250]);
+  });
+
+  it('a throttled retry that would not finish before the deadline is not made: 429 with the Retry-After', async () => {
+    const userId = await connectedUser();
+    const start = statuses('list_folder').length;
+    sandbox.control.failNextApiCalls(
+      'dropbox',
+      { kind: 'rate_limited', retryAfterSeconds: 1 },
+      { endpoint: 'list_folder' },
+    );
+    const error = await listRoot(userId, { deadline: Date.now() + 1_500 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TooManyRequests);
+    expect((error as TooManyRequests).headers).toEqual({ 'retry-after': '1' });
+    expect(statuses('list_folder').slice(start)).toEqual([429]);
+  });
+
+  it('is retried once only: a second refusal is the 429', async () => {
+    const userId = await connectedUser();
+    const start = statuses('list_folder').length;
+    sandbox.control.failNextApiCalls(
+      'dropbox',
+      { kind: 'rate_limited', retryAfterSeconds: 1 },
+      { count: 2, endpoint: 'list_folder' },
+    );
+    const sleeps: number[] = [];
+    const error = (await listRoot(userId, {
+      random: () => 0,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    }).catch((e: unknown) => e)) as TooManyRequests;
+    expect(error).toBeInstanceOf(TooManyRequests);
+    expect(sleeps).toEqual([1000]);
+    expect(statuses('list_folder').slice(start)).toEqual([429, 429]);
   });
 });
 
