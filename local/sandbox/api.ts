@@ -4,10 +4,14 @@ import type { AccessTokenRecord, Account, ApiCallRecord, ApiFailure, SandboxStat
 
 export type AuthProblem = 'missing' | 'invalid' | 'expired';
 
-/** How a provider's resource API words its refusals. */
+/** How a provider's resource API words its refusals, and which scopes its endpoints need. */
 export interface ApiErrors {
   unauthorized: (ctx: RequestContext, problem: AuthProblem) => void;
   failure: (ctx: RequestContext, failure: Exclude<ApiFailure, { kind: 'delay' }>) => void;
+  /** Per endpoint name: the grant needs any one of these scopes (compared case-insensitively). */
+  requiredScopes: Record<string, readonly string[]>;
+  /** The token is valid but its grant lacks the endpoint's scope (Drive 403, Graph 403, Dropbox 401). */
+  insufficientScope: (ctx: RequestContext, anyOf: readonly string[]) => void;
 }
 
 export interface ApiCall {
@@ -64,6 +68,11 @@ export async function apiGate(
     return undefined;
   }
   record.accountId = token.grant.account.id;
+  const required = errors.requiredScopes[endpoint];
+  if (state.behaviour[provider].enforceScopes && required && !grantHasAny(token.grant.scopes, required)) {
+    errors.insufficientScope(ctx, required);
+    return undefined;
+  }
   const failure = state.takeFailure<ApiFailure>(state.apiFailures[provider], endpoint);
   if (failure) {
     if (failure.kind === 'delay') {
@@ -74,6 +83,11 @@ export async function apiGate(
     }
   }
   return { account: token.grant.account, token, record };
+}
+
+function grantHasAny(granted: readonly string[], anyOf: readonly string[]): boolean {
+  const have = new Set(granted.map((g) => g.toLowerCase()));
+  return anyOf.some((scope) => have.has(scope.toLowerCase()));
 }
 
 /** Opaque paging state, bound to what it pages over so a token cannot be replayed on another listing. */

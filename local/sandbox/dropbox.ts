@@ -55,6 +55,20 @@ const errors: ApiErrors = {
         return sendText(ctx.res, 500, 'Internal Server Error');
     }
   },
+  requiredScopes: {
+    get_current_account: ['account_info.read'],
+    list_folder: ['files.metadata.read', 'files.metadata.write'],
+    'list_folder/continue': ['files.metadata.read', 'files.metadata.write'],
+    get_metadata: ['files.metadata.read', 'files.metadata.write'],
+    download: ['files.content.read', 'files.content.write'],
+  },
+  insufficientScope: (ctx, anyOf) =>
+    sendJson(
+      ctx.res,
+      401,
+      { error_summary: 'missing_scope/', error: { '.tag': 'missing_scope', required_scope: anyOf[0] } },
+      { 'www-authenticate': 'Bearer realm="Dropbox-API"' },
+    ),
 };
 
 function functionName(ctx: RequestContext): string {

@@ -46,6 +46,24 @@ function googleError(
   );
 }
 
+const DRIVE = 'https://www.googleapis.com/auth/drive';
+/** Drive scopes that may read metadata, and those that may read content (drive.file: only the app's files). */
+const METADATA_SCOPES = [
+  DRIVE,
+  `${DRIVE}.readonly`,
+  `${DRIVE}.file`,
+  `${DRIVE}.metadata`,
+  `${DRIVE}.metadata.readonly`,
+];
+const CONTENT_SCOPES = [DRIVE, `${DRIVE}.readonly`, `${DRIVE}.file`];
+const OPENID_SCOPES = [
+  'openid',
+  'email',
+  'profile',
+  'https://www.googleapis.com/auth/userinfo.email',
+  'https://www.googleapis.com/auth/userinfo.profile',
+];
+
 const errors: ApiErrors = {
   unauthorized: (ctx, problem) =>
     googleError(
@@ -90,6 +108,21 @@ const errors: ApiErrors = {
         return googleError(ctx, 500, 'internalError', 'Internal Error');
     }
   },
+  requiredScopes: {
+    'files.list': METADATA_SCOPES,
+    'files.get': METADATA_SCOPES,
+    'about.get': METADATA_SCOPES,
+    'drives.list': [DRIVE, `${DRIVE}.readonly`],
+    'files.download': CONTENT_SCOPES,
+    'files.export': CONTENT_SCOPES,
+    userinfo: OPENID_SCOPES,
+  },
+  insufficientScope: (ctx, anyOf) =>
+    googleError(ctx, 403, 'insufficientPermissions', 'Request had insufficient authentication scopes.', {
+      headers: {
+        'www-authenticate': `Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="${anyOf.join(' ')}"`,
+      },
+    }),
 };
 
 const LIST_FIELDS = new Set(['kind', 'nextPageToken', 'incompleteSearch', 'files']);

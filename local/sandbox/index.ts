@@ -98,6 +98,11 @@ export interface SandboxControl {
   expireAccessTokens(provider?: Provider): void;
   /** Every refresh token issued so far is revoked: refreshing answers invalid_grant. */
   revokeRefreshTokens(provider?: Provider): void;
+  /**
+   * The user (or their admin) withdraws consent for these scopes: every grant of the provider loses them, so its
+   * tokens are refused where the scope is needed (with `enforceScopes`) and refreshes report fewer scopes.
+   */
+  withdrawScopes(provider: Provider, scopes: string[]): void;
   /** Mints tokens without the browser dance (refresh token included unless `refreshToken: false`). */
   issueTokens(
     provider: Provider,
@@ -345,6 +350,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     revokeRefreshTokens(provider) {
       for (const t of state.refreshTokens.values()) {
         if (!provider || t.grant.provider === provider) t.revoked = true;
+      }
+    },
+    withdrawScopes(provider, scopes) {
+      const gone = new Set(scopes.map((sc) => sc.toLowerCase()));
+      const grants = new Set(
+        [...state.accessTokens.values(), ...state.refreshTokens.values()].map((t) => t.grant),
+      );
+      for (const grant of grants) {
+        if (grant.provider === provider)
+          grant.scopes = grant.scopes.filter((sc) => !gone.has(sc.toLowerCase()));
       }
     },
     issueTokens(provider, opts = {}) {

@@ -67,6 +67,17 @@ function graphError(
   );
 }
 
+/** Delegated permissions that may read the signed-in user, and the user's files. */
+const USER_SCOPES = ['User.Read', 'User.ReadWrite', 'User.ReadBasic.All', 'User.Read.All'];
+const FILES_SCOPES = [
+  'Files.Read',
+  'Files.Read.All',
+  'Files.ReadWrite',
+  'Files.ReadWrite.All',
+  'Sites.Read.All',
+  'Sites.ReadWrite.All',
+];
+
 const errors: ApiErrors = {
   unauthorized: (ctx, problem) =>
     graphError(
@@ -98,6 +109,15 @@ const errors: ApiErrors = {
         return graphError(ctx, 500, 'generalException', 'An unspecified error has occurred.');
     }
   },
+  requiredScopes: {
+    me: USER_SCOPES,
+    drive: FILES_SCOPES,
+    item: FILES_SCOPES,
+    children: FILES_SCOPES,
+    content: FILES_SCOPES,
+  },
+  insufficientScope: (ctx) =>
+    graphError(ctx, 403, 'accessDenied', 'The caller does not have permission to perform the action.'),
 };
 
 const ITEM_FIELDS = new Set([

@@ -12,6 +12,7 @@ import {
 } from './http.ts';
 import {
   type Account,
+  FULL_SCOPES,
   type IssuedTokens,
   type SandboxState,
   s256,
@@ -393,7 +394,7 @@ export function issueDirect(
   options: { account?: Account; scopes?: string[]; refreshToken?: boolean } = {},
 ): IssuedTokens {
   const account = options.account ?? state.accounts[provider];
-  const scopes = options.scopes ?? [];
+  const scopes = options.scopes ?? FULL_SCOPES[provider];
   return state.issue(
     provider,
     state.clients[provider].clientId,

@@ -25,6 +25,13 @@ export const DEFAULT_CLIENTS: Record<Provider, SandboxClient> = {
   dropbox: { clientId: 'sandboxappkey01', clientSecret: 'sandboxappsecret01' },
 };
 
+/** What a consent grants when the app asks for its usual scopes; tokens minted by `issueTokens` carry these. */
+export const FULL_SCOPES: Record<Provider, string[]> = {
+  google_drive: ['openid', 'email', 'https://www.googleapis.com/auth/drive.readonly'],
+  onedrive: ['offline_access', 'User.Read', 'Files.Read'],
+  dropbox: ['account_info.read', 'files.metadata.read', 'files.content.read'],
+};
+
 export const DEFAULT_ACCOUNTS: Record<Provider, Account> = {
   google_drive: {
     id: '109876543210987654321',
@@ -94,6 +101,11 @@ export interface ProviderBehaviour {
   throttleIdenticalListings: boolean;
   /** How long answering a listing takes (Dropbox: 30 ms by default), the window in which another is simultaneous. */
   listingLatencyMs: number;
+  /**
+   * Resource endpoints check the grant's scopes as they are now (consent later withdrawn included): Drive answers
+   * 403 `insufficientPermissions`, Graph 403 `accessDenied`, Dropbox 401 `missing_scope` (on by default).
+   */
+  enforceScopes: boolean;
 }
 
 export type NextLinkForm = 'as_requested' | 'me_items' | 'drives' | 'users' | 'other_drive' | 'other_host';
@@ -114,6 +126,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     nextLinkForm: 'as_requested',
     throttleIdenticalListings: false,
     listingLatencyMs: 0,
+    enforceScopes: true,
   },
   onedrive: {
     accessTokenTtlSeconds: 3600,
@@ -130,6 +143,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     nextLinkForm: 'as_requested',
     throttleIdenticalListings: false,
     listingLatencyMs: 0,
+    enforceScopes: true,
   },
   dropbox: {
     accessTokenTtlSeconds: 14400,
@@ -146,6 +160,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     nextLinkForm: 'as_requested',
     throttleIdenticalListings: true,
     listingLatencyMs: 30,
+    enforceScopes: true,
   },
 };
 

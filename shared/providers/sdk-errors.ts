@@ -22,6 +22,8 @@ interface SdkErrorShape {
 }
 
 const DRIVE_RATE_LIMIT_REASONS = new Set(['userRateLimitExceeded', 'rateLimitExceeded']);
+/** Graph's words for a token without the permission (casing varies between its services). */
+const GRAPH_ACCESS_DENIED = new Set(['accessdenied', 'erroraccessdenied', 'authorization_requestdenied']);
 
 function statusOf(e: SdkErrorShape): number | undefined {
   const s =
@@ -96,6 +98,15 @@ export function classifyApiError(error: unknown): ProviderError | undefined {
       : [];
     if (reasons.some((r) => typeof r === 'string' && DRIVE_RATE_LIMIT_REASONS.has(r)))
       return new ProviderError('rate_limited', 'rate_limited', options);
+    // The grant lacks a scope (consent withdrawn, or never given): only new consent helps. Drive says so with
+    // `insufficientPermissions` (a file's own sharing is `insufficientFilePermissions`); Graph with an access-denied
+    // code, which on the caller's own drive (the only one we read) can only be the token's permissions.
+    // GraphError carries Graph's code itself (its `body` is the inner error object); raw answers in `error.code`.
+    const graphCode =
+      [e.code, bodyError?.code, body?.code].find((c): c is string => typeof c === 'string')?.toLowerCase() ??
+      '';
+    if (reasons.includes('insufficientPermissions') || GRAPH_ACCESS_DENIED.has(graphCode))
+      return new ProviderError('reauth', 'missing_scope', options);
     // Drive exports at most 10 MB of a Google Docs Editors file; the file itself is fine.
     if (reasons.includes('exportSizeLimitExceeded'))
       return new ProviderError('access', 'export_too_large', options);

@@ -228,3 +228,55 @@ describe('Dropbox throttles simultaneous identical listings (issue 22, finding 5
     ).toEqual([429, 200]);
   });
 });
+
+describe('scope enforcement in the fakes: consent withdrawn after connecting (issue 22, finding 10)', () => {
+  const FILE_SCOPE: Record<Provider, string> = {
+    google_drive: 'https://www.googleapis.com/auth/drive.readonly',
+    onedrive: 'Files.Read',
+    dropbox: 'files.metadata.read',
+  };
+  const REFUSAL: Record<Provider, { endpoint: string; status: number }> = {
+    google_drive: { endpoint: 'files.list', status: 403 },
+    onedrive: { endpoint: 'children', status: 403 },
+    dropbox: { endpoint: 'list_folder', status: 401 },
+  };
+
+  for (const provider of ['google_drive', 'onedrive', 'dropbox'] as const) {
+    it(`${provider}: the provider refuses the missing scope → 409 reauth-required, needs_reauth (scopes_missing), no more calls`, async () => {
+      const s = stack();
+      expect(s.sandbox!.control.behaviour(provider).enforceScopes).toBe(true);
+      const user = await s.createUser();
+      await connectProvider(s, user, provider);
+      expect(
+        (await s.api('GET', `/cloud-storage/${provider}/files`, { token: user.accessToken })).status,
+      ).toBe(200);
+      s.sandbox!.control.withdrawScopes(provider, [FILE_SCOPE[provider]]);
+      const { endpoint, status } = REFUSAL[provider];
+      const before = s.sandbox!.control.apiCalls(provider, endpoint).length;
+
+      const res = await s.api<{ type: string }>('GET', `/cloud-storage/${provider}/files`, {
+        token: user.accessToken,
+      });
+      expect(res.status).toBe(409);
+      expect(res.body.type).toMatch(/reauth-required$/);
+      expect(
+        s
+          .sandbox!.control.apiCalls(provider, endpoint)
+          .slice(before)
+          .map((c) => c.status),
+      ).toEqual([status]);
+      const connections = await s.api<{
+        connections: Array<{ status: string; lastError: string | null; health: { reason: string | null } }>;
+      }>('GET', '/cloud-storage/connections', { token: user.accessToken });
+      expect(connections.body.connections[0]).toMatchObject({
+        status: 'needs_reauth',
+        lastError: 'missing_scope',
+        health: { reason: 'scopes_missing' },
+      });
+      // Needs the user now: the provider is not asked again.
+      const again = await s.api('GET', `/cloud-storage/${provider}/files`, { token: user.accessToken });
+      expect(again.status).toBe(409);
+      expect(s.sandbox!.control.apiCalls(provider, endpoint).length).toBe(before + 1);
+    });
+  }
+});

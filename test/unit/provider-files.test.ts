@@ -336,7 +336,7 @@ describe('SDK error classification', () => {
     expect(drive403?.retryAfterSeconds).toBeUndefined();
     const other403 = classifyApiError({
       name: 'GaxiosError',
-      response: { status: 403, data: { error: { errors: [{ reason: 'insufficientPermissions' }] } } },
+      response: { status: 403, data: { error: { errors: [{ reason: 'insufficientFilePermissions' }] } } },
     });
     expect(other403).toMatchObject({ kind: 'access' });
     const exportCap = classifyApiError({
@@ -358,6 +358,31 @@ describe('SDK error classification', () => {
       error: { error_summary: 'too_many_requests/..', error: { retry_after: 5 } },
     });
     expect(dropbox429?.retryAfterSeconds).toBe(5);
+  });
+
+  it('a grant without the scope needs new consent: Drive 403 insufficientPermissions, Graph 403 access denied', () => {
+    const drive = classifyApiError({
+      name: 'GaxiosError',
+      response: { status: 403, data: { error: { errors: [{ reason: 'insufficientPermissions' }] } } },
+    });
+    expect(drive).toMatchObject({ kind: 'reauth', code: 'missing_scope' });
+    // The Graph SDK's GraphError carries Graph's code itself; a raw answer has it in the body.
+    for (const code of ['accessDenied', 'AccessDenied', 'Authorization_RequestDenied']) {
+      expect(classifyApiError({ name: 'GraphError', statusCode: 403, code })).toMatchObject({
+        kind: 'reauth',
+        code: 'missing_scope',
+      });
+    }
+    expect(
+      classifyApiError({
+        name: 'GraphError',
+        statusCode: 403,
+        body: JSON.stringify({ error: { code: 'accessDenied' } }),
+      }),
+    ).toMatchObject({ kind: 'reauth' });
+    expect(classifyApiError({ name: 'GraphError', statusCode: 403, code: 'notAllowed' })).toMatchObject({
+      kind: 'access',
+    });
   });
 
   it('401 → refresh, except a Dropbox missing scope (→ new consent)', () => {
