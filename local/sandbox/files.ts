@@ -168,14 +168,19 @@ function digest(...parts: string[]): Buffer {
   return createHash('sha256').update(parts.join('\u0000')).digest();
 }
 
-/** Ids shaped like each provider's, stable per account and path. */
-function idFor(provider: Provider, accountId: string, path: string): string {
+/**
+ * Ids shaped like each provider's, stable per account and path. A Microsoft personal account (16-hex id) numbers
+ * its items after its id, `4F0B2C5A8E1D3B67!101` (`seq` is the item's place in the seeded tree, root first).
+ */
+function idFor(provider: Provider, accountId: string, path: string, seq: number): string {
   const h = digest(provider, accountId, path);
   switch (provider) {
     case 'google_drive':
       return `1${h.toString('base64url').slice(0, 32)}`;
     case 'onedrive':
-      return `01${h.toString('hex').slice(0, 32).toUpperCase()}`;
+      return /^[0-9a-f]{16}$/i.test(accountId)
+        ? `${accountId.toUpperCase()}!${101 + seq}`
+        : `01${h.toString('hex').slice(0, 32).toUpperCase()}`;
     case 'dropbox':
       return `id:${h.toString('base64url').slice(0, 22)}`;
   }
@@ -185,7 +190,7 @@ export function buildAccountDrive(provider: Provider, accountId: string): Accoun
   const byId = new Map<string, DriveNode>();
   const byPathLower = new Map<string, DriveNode>();
   const root: DriveNode = {
-    id: idFor(provider, accountId, '/'),
+    id: idFor(provider, accountId, '/', 0),
     path: '/',
     name: provider === 'google_drive' ? 'My Drive' : 'root',
     kind: 'folder',
@@ -195,6 +200,7 @@ export function buildAccountDrive(provider: Provider, accountId: string): Accoun
     version: 1,
     children: [],
   };
+  let seq = 0;
   const add = (node: DriveNode) => {
     byId.set(node.id, node);
     byPathLower.set(node.path.toLowerCase(), node);
@@ -205,7 +211,7 @@ export function buildAccountDrive(provider: Provider, accountId: string): Accoun
       if (spec.googleOnly && provider !== 'google_drive') continue;
       const path = `${parent.path === '/' ? '' : parent.path}/${spec.name}`;
       const node: DriveNode = {
-        id: idFor(provider, accountId, path),
+        id: idFor(provider, accountId, path, ++seq),
         path,
         name: spec.name,
         kind: spec.kind,

@@ -3,7 +3,7 @@ import { type ApiErrors, apiGate, decodeCursor, encodeCursor } from './api.ts';
 import type { AccountDrive, DriveNode } from './files.ts';
 import { type RequestContext, type Route, redirect, sendBytes, sendJson, sendText } from './http.ts';
 import { type OAuthSpec, oauthRoutes } from './oauth.ts';
-import type { ApiCallRecord, SandboxState } from './state.ts';
+import { type ApiCallRecord, isPersonalMicrosoftId, type SandboxState } from './state.ts';
 
 const P = 'onedrive' as const;
 
@@ -204,8 +204,11 @@ export function microsoftRoutes(state: SandboxState, origin: () => string): Rout
     throttleBody: () => aadError('temporarily_unavailable', 'The service is temporarily unavailable.'),
   };
 
+  // A personal account's drive id is its own id.
   const driveId = (accountId: string) =>
-    createHash('sha256').update(`drive\u0000${accountId}`).digest('hex').slice(0, 16);
+    isPersonalMicrosoftId(accountId)
+      ? accountId.toLowerCase()
+      : createHash('sha256').update(`drive\u0000${accountId}`).digest('hex').slice(0, 16);
 
   const downloadUrl = (accountId: string, fileId: string): string => {
     const now = Date.now();
@@ -283,7 +286,8 @@ export function microsoftRoutes(state: SandboxState, origin: () => string): Rout
       displayName: account.displayName,
       givenName: givenName ?? null,
       jobTitle: null,
-      mail: account.email,
+      // Personal accounts have no `mail`: the address is the user principal name.
+      mail: isPersonalMicrosoftId(account.id) ? null : account.email,
       mobilePhone: null,
       officeLocation: null,
       preferredLanguage: null,

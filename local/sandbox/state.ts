@@ -50,6 +50,23 @@ export const DEFAULT_ACCOUNTS: Record<Provider, Account> = {
   },
 };
 
+/**
+ * A Microsoft personal account (outlook.com and the like): `/me` has `mail: null` and the address only in
+ * `userPrincipalName`, the id is 16 hex digits, and drive item ids look like `4F0B2C5A8E1D3B67!101`. Typing this
+ * address (or any outlook.com, hotmail.com, live.com or msn.com one) on the Microsoft consent page signs in as a
+ * personal account.
+ */
+export const PERSONAL_MICROSOFT_ACCOUNT: Account = {
+  id: '4f0b2c5a8e1d3b67',
+  email: 'onedrive.personal@outlook.com',
+  displayName: 'Personal User',
+};
+
+const CONSUMER_DOMAINS = /@(?:outlook|hotmail|live|msn)\.[a-z.]+$/i;
+
+/** Whether a Microsoft account id is a personal account's (16 hex digits; work and school ids are GUIDs). */
+export const isPersonalMicrosoftId = (id: string): boolean => /^[0-9a-f]{16}$/i.test(id);
+
 /** Per-provider knobs; `control.configure(provider, {...})` changes them, `control.reset()` restores these. */
 export interface ProviderBehaviour {
   /** `expires_in` of new access tokens (Google 3599, Microsoft 3600, Dropbox 14400). */
@@ -384,17 +401,21 @@ export class SandboxState {
     const configured = this.accounts[provider];
     const typed = email?.trim().toLowerCase();
     if (!typed || typed === configured.email.toLowerCase()) return configured;
+    if (provider === 'onedrive' && typed === PERSONAL_MICROSOFT_ACCOUNT.email)
+      return PERSONAL_MICROSOFT_ACCOUNT;
     const h = createHash('sha256').update(`${provider}\u0000${typed}`).digest();
     const hex = h.toString('hex');
     const id =
-      provider === 'google_drive'
-        ? `1${BigInt(`0x${hex.slice(0, 16)}`)
-            .toString()
-            .padStart(20, '0')
-            .slice(0, 20)}`
-        : provider === 'onedrive'
-          ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`
-          : `dbid:AA${h.toString('base64url').slice(0, 35)}`;
+      provider === 'onedrive' && CONSUMER_DOMAINS.test(typed)
+        ? hex.slice(0, 16)
+        : provider === 'google_drive'
+          ? `1${BigInt(`0x${hex.slice(0, 16)}`)
+              .toString()
+              .padStart(20, '0')
+              .slice(0, 20)}`
+          : provider === 'onedrive'
+            ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+            : `dbid:AA${h.toString('base64url').slice(0, 35)}`;
     return { id, email: email!.trim(), displayName: typed.split('@')[0] ?? typed };
   }
 

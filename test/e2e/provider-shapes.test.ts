@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PERSONAL_MICROSOFT_ACCOUNT } from '#local/sandbox/state';
 import type { CloudFile, Provider } from '#shared/providers/types';
 import { connectProvider, storedConnection } from '../support/connect.ts';
 import { type TestStack, type TestUser, useTestStack } from '../support/stack.ts';
@@ -279,4 +280,71 @@ describe('scope enforcement in the fakes: consent withdrawn after connecting (is
       expect(s.sandbox!.control.apiCalls(provider, endpoint).length).toBe(before + 1);
     });
   }
+});
+
+describe('Microsoft personal accounts (issue 22, finding 6)', () => {
+  it('mail is null, the id 16 hex digits, item ids HEX!n: connect shows the address, browsing, paging and import work', async () => {
+    const s = stack();
+    const user = await s.createUser();
+    await connectProvider(s, user, 'onedrive', { email: PERSONAL_MICROSOFT_ACCOUNT.email });
+    // What the fake's /me answered: no mail, the address only as the user principal name.
+    const token = (await storedConnection(s, user.userId, 'onedrive'))!.tokens.accessToken;
+    const me = (await (
+      await fetch(`${s.sandbox!.endpoints.onedrive.graphBaseUrl}v1.0/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { mail: string | null; userPrincipalName: string; id: string };
+    expect(me).toMatchObject({ mail: null, userPrincipalName: PERSONAL_MICROSOFT_ACCOUNT.email });
+    expect(me.id).toMatch(/^[0-9a-f]{16}$/);
+
+    const connections = await s.api<{ connections: Array<{ accountId: string; accountEmail: string }> }>(
+      'GET',
+      '/cloud-storage/connections',
+      { token: user.accessToken },
+    );
+    expect(connections.body.connections[0]).toMatchObject({
+      accountId: PERSONAL_MICROSOFT_ACCOUNT.id,
+      accountEmail: PERSONAL_MICROSOFT_ACCOUNT.email,
+    });
+
+    const root = await s.api<{ files: CloudFile[] }>('GET', '/cloud-storage/onedrive/files', {
+      token: user.accessToken,
+    });
+    expect(root.status).toBe(200);
+    const batch = root.body.files.find((f) => f.name === 'Batch')!;
+    expect(batch.id).toMatch(/^[0-9A-F]{16}![0-9]+$/);
+
+    const names: string[] = [];
+    let pageToken: string | null = null;
+    let pages = 0;
+    do {
+      const qs: string = new URLSearchParams({
+        folderId: batch.id,
+        pageSize: '3',
+        ...(pageToken ? { pageToken } : {}),
+      }).toString();
+      const page: { status: number; body: { files: CloudFile[]; nextPageToken: string | null } } =
+        await s.api('GET', `/cloud-storage/onedrive/files?${qs}`, { token: user.accessToken });
+      expect(page.status).toBe(200);
+      for (const f of page.body.files) expect(f.parentId).toBe(batch.id);
+      names.push(...page.body.files.map((f) => f.name));
+      pageToken = page.body.nextPageToken;
+      pages += 1;
+    } while (pageToken && pages < 10);
+    expect(pages).toBe(3);
+    expect(names).toHaveLength(7);
+
+    const notes = s.sandbox!.control.fileId('onedrive', '/Projects/notes.txt', PERSONAL_MICROSOFT_ACCOUNT.id);
+    expect(notes).toContain('!');
+    const imported = await s.api<{ content: string; sourceFileId: string }>(
+      'POST',
+      '/brand-voice-assets/import',
+      {
+        token: user.accessToken,
+        body: { provider: 'onedrive', fileId: notes, category: 'other' },
+      },
+    );
+    expect([200, 201, 202]).toContain(imported.status);
+    expect(imported.body.sourceFileId).toBe(notes);
+  });
 });
