@@ -18,8 +18,15 @@ import { brandKit, DOCX_MIME } from './brand-kit.ts';
  *   /Meeting notes        Google Doc (exports: text/plain, DOCX)
  *   /Brand kit/           the documents an import meets (brand-kit.ts): PDF, DOCX, PPTX, a Google Doc, Slides
  *                         deck and Sheet, a 30 MB PDF, an encrypted PDF, a zip bomb
+ *   /Brand guidelines     Google only: a shortcut to the shared drive's Guidelines folder
+ *   /Voice                Google only: a shortcut to the shared drive's voice.txt
+ *
+ * Google accounts are also members of one shared drive (path `shared:/Brand team`, its items carry `driveId`):
+ *
+ *   shared:/Brand team/Guidelines/voice.txt, shared:/Brand team/Guidelines/Brand book (a Google Doc),
+ *   shared:/Brand team/palette.txt
  */
-export type NodeKind = 'folder' | 'file' | 'document';
+export type NodeKind = 'folder' | 'file' | 'document' | 'shortcut';
 
 export interface DriveNode {
   id: string;
@@ -38,16 +45,23 @@ export interface DriveNode {
   version: number;
   parent?: DriveNode;
   children: DriveNode[];
+  /** Google: the shared drive the item lives in (a shared drive's root has its own id here). */
+  driveId?: string;
+  /** Google shortcuts: what they point at. */
+  shortcut?: { targetId: string; targetMimeType: string };
 }
 
 export interface AccountDrive {
   root: DriveNode;
   byId: Map<string, DriveNode>;
   byPathLower: Map<string, DriveNode>;
+  /** Google: the roots of the shared drives the account is a member of. */
+  sharedDrives: DriveNode[];
 }
 
 export const GOOGLE_DOC_MIME = 'application/vnd.google-apps.document';
 export const GOOGLE_FOLDER_MIME = 'application/vnd.google-apps.folder';
+export const GOOGLE_SHORTCUT_MIME = 'application/vnd.google-apps.shortcut';
 
 /** A valid 1×1 PNG. */
 const PNG = Buffer.from(
@@ -87,6 +101,8 @@ export interface Spec {
   modifiedTime: string;
   children?: Spec[];
   googleOnly?: boolean;
+  /** Shortcuts: the path of their target. */
+  target?: string;
 }
 
 const text = (s: string) => () => Buffer.from(s);
@@ -162,6 +178,61 @@ const TREE: Spec[] = [
     googleOnly: true,
   },
   { name: 'Brand kit', kind: 'folder', modifiedTime: day(19), children: brandKit() },
+  {
+    name: 'Brand guidelines',
+    kind: 'shortcut',
+    target: 'shared:/Brand team/Guidelines',
+    modifiedTime: day(23),
+    googleOnly: true,
+  },
+  {
+    name: 'Voice',
+    kind: 'shortcut',
+    target: 'shared:/Brand team/Guidelines/voice.txt',
+    modifiedTime: day(23),
+    googleOnly: true,
+  },
+];
+
+export const SHARED_VOICE_TEXT = 'Warm, plain and direct.\n';
+export const BRAND_BOOK_TEXT = '\ufeffBrand book\r\n\r\nOur voice is warm, plain and direct.\r\n';
+
+/** Google shared drives and what is in them. */
+const SHARED_DRIVES: Array<{ name: string; children: Spec[] }> = [
+  {
+    name: 'Brand team',
+    children: [
+      {
+        name: 'Guidelines',
+        kind: 'folder',
+        modifiedTime: day(20),
+        children: [
+          {
+            name: 'voice.txt',
+            kind: 'file',
+            mimeType: 'text/plain',
+            content: text(SHARED_VOICE_TEXT),
+            modifiedTime: day(20),
+          },
+          {
+            name: 'Brand book',
+            kind: 'document',
+            mimeType: GOOGLE_DOC_MIME,
+            content: text(BRAND_BOOK_TEXT),
+            exports: { 'text/plain': text(BRAND_BOOK_TEXT) },
+            modifiedTime: day(21),
+          },
+        ],
+      },
+      {
+        name: 'palette.txt',
+        kind: 'file',
+        mimeType: 'text/plain',
+        content: text('#1f2a44 #f4b942\n'),
+        modifiedTime: day(22),
+      },
+    ],
+  },
 ];
 
 function digest(...parts: string[]): Buffer {
@@ -215,7 +286,12 @@ export function buildAccountDrive(provider: Provider, accountId: string): Accoun
         path,
         name: spec.name,
         kind: spec.kind,
-        mimeType: spec.kind === 'folder' ? GOOGLE_FOLDER_MIME : spec.mimeType!,
+        mimeType:
+          spec.kind === 'folder'
+            ? GOOGLE_FOLDER_MIME
+            : spec.kind === 'shortcut'
+              ? GOOGLE_SHORTCUT_MIME
+              : spec.mimeType!,
         modifiedTime: spec.modifiedTime,
         // Read when asked for: large files are generated the first time they are listed or read.
         get size() {
@@ -226,14 +302,43 @@ export function buildAccountDrive(provider: Provider, accountId: string): Accoun
         version: 1,
         parent,
         children: [],
+        ...(parent.driveId ? { driveId: parent.driveId } : {}),
       };
       parent.children.push(node);
       add(node);
+      if (spec.target) shortcuts.push([node, spec.target]);
       if (spec.children) walk(node, spec.children);
     }
   };
+  const shortcuts: Array<[DriveNode, string]> = [];
   walk(root, TREE);
-  return { root, byId, byPathLower };
+  const sharedDrives: DriveNode[] = [];
+  if (provider === 'google_drive') {
+    for (const shared of SHARED_DRIVES) {
+      const path = `shared:/${shared.name}`;
+      const id = `0A${digest('shared', accountId, path).toString('hex').slice(0, 11)}Uk9PVA`;
+      const driveRoot: DriveNode = {
+        id,
+        path,
+        name: shared.name,
+        kind: 'folder',
+        mimeType: GOOGLE_FOLDER_MIME,
+        modifiedTime: day(20),
+        size: 0,
+        version: 1,
+        children: [],
+        driveId: id,
+      };
+      add(driveRoot);
+      sharedDrives.push(driveRoot);
+      walk(driveRoot, shared.children);
+    }
+  }
+  for (const [node, target] of shortcuts) {
+    const to = byPathLower.get(target.toLowerCase());
+    if (to) node.shortcut = { targetId: to.id, targetMimeType: to.mimeType };
+  }
+  return { root, byId, byPathLower, sharedDrives };
 }
 
 /** A flat, serialisable view for tests: which id has which path. */

@@ -115,6 +115,7 @@ const errors: ApiErrors = {
     'drives.list': [DRIVE, `${DRIVE}.readonly`],
     'files.download': CONTENT_SCOPES,
     'files.export': CONTENT_SCOPES,
+    'files.exportLink': CONTENT_SCOPES,
     userinfo: OPENID_SCOPES,
   },
   insufficientScope: (ctx, anyOf) =>
@@ -126,6 +127,8 @@ const errors: ApiErrors = {
 };
 
 const LIST_FIELDS = new Set(['kind', 'nextPageToken', 'incompleteSearch', 'files']);
+const DRIVE_LIST_FIELDS = new Set(['kind', 'nextPageToken', 'drives']);
+const DRIVE_FIELDS = new Set(['kind', 'id', 'name', 'createdTime', 'hidden', 'capabilities']);
 const FILE_FIELDS = new Set([
   'kind',
   'id',
@@ -153,6 +156,7 @@ const FILE_FIELDS = new Set([
   'spaces',
   'headRevisionId',
   'resourceKey',
+  'shortcutDetails',
 ]);
 const DEFAULT_FILE_FIELDS: FieldTree = new Map([
   ['kind', true],
@@ -215,6 +219,9 @@ function fileResource(
           : `https://drive.google.com/file/d/${node.id}/view?usp=drivesdk`,
     iconLink: `https://drive-thirdparty.googleusercontent.com/16/type/${node.mimeType}`,
     capabilities: { canDownload: isFile, canListChildren: node.kind === 'folder', canEdit: true },
+    // Shared-drive items belong to the drive, not to the user.
+    ...(node.driveId ? { driveId: node.driveId, ownedByMe: false } : {}),
+    ...(node.shortcut ? { shortcutDetails: { ...node.shortcut } } : {}),
     ...(isFile
       ? {
           size: String(node.size),
@@ -376,7 +383,13 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
       const parent = resolve(drive, query.parent);
       items = parent ? [...parent.children] : [];
     } else {
-      items = [...drive.byId.values()].filter((n) => n !== drive.root);
+      // Roots (My Drive's, the shared drives') are not files of any listing.
+      items = [...drive.byId.values()].filter((n) => n.parent !== undefined);
+    }
+    const allDrives =
+      params.get('supportsAllDrives') === 'true' && params.get('includeItemsFromAllDrives') === 'true';
+    if (!allDrives && state.behaviour[P].sharedDrivesNeedAllDrivesParams) {
+      items = items.filter((n) => n.driveId === undefined);
     }
     if (query.trashed === true) items = [];
     if (query.mimeType) {
@@ -427,6 +440,88 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
     sendJson(ctx.res, 200, selectFields(body, tree));
   };
 
+  /** drives.list: the shared drives the account is a member of. */
+  const listDrives = async (ctx: RequestContext) => {
+    const call = await apiGate(ctx, state, P, errors, 'drives.list');
+    if (!call) return;
+    const params = ctx.url.searchParams;
+    const pageSizeRaw = params.get('pageSize');
+    const pageSize = pageSizeRaw === null ? 10 : Number(pageSizeRaw);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+      return googleError(
+        ctx,
+        400,
+        'invalid',
+        `Invalid value '${pageSizeRaw}'. Values must be within the range: [1, 100]`,
+        { location: 'pageSize', locationType: 'parameter' },
+      );
+    }
+    let tree: FieldTree = new Map<string, FieldTree | true>([
+      ['kind', true],
+      ['nextPageToken', true],
+      [
+        'drives',
+        new Map<string, FieldTree | true>([
+          ['kind', true],
+          ['id', true],
+          ['name', true],
+        ]),
+      ],
+    ]);
+    const rawFields = params.get('fields');
+    if (rawFields !== null) {
+      try {
+        tree = parseFields(rawFields);
+        const nested = tree.get('drives');
+        if (
+          unknownFields(tree, DRIVE_LIST_FIELDS).length ||
+          (nested && nested !== true && unknownFields(nested, DRIVE_FIELDS).length)
+        )
+          throw new FieldSyntaxError(rawFields);
+      } catch {
+        return googleError(ctx, 400, 'invalidParameter', `Invalid field selection ${rawFields}`, {
+          location: 'fields',
+          locationType: 'parameter',
+        });
+      }
+    }
+    const drives = [...state.drive(P, call.account.id).sharedDrives].sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
+    const binding = createHash('sha256')
+      .update(`${call.account.id}\u0000drives`)
+      .digest('base64url')
+      .slice(0, 16);
+    let offset = 0;
+    const tokenRaw = params.get('pageToken');
+    if (tokenRaw) {
+      const cursor = decodeCursor(tokenRaw);
+      if (!cursor || cursor.b !== binding || typeof cursor.o !== 'number') {
+        return googleError(ctx, 400, 'invalid', 'Invalid Value', {
+          location: 'pageToken',
+          locationType: 'parameter',
+        });
+      }
+      offset = cursor.o;
+    }
+    const page = drives.slice(offset, offset + pageSize);
+    const next =
+      offset + pageSize < drives.length ? encodeCursor({ b: binding, o: offset + pageSize }) : undefined;
+    const body = {
+      kind: 'drive#driveList',
+      drives: page.map((d) => ({
+        kind: 'drive#drive',
+        id: d.id,
+        name: d.name,
+        createdTime: d.modifiedTime,
+        hidden: false,
+        capabilities: { canListChildren: true, canDownload: true },
+      })),
+      ...(next ? { nextPageToken: next } : {}),
+    };
+    sendJson(ctx.res, 200, selectFields(body, tree));
+  };
+
   const getFile = async (ctx: RequestContext, match: RegExpExecArray) => {
     const id = decodeURIComponent(match[1]!);
     const media = ctx.url.searchParams.get('alt') === 'media';
@@ -434,6 +529,13 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
     if (!call) return;
     const node = resolve(state.drive(P, call.account.id), id);
     if (!node) return notFound(ctx, id);
+    if (
+      node.driveId !== undefined &&
+      ctx.url.searchParams.get('supportsAllDrives') !== 'true' &&
+      state.behaviour[P].sharedDrivesNeedAllDrivesParams
+    ) {
+      return notFound(ctx, id);
+    }
     if (media) {
       if (node.kind !== 'file') {
         return googleError(
@@ -580,6 +682,7 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
     { method: 'GET', pattern: /^\/google\/(?:v1|oauth2\/v3)\/userinfo$/, handler: userinfo },
     { method: 'GET', pattern: /^\/drive\/v3\/about$/, handler: about },
     { method: 'GET', pattern: /^\/drive\/v3\/files$/, handler: listFiles },
+    { method: 'GET', pattern: /^\/drive\/v3\/drives$/, handler: listDrives },
     { method: 'GET', pattern: /^\/drive\/v3\/files\/([^/]+)\/export$/, handler: exportFile },
     {
       method: 'GET',

@@ -123,6 +123,12 @@ export interface ProviderBehaviour {
    * 403 `insufficientPermissions`, Graph 403 `accessDenied`, Dropbox 401 `missing_scope` (on by default).
    */
   enforceScopes: boolean;
+  /**
+   * Google only: shared-drive items are visible only to requests that say they support them: `files.list` needs
+   * `supportsAllDrives=true` and `includeItemsFromAllDrives=true` (else they are left out), `files.get` needs
+   * `supportsAllDrives=true` (else 404), as Drive does (on by default).
+   */
+  sharedDrivesNeedAllDrivesParams: boolean;
 }
 
 export type NextLinkForm = 'as_requested' | 'me_items' | 'drives' | 'users' | 'other_drive' | 'other_host';
@@ -144,6 +150,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     throttleIdenticalListings: false,
     listingLatencyMs: 0,
     enforceScopes: true,
+    sharedDrivesNeedAllDrivesParams: true,
   },
   onedrive: {
     accessTokenTtlSeconds: 3600,
@@ -161,6 +168,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     throttleIdenticalListings: false,
     listingLatencyMs: 0,
     enforceScopes: true,
+    sharedDrivesNeedAllDrivesParams: true,
   },
   dropbox: {
     accessTokenTtlSeconds: 14400,
@@ -178,6 +186,7 @@ const DEFAULT_BEHAVIOUR: Record<Provider, ProviderBehaviour> = {
     throttleIdenticalListings: true,
     listingLatencyMs: 30,
     enforceScopes: true,
+    sharedDrivesNeedAllDrivesParams: true,
   },
 };
 

@@ -12,9 +12,36 @@ const EXPORT_AS: Record<string, string> = {
   'application/vnd.google-apps.presentation': 'text/plain',
   'application/vnd.google-apps.spreadsheet': 'text/csv',
 };
-const FILE_FIELDS = 'id,name,mimeType,size,modifiedTime,parents,webViewLink';
+const SHORTCUT = 'application/vnd.google-apps.shortcut';
+const FILE_FIELDS = 'id,name,mimeType,size,modifiedTime,parents,webViewLink,shortcutDetails';
+/**
+ * Shared drives' items are left out of every answer unless the request says it supports them (Drive: 404 for
+ * files.get, nothing in files.list), so every request says so.
+ */
+const ALL_DRIVES = { supportsAllDrives: true } as const;
+const LIST_ALL_DRIVES = { supportsAllDrives: true, includeItemsFromAllDrives: true } as const;
+/**
+ * Our continuation of the root listing once My Drive's root is exhausted: the shared drives follow it as further
+ * roots (`drives:` + drives.list's own page token). Drive's page tokens never start so.
+ */
+const SHARED_DRIVES = 'drives:';
 
 function toCloudFile(f: drive_v3.Schema$File): CloudFile {
+  // A shortcut is shown as what it points at (its target's id, kind and type) under its own name and place, so
+  // browsing and importing go straight to the target.
+  const target = f.mimeType === SHORTCUT ? f.shortcutDetails : undefined;
+  if (target?.targetId) {
+    return {
+      id: target.targetId,
+      name: f.name ?? '',
+      isFolder: target.targetMimeType === FOLDER,
+      mimeType: target.targetMimeType ?? null,
+      size: null,
+      modifiedAt: f.modifiedTime ?? null,
+      webUrl: f.webViewLink ?? null,
+      parentId: f.parents?.[0] ?? null,
+    };
+  }
   // Drive reports a `size` for Docs Editors files too: their storage, not the size of anything we can read
   // (they are exported), so Google-native files have no size here.
   const native = f.mimeType?.startsWith(GOOGLE_APPS) ?? false;
@@ -28,6 +55,21 @@ function toCloudFile(f: drive_v3.Schema$File): CloudFile {
     modifiedAt: f.modifiedTime ?? null,
     webUrl: f.webViewLink ?? null,
     parentId: f.parents?.[0] ?? null,
+  };
+}
+
+/** A shared drive, listed as a root next to My Drive's items: browse it with its id as the folder id. */
+function sharedDriveEntry(d: drive_v3.Schema$Drive): CloudFile {
+  return {
+    id: d.id ?? '',
+    name: d.name ?? '',
+    isFolder: true,
+    mimeType: FOLDER,
+    size: null,
+    modifiedAt: d.createdTime ?? null,
+    webUrl: d.id ? `https://drive.google.com/drive/folders/${d.id}` : null,
+    parentId: null,
+    sharedDrive: true,
   };
 }
 
@@ -59,8 +101,26 @@ export async function withErrorBody(error: unknown): Promise<never> {
 export function googleDriveFiles(accessToken: string, options: ProviderFilesOptions = {}): ProviderFiles {
   const auth = googleAuth(accessToken);
   const drive = googleDriveClient(auth, options);
+
+  /** One page of the shared drives the user is a member of (drives.list), continued as `drives:<token>`. */
+  const sharedDrivesPage = async (pageToken: string | undefined, pageSize: number) => {
+    const res = await drive.drives.list({
+      pageSize: Math.min(pageSize, 100),
+      ...(pageToken ? { pageToken } : {}),
+      fields: 'nextPageToken,drives(id,name,createdTime)',
+    });
+    const next = res.data.nextPageToken;
+    return {
+      files: (res.data.drives ?? []).filter((d) => d.id).map(sharedDriveEntry),
+      nextPageToken: next ? `${SHARED_DRIVES}${next}` : null,
+    };
+  };
+
   return {
     async listFolder({ folderId, pageToken, pageSize }) {
+      if (!folderId && pageToken?.startsWith(SHARED_DRIVES)) {
+        return sharedDrivesPage(pageToken.slice(SHARED_DRIVES.length) || undefined, pageSize);
+      }
       const parent = folderId ?? 'root';
       // The id is interpolated into Drive's query language: only the id alphabet may get here.
       if (!isValidItemId('google_drive', parent)) throw new TypeError('Invalid Drive folder id');
@@ -71,15 +131,26 @@ export function googleDriveFiles(accessToken: string, options: ProviderFilesOpti
         orderBy: 'folder,name',
         spaces: 'drive',
         fields: `nextPageToken,files(${FILE_FIELDS})`,
+        ...LIST_ALL_DRIVES,
       });
-      return {
-        files: (res.data.files ?? []).map(toCloudFile),
-        nextPageToken: res.data.nextPageToken ?? null,
-      };
+      const files = (res.data.files ?? []).map(toCloudFile);
+      const next = res.data.nextPageToken ?? null;
+      if (folderId || next) return { files, nextPageToken: next };
+      // The last page of My Drive's root: the shared drives follow, as further roots, in the room left.
+      const room = pageSize - files.length;
+      if (room <= 0) return { files, nextPageToken: SHARED_DRIVES };
+      const drives = await sharedDrivesPage(undefined, room);
+      return { files: [...files, ...drives.files], nextPageToken: drives.nextPageToken };
     },
 
     async readTextFile(fileId, maxBytes) {
-      const meta = (await drive.files.get({ fileId, fields: FILE_FIELDS })).data;
+      let meta = (await drive.files.get({ fileId, fields: FILE_FIELDS, ...ALL_DRIVES })).data;
+      // A shortcut is read as its target.
+      const targetId = meta.mimeType === SHORTCUT ? meta.shortcutDetails?.targetId : undefined;
+      if (targetId && isValidItemId('google_drive', targetId)) {
+        meta = (await drive.files.get({ fileId: targetId, fields: FILE_FIELDS, ...ALL_DRIVES })).data;
+        fileId = targetId;
+      }
       const file = toCloudFile(meta);
       if (file.isFolder) throw new FileContentError('not_a_file');
       const exportAs = meta.mimeType ? EXPORT_AS[meta.mimeType] : undefined;
@@ -96,7 +167,10 @@ export function googleDriveFiles(accessToken: string, options: ProviderFilesOpti
           throw new FileContentError('not_text');
         }
         if (file.size !== null && file.size > maxBytes) throw new FileContentError('too_large');
-        const res = await drive.files.get({ fileId, alt: 'media' }, { responseType: 'stream' });
+        const res = await drive.files.get(
+          { fileId, alt: 'media', ...ALL_DRIVES },
+          { responseType: 'stream' },
+        );
         body = streamOf(res.data);
         mimeType = file.mimeType;
       }

@@ -69,6 +69,13 @@ export const cloudFile = z
     modifiedAt: z.string().nullable(),
     webUrl: z.string().nullable(),
     parentId: z.string().nullable(),
+    /**
+     * Present (true) only on a Google shared drive, listed as a root after My Drive's own items: browse it with its
+     * id as `folderId`. Added in a backward-compatible way: clients that do not know it see a folder.
+     */
+    sharedDrive: z.literal(true).optional().meta({
+      description: 'Only on a Google shared drive listed as a root next to My Drive: browse it by its id.',
+    }),
   })
   .meta({ id: 'CloudFile' });
 export type CloudFile = z.output<typeof cloudFile>;

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { SHARED_VOICE_TEXT } from '#local/sandbox/files';
 import { PERSONAL_MICROSOFT_ACCOUNT } from '#local/sandbox/state';
 import type { CloudFile, Provider } from '#shared/providers/types';
 import { connectProvider, storedConnection } from '../support/connect.ts';
-import { type TestStack, type TestUser, useTestStack } from '../support/stack.ts';
+import { type ApiResponse, type TestStack, type TestUser, useTestStack } from '../support/stack.ts';
 
 /** connect → consent → our callback → the frontend redirect (confirm ticket, or the error reason). */
 async function connectThroughCallback(stack: TestStack, user: TestUser, provider: Provider) {
@@ -346,5 +347,112 @@ describe('Microsoft personal accounts (issue 22, finding 6)', () => {
     );
     expect([200, 201, 202]).toContain(imported.status);
     expect(imported.body.sourceFileId).toBe(notes);
+  });
+});
+
+describe('Google shared drives and shortcuts (issue 22, finding 9)', () => {
+  interface Page {
+    files: CloudFile[];
+    nextPageToken: string | null;
+  }
+  const list = (s: TestStack, user: TestUser, query: Record<string, string> = {}) => {
+    const qs = new URLSearchParams(query).toString();
+    return s.api<Page>('GET', `/cloud-storage/google_drive/files${qs ? `?${qs}` : ''}`, {
+      token: user.accessToken,
+    });
+  };
+  const importFile = (s: TestStack, user: TestUser, fileId: string) =>
+    s.api<{ content: string; sourceFileId: string; status: string }>('POST', '/brand-voice-assets/import', {
+      token: user.accessToken,
+      body: { provider: 'google_drive', fileId, category: 'tone_of_voice' },
+    });
+
+  it('shared drives are roots next to My Drive; browsing and importing from them work; shortcuts resolve to their target', async () => {
+    const s = stack();
+    expect(s.sandbox!.control.behaviour('google_drive').sharedDrivesNeedAllDrivesParams).toBe(true);
+    const user = await s.createUser();
+    await connectProvider(s, user, 'google_drive');
+    const id = (path: string) => s.sandbox!.control.fileId('google_drive', path);
+    const sharedDriveId = id('shared:/Brand team');
+
+    // The root: My Drive's items, then the shared drive as a root (marked), all in one page.
+    const root = await list(s, user);
+    expect(root.status).toBe(200);
+    expect(root.body.nextPageToken).toBeNull();
+    const byName = new Map(root.body.files.map((f) => [f.name, f]));
+    expect(byName.get('Brand team')).toEqual({
+      id: sharedDriveId,
+      name: 'Brand team',
+      isFolder: true,
+      mimeType: 'application/vnd.google-apps.folder',
+      size: null,
+      modifiedAt: expect.any(String),
+      webUrl: `https://drive.google.com/drive/folders/${sharedDriveId}`,
+      parentId: null,
+      sharedDrive: true,
+    });
+    expect(byName.get('Projects')).not.toHaveProperty('sharedDrive');
+    // Shortcuts are shown as their targets, under their own names.
+    expect(byName.get('Brand guidelines')).toMatchObject({
+      id: id('shared:/Brand team/Guidelines'),
+      isFolder: true,
+      mimeType: 'application/vnd.google-apps.folder',
+    });
+    expect(byName.get('Voice')).toMatchObject({
+      id: id('shared:/Brand team/Guidelines/voice.txt'),
+      isFolder: false,
+      mimeType: 'text/plain',
+    });
+
+    // Browsing the shared drive and its folder (reached through the shortcut's id).
+    const drive = await list(s, user, { folderId: sharedDriveId });
+    expect(drive.status).toBe(200);
+    expect(drive.body.files.map((f) => [f.name, f.parentId])).toEqual([
+      ['Guidelines', sharedDriveId],
+      ['palette.txt', sharedDriveId],
+    ]);
+    const guidelines = await list(s, user, { folderId: byName.get('Brand guidelines')!.id });
+    expect(guidelines.body.files.map((f) => f.name)).toEqual(['Brand book', 'voice.txt']);
+
+    // Importing from the shared drive: a text file (via the shortcut's id) and a Google Doc (exported).
+    const voice = await importFile(s, user, byName.get('Voice')!.id);
+    expect([200, 201, 202]).toContain(voice.status);
+    expect(voice.body.content).toBe(SHARED_VOICE_TEXT);
+    const book = guidelines.body.files.find((f) => f.name === 'Brand book')!;
+    const imported = await importFile(s, user, book.id);
+    expect([200, 201, 202]).toContain(imported.status);
+    expect(imported.body.content).toContain('Our voice is warm');
+
+    // Importing by the shortcut's own id reads its target.
+    const shortcutId = id('/Voice');
+    expect(shortcutId).not.toBe(byName.get('Voice')!.id);
+    const viaShortcut = await importFile(s, user, shortcutId);
+    expect([200, 201, 202]).toContain(viaShortcut.status);
+    expect(viaShortcut.body.content).toBe(SHARED_VOICE_TEXT);
+  });
+
+  it('a root larger than a page: My Drive pages first, the shared drives follow', async () => {
+    const s = stack();
+    const user = await s.createUser();
+    await connectProvider(s, user, 'google_drive');
+    const names: string[] = [];
+    const shared: string[] = [];
+    let pageToken: string | null = null;
+    let pages = 0;
+    do {
+      const page: ApiResponse<Page> = await list(s, user, {
+        pageSize: '4',
+        ...(pageToken ? { pageToken } : {}),
+      });
+      expect(page.status).toBe(200);
+      expect(page.body.files.length).toBeLessThanOrEqual(4);
+      names.push(...page.body.files.map((f) => f.name));
+      shared.push(...page.body.files.filter((f) => f.sharedDrive).map((f) => f.name));
+      pageToken = page.body.nextPageToken;
+      pages += 1;
+    } while (pageToken && pages < 20);
+    expect(shared).toEqual(['Brand team']);
+    expect(names.at(-1)).toBe('Brand team');
+    expect(new Set(names).size).toBe(names.length);
   });
 });

@@ -750,6 +750,11 @@ export interface components {
             modifiedAt: string | null;
             name: string;
             parentId: string | null;
+            /**
+             * @description Only on a Google shared drive listed as a root next to My Drive: browse it by its id.
+             * @constant
+             */
+            sharedDrive?: true;
             size: number | null;
             webUrl: string | null;
         };
