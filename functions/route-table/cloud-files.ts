@@ -16,7 +16,7 @@ export const cloudFileRoutes = {
     path: '/cloud-storage/{provider}/files',
     auth: 'jwt',
     summary:
-      'One page of a folder in the connected storage (the root without folderId); 409 when the connection needs re-consent',
+      'One page of a folder in the connected storage (the root without folderId; on Google Drive the shared drives follow My Drive’s items, marked sharedDrive, and shortcuts are listed as their targets); 409 when the connection needs re-consent',
     tag: 'cloud-storage',
     // The signing key signs and checks the page cursors (bound to user, provider and folder).
     capabilities: [...tokenFunction, 'signing-key'],

@@ -251,7 +251,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One page of a folder in the connected storage (the root without folderId); 409 when the connection needs re-consent */
+        /** One page of a folder in the connected storage (the root without folderId; on Google Drive the shared drives follow My Drive’s items, marked sharedDrive, and shortcuts are listed as their targets); 409 when the connection needs re-consent */
         get: operations["cloud_storage_list_files"];
         put?: never;
         post?: never;
@@ -3732,7 +3732,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of a folder in the connected storage (the root without folderId); 409 when the connection needs re-consent */
+            /** @description One page of a folder in the connected storage (the root without folderId; on Google Drive the shared drives follow My Drive’s items, marked sharedDrive, and shortcuts are listed as their targets); 409 when the connection needs re-consent */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
