@@ -219,7 +219,10 @@ const SHARED_DRIVES: Array<{ name: string; children: Spec[] }> = [
             kind: 'document',
             mimeType: GOOGLE_DOC_MIME,
             content: text(BRAND_BOOK_TEXT),
-            exports: { 'text/plain': text(BRAND_BOOK_TEXT) },
+            exports: {
+              'text/plain': text(BRAND_BOOK_TEXT),
+              [DOCX_MIME]: () => docx(['Brand book', 'Our voice is warm, plain and direct.']),
+            },
             modifiedTime: day(21),
           },
         ],
