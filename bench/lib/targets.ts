@@ -137,7 +137,7 @@ export function evaluateTargets(r: Measured): TargetRow[] {
                   .map((f) => `${f.key} (${f.error})`)
                   .join(', ')}`
               : ''),
-          fix: 'evaluate less at import: the profile names the packages whose module evaluation the init pays (build schemas on first use, import what only some requests need on first use)',
+          fix: "evaluate less at import: zod and the bundle's top-level code are the route area's schemas and the module bodies built when the bundle loads — build each route's schemas on first use (lazily in functions/route-table) and keep what only some requests need out of the module graph; the module loader's share shrinks with the bundle",
         }),
   });
 
@@ -158,7 +158,7 @@ export function evaluateTargets(r: Measured): TargetRow[] {
               .slice(0, 5)
               .map((p) => `${p.name} ${pct(p.share)}`)
               .join(', ')})`,
-          fix: 'take per-request CPU off the path the profile names; the database part is already the minimum four round trips',
+          fix: `the handler's CPU above the replay (${ms(worst.cpu.handlerMsPerCall - worst.cpu.rawTransactionMsPerCall)} per call) is the middy stack, the Powertools logger's per-request context and keys, zod validation of path and query, and the pool checkout; the database part is already the minimum four round trips, so only that per-request CPU can go (one logger key update per request instead of three, no per-request context object)`,
         }),
   });
 
@@ -180,11 +180,11 @@ export function evaluateTargets(r: Measured): TargetRow[] {
             (w.batchSize % w.concurrency
               ? `a batch of ${w.batchSize} over ${w.concurrency} slots runs in ${waves} waves, the last ${w.batchSize % w.concurrency} wide, so at most ${pct(w.batchSize / (waves * w.concurrency))} of the slots are busy; `
               : '') +
-            `${ms(w.cpuMsPerRow, 1)} of the worker's CPU per row`,
+            `the worker's own CPU is ${ms(w.cpuMsPerRow, 1)} per row, so most of the ${ms(w.serialMsPerRow, 1)} a row takes alone is waiting for a core on this machine (load ${r.machine.loadAverageAtStart.join(' / ')} on ${r.machine.cpuCount} cores at the start)`,
           fix:
             w.batchSize % w.concurrency
-              ? `a batch size that is a multiple of the records at once (or as many at once as the batch holds), then the row's own path (above)`
-              : 'shorten the row path above further (fewer round trips, less CPU per row)',
+              ? 'a batch size that is a multiple of the records at once (or as many at once as the batch holds), then the row path'
+              : `a core per worker (a Lambda instance has its own vCPU share: ${w.concurrency} records at once ÷ ${w.tokenLatencyMs} ms × ${ms(w.cpuMsPerRow, 1)} is ${((w.concurrency / (w.tokenLatencyMs / 1000)) * (w.cpuMsPerRow / 1000)).toFixed(2)} of a core), and less CPU per row (the vault's open and seal and the HTTPS exchanges with the token endpoint and KMS are most of it); the round trips are already four per record plus one pause read per batch`,
         }),
   });
 
@@ -208,7 +208,7 @@ export function evaluateTargets(r: Measured): TargetRow[] {
       ? {}
       : {
           why: `worker CPU per row ${r.refresh.fanout.map((f) => `${ms(f.cpuMsPerRow, 1)} with ${f.workers}`).join(', ')}; the worker processes, PostgreSQL, the sandbox and the KMS fake share this machine's ${r.machine.cpuCount} cores (load ${r.machine.loadAverageAtEnd.join(' / ')} at the end)`,
-          fix: 'per-row CPU is what workers queue on when they share cores (in AWS each worker has its own): shorten the row path (section 4)',
+          fix: `the workers compete for the same ${r.machine.cpuCount} cores here (CPU per row rises with the workers), where in AWS each worker is its own Lambda instance: ${r.refresh.fanout.at(-1)?.workers ?? 4} workers need ${(((r.refresh.fanout.at(-1)?.boundRowsPerSecond ?? 0) * (r.refresh.fanout[0]?.cpuMsPerRow ?? 0)) / 1000).toFixed(2)} of a core at the bound plus PostgreSQL — measure on an otherwise idle machine, and cut the CPU per row (section 4)`,
         }),
   });
 
