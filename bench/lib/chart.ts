@@ -34,6 +34,9 @@ export function renderChart(r: Results): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="10">`,
   );
+  out.push(
+    '<title>Shipped bundle size against its budget and cold init against the empty handler, per function</title>',
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(
     `<text x="10" y="16" font-size="13" font-weight="600">Shipped bundles (cdk.out) and cold init, ${esc(r.generatedAt.slice(0, 16))}Z</text>`,
