@@ -193,8 +193,7 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
         'Ratio',
         'Round trips/row',
         'KMS/row',
-        'CPU/row',
-        'Event loop busy',
+        'Worker CPU/row',
       ],
       [
         [
@@ -232,7 +231,7 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
         'Bound',
         '× one worker',
         'Per worker',
-        'Event loop busy',
+        'Worker CPU/row',
       ],
       r.refresh.fanout.map((f) => [
         f.workers,
