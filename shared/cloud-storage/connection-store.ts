@@ -656,6 +656,18 @@ export async function pausedProviders(tx: Tx): Promise<Provider[]> {
 }
 
 /**
+ * When the provider-wide pause on `provider` ends, if it is paused right now (refresh on use reads it as the API
+ * role, which may only read the table: migration 013).
+ */
+export async function providerPausedUntil(tx: Tx, provider: Provider): Promise<string | undefined> {
+  const { rows } = await tx.query<{ paused_until: string }>(
+    'select paused_until from provider_refresh_pauses where provider = $1 and paused_until > now()',
+    [provider],
+  );
+  return rows[0]?.paused_until;
+}
+
+/**
  * Records one token-endpoint outcome for a provider: failures count up and, from `threshold` in a row, pause
  * the provider for `pauseSeconds` (every worker reads the pause); a success clears it.
  */

@@ -2,7 +2,12 @@ import { withTenant } from '#shared/db/tenant';
 import { logger } from '#shared/logger';
 import type { Provider } from '#shared/providers/types';
 import { type TokenSet, tokenVault } from '#shared/vault/token-vault';
-import { allowSlowRefresh, lockConnection, readConnectionForUse } from './connection-store.ts';
+import {
+  allowSlowRefresh,
+  lockConnection,
+  providerPausedUntil,
+  readConnectionForUse,
+} from './connection-store.ts';
 import { connectionNotFound, reauthRequired, refreshBackoff, refreshProblem } from './problems.ts';
 import {
   expiresSoon,
@@ -25,7 +30,9 @@ import {
  *   still the one that failed: someone else may have refreshed meanwhile;
  * - a transient failure's backoff (`next_refresh_at`, which honours the provider's Retry-After) holds here too,
  *   checked before and again under the lock: within it the token endpoint is not called, whatever the
- *   concurrency. The current token serves if it still can; otherwise 503 with Retry-After.
+ *   concurrency. The current token serves if it still can; otherwise 503 with Retry-After;
+ * - so does the provider-wide pause the refresh workers set after repeated 5xx/429 from a token endpoint
+ *   (`provider_refresh_pauses`, refresh-fanout.ts), read only when a refresh is needed, before and under the lock.
  * Failures are thrown as problems (problems.ts); VaultError passes through for the session to word.
  */
 
@@ -63,6 +70,9 @@ async function refreshUnderLock(userId: string, provider: Provider, seen: Seen):
     if (!stale) return { kind: 'current', tokens: stored };
     // Callers queued on the lock behind a failed refresh see its backoff here: one token call per window.
     if (inBackoff(row.next_refresh_at)) return { kind: 'backoff', nextRefreshAt: row.next_refresh_at! };
+    // A pause the workers set while this caller waited holds too.
+    const pausedUntil = await providerPausedUntil(tx, provider);
+    if (pausedUntil) return { kind: 'backoff', nextRefreshAt: pausedUntil };
     return refreshLockedConnection(tx, row, stored);
   });
 }
@@ -90,9 +100,12 @@ export async function accessTokenForUse(userId: string, provider: Provider): Pro
   if (!expiresSoon(row.token_expires_at, refreshMarginMs(row))) return (await current()).accessToken;
   // A token that can still serve the request is used when refreshing it now is not possible or failed.
   const usable = !expiresSoon(row.token_expires_at, USABLE_FOR_MS);
-  if (inBackoff(row.next_refresh_at)) {
+  const waitUntil = inBackoff(row.next_refresh_at)
+    ? row.next_refresh_at!
+    : await withTenant(userId, (tx) => providerPausedUntil(tx, provider));
+  if (waitUntil) {
     if (usable) return (await current()).accessToken;
-    throw refreshBackoff(provider, secondsUntil(row.next_refresh_at!));
+    throw refreshBackoff(provider, secondsUntil(waitUntil));
   }
   const outcome = await refreshUnderLock(userId, provider, {
     expiresAt: row.token_expires_at,

@@ -1,0 +1,1 @@
+REVOKE SELECT ON provider_refresh_pauses FROM brand_app;
