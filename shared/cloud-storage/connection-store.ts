@@ -347,13 +347,15 @@ export interface ConnectionForUse {
   last_refreshed_at: string | null;
   /** A transient failure's backoff: no token call before this instant. */
   next_refresh_at: string | null;
+  /** The provider-wide pause (repeated 5xx/429 seen by the refresh workers), when one holds now. */
+  provider_paused_until: string | null;
   sealed: SealedTokens;
 }
 
 /**
  * The connection, and last_used_at recorded at most once a minute in the same round trip (the due predicate
- * reads it). The touch skips a row that is locked (a refresh in progress) rather than wait for it: it is
- * bookkeeping, not worth a queue.
+ * reads it), with the provider-wide pause if one holds (the API role may read it: migration 013). The touch
+ * skips a row that is locked (a refresh in progress) rather than wait for it: it is bookkeeping, not worth a queue.
  */
 export async function readConnectionForUse(
   tx: Tx,
@@ -369,7 +371,9 @@ export async function readConnectionForUse(
                           for update skip locked)
        returning 1)
      select status, health_reason, token_expires_at, last_refreshed_at, next_refresh_at, tokens_ciphertext,
-            key_version
+            key_version,
+            (select p.paused_until from provider_refresh_pauses p
+              where p.provider = $2 and p.paused_until > now()) as provider_paused_until
        from user_cloud_storage_tokens where user_id = $1 and provider = $2`,
     [userId, provider],
   );
@@ -656,8 +660,8 @@ export async function pausedProviders(tx: Tx): Promise<Provider[]> {
 }
 
 /**
- * When the provider-wide pause on `provider` ends, if it is paused right now (refresh on use reads it as the API
- * role, which may only read the table: migration 013).
+ * When the provider-wide pause on `provider` ends, if it is paused right now (refresh on use reads it again under
+ * the row lock, as the API role, which may only read the table: migration 013).
  */
 export async function providerPausedUntil(tx: Tx, provider: Provider): Promise<string | undefined> {
   const { rows } = await tx.query<{ paused_until: string }>(

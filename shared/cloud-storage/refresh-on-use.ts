@@ -100,9 +100,7 @@ export async function accessTokenForUse(userId: string, provider: Provider): Pro
   if (!expiresSoon(row.token_expires_at, refreshMarginMs(row))) return (await current()).accessToken;
   // A token that can still serve the request is used when refreshing it now is not possible or failed.
   const usable = !expiresSoon(row.token_expires_at, USABLE_FOR_MS);
-  const waitUntil = inBackoff(row.next_refresh_at)
-    ? row.next_refresh_at!
-    : await withTenant(userId, (tx) => providerPausedUntil(tx, provider));
+  const waitUntil = inBackoff(row.next_refresh_at) ? row.next_refresh_at : row.provider_paused_until;
   if (waitUntil) {
     if (usable) return (await current()).accessToken;
     throw refreshBackoff(provider, secondsUntil(waitUntil));
