@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, NestedStack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -45,6 +45,14 @@ export function constructIdFor(entryKey: string): string {
  * BackendFunction per entry, and exactly the bindings its capabilities name. Functions that talk to the
  * database share one security group (admitted by the proxy), the migrate function has its own (admitted by
  * the instance), the rest share an egress-only one.
+ *
+ * The route functions (function, execution role, log group: three resources per route) live in a nested stack,
+ * `routeStack`, so that the main stack keeps room under CloudFormation's 500 resources per stack as routes, jobs
+ * and workers are added. Everything else stays in the main stack, the API's routes and integrations included:
+ * a route key is unique per API, so moving a route between stacks would create the new route before deleting
+ * the old one and fail on an existing deployment; integrations and their invoke permissions follow the routes.
+ * The nested stack gets what its functions reference (subnets, security groups, secrets, key, user pool) as
+ * parameters, and it is created only after the migrate Trigger, like every function (infra/constructs/jobs.ts).
  */
 export class BackendFunctions extends Construct {
   public readonly routes = new Map<string, BackendFunction>();
@@ -53,6 +61,8 @@ export class BackendFunctions extends Construct {
   public readonly databaseClients: ec2.SecurityGroup;
   public readonly migrationClients: ec2.SecurityGroup;
   public readonly egressOnly: ec2.SecurityGroup;
+  /** The nested stack holding the route functions (see the class comment). */
+  public readonly routeStack: NestedStack;
   private readonly ids = new Set<string>();
 
   constructor(
@@ -74,6 +84,9 @@ export class BackendFunctions extends Construct {
       vpc,
       description: 'Functions without database access',
     });
+    this.routeStack = new NestedStack(this, 'Routes', {
+      description: 'brand-cloud route functions: one per route-table entry (functions/routes.ts)',
+    });
   }
 
   public addRoute(key: string, route: RouteDef): BackendFunction {
@@ -82,7 +95,7 @@ export class BackendFunctions extends Construct {
       throw new Error(`Route ${key}: timeoutSeconds ${timeoutSeconds} exceeds API Gateway's 30 s limit`);
     }
     const caps = new Set<string>(route.capabilities);
-    const fn = this.create(key, {
+    const fn = this.create(this.routeStack, key, {
       description: `${route.method} ${route.path} (${route.auth})`,
       timeoutSeconds,
       memoryMb: route.memoryMb ?? ROUTE_DEFAULTS.memoryMb,
@@ -107,7 +120,7 @@ export class BackendFunctions extends Construct {
 
   public addJob(key: string, job: JobDef): BackendFunction {
     const caps = new Set<string>(job.capabilities);
-    const fn = this.create(key, {
+    const fn = this.create(this, key, {
       description: job.summary,
       timeoutSeconds: job.timeoutSeconds,
       memoryMb: job.memoryMb,
@@ -133,7 +146,7 @@ export class BackendFunctions extends Construct {
    * and what reading a user's connected storage needs (imports): the token vault and the provider credentials.
    */
   public addWorker(key: string, worker: WorkerDef): BackendFunction {
-    const fn = this.create(key, {
+    const fn = this.create(this, key, {
       description: worker.summary,
       timeoutSeconds: worker.timeoutSeconds,
       memoryMb: worker.memoryMb,
@@ -152,6 +165,7 @@ export class BackendFunctions extends Construct {
   }
 
   private create(
+    scope: Construct,
     key: string,
     options: {
       description: string;
@@ -164,7 +178,7 @@ export class BackendFunctions extends Construct {
     const id = constructIdFor(key);
     if (this.ids.has(id)) throw new Error(`Two function entries map to the construct id ${id}`);
     this.ids.add(id);
-    return new BackendFunction(this, id, {
+    return new BackendFunction(scope, id, {
       entryKey: key,
       description: `${options.description} - functions/${key}.ts`.slice(0, 256),
       timeout: Duration.seconds(options.timeoutSeconds),

@@ -21,10 +21,12 @@ describe('cfn-lint on the synthesized templates', () => {
     '%s: no errors',
     async (stage) => {
       const s = stages[stage];
-      const template = path.join(s.dir, `${s.stackName}.template.json`);
+      // The stack's template and its nested stacks' (each is deployed as a template of its own).
+      const templates = s.templates.map((t) => path.join(s.dir, t.file));
+      expect(templates.length).toBeGreaterThan(1);
       const result = await run(
         'cfn-lint',
-        ['--non-zero-exit-code', 'error', '--format', 'parseable', '--', template],
+        ['--non-zero-exit-code', 'error', '--format', 'parseable', '--', ...templates],
         {
           maxBuffer: 64 * 1024 * 1024,
         },

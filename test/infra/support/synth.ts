@@ -40,8 +40,14 @@ export interface Synthesized {
   /** The cloud assembly directory (templates, asset.<hash>/ bundles, metadata). */
   dir: string;
   stackName: string;
+  /**
+   * The stack as CloudFormation deploys it, its nested stacks inlined (see `inlineNestedStacks`): every resource
+   * of the stage in one `Resources` map, references across the nesting resolved to what they point at.
+   */
   json: Json;
   template: Template;
+  /** The templates as written: the stack's file name first, then each nested stack's, by logical id of its resource. */
+  templates: Array<{ file: string; nestedStackId?: string; json: Json }>;
   /** `<stack>.metadata.json`: construct path → metadata entries (acknowledgements among them). */
   metadata: Record<string, Array<{ type: string; data: unknown }>>;
   /** cdk-nag AwsSolutions findings that are not acknowledged (none expected). */
@@ -193,9 +199,85 @@ export async function synthesize(
 export function load(dir: string, stage: StageName = 'dev'): Synthesized {
   const file = JSON.parse(readFileSync(path.join(dir, 'infra-test-result.json'), 'utf8'));
   const result = { ...file[stage], sourceRoot: file.sourceRoot };
-  const json = JSON.parse(readFileSync(path.join(dir, `${result.stackName}.template.json`), 'utf8'));
+  const stackFile = `${result.stackName}.template.json`;
+  const stackJson = JSON.parse(readFileSync(path.join(dir, stackFile), 'utf8'));
+  const templates: Synthesized['templates'] = [{ file: stackFile, json: stackJson }];
+  // A nested stack's template is a file asset of the stack; its TemplateURL names the asset's object key.
+  const assets = Object.values<Json>(
+    JSON.parse(readFileSync(path.join(dir, `${result.stackName}.assets.json`), 'utf8')).files,
+  );
+  for (const [nestedStackId, resource] of resourcesOfType(stackJson, 'AWS::CloudFormation::Stack')) {
+    const url = JSON.stringify(resource.Properties.TemplateURL);
+    const asset = assets.find(
+      (a) =>
+        String(a.source.path).endsWith('.nested.template.json') &&
+        Object.values<Json>(a.destinations).some((d) => url.includes(d.objectKey)),
+    );
+    if (!asset) throw new Error(`${nestedStackId}: no template asset for ${url}`);
+    const nestedFile: string = asset.source.path;
+    templates.push({
+      file: nestedFile,
+      nestedStackId,
+      json: JSON.parse(readFileSync(path.join(dir, nestedFile), 'utf8')),
+    });
+  }
+  const json = inlineNestedStacks(stackJson, templates.slice(1));
+  // Nested stacks' construct metadata is in the stack's file (the cloud assembly collects it per top-level stack).
   const metadata = JSON.parse(readFileSync(path.join(dir, `${result.stackName}.metadata.json`), 'utf8'));
-  return { ...result, dir, json, template: Template.fromJSON(json), metadata };
+  return { ...result, dir, json, templates, template: Template.fromJSON(json), metadata };
+}
+
+/**
+ * One `Resources` map for a stack and its nested stacks, for assertions that follow references: each nested
+ * template's resources are added under their own logical ids (a collision fails), a `Ref` to one of its parameters
+ * becomes the expression the stack passes for it (`Parameters` of the nested stack's resource), and a stack's
+ * `Fn::GetAtt [<nested stack>, Outputs.<name>]` becomes that output's value. Deploy order is kept: a nested
+ * resource is created only once its stack's resource starts, so it `DependsOn` that resource, which keeps its own
+ * `DependsOn` and parameters. Nothing else is changed; the written templates stay in `templates`.
+ */
+export function inlineNestedStacks(
+  stackJson: Json,
+  nested: ReadonlyArray<{ nestedStackId?: string; json: Json }>,
+): Json {
+  const out: Json = structuredClone(stackJson);
+  const outputs = new Map<string, Json>();
+  for (const { nestedStackId, json } of nested) {
+    const id = nestedStackId!;
+    const passed: Record<string, Json> = stackJson.Resources[id].Properties?.Parameters ?? {};
+    const substitute = (value: Json): Json => {
+      if (Array.isArray(value)) return value.map(substitute);
+      if (value && typeof value === 'object') {
+        if (typeof value.Ref === 'string' && Object.keys(value).length === 1 && value.Ref in passed) {
+          return structuredClone(passed[value.Ref]);
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v)]));
+      }
+      return value;
+    };
+    for (const [name, output] of Object.entries<Json>(json.Outputs ?? {})) {
+      outputs.set(`${id}/Outputs.${name}`, substitute(output.Value));
+    }
+    for (const [logicalId, resource] of Object.entries<Json>(json.Resources)) {
+      if (out.Resources[logicalId]) throw new Error(`Logical id ${logicalId} is in two templates`);
+      const inlined = substitute(resource);
+      inlined.DependsOn = [id, ...asArray<string>(inlined.DependsOn)];
+      out.Resources[logicalId] = inlined;
+    }
+  }
+  const resolveOutputs = (value: Json): Json => {
+    if (Array.isArray(value)) return value.map(resolveOutputs);
+    if (value && typeof value === 'object') {
+      const getAtt = value['Fn::GetAtt'];
+      if (Array.isArray(getAtt) && outputs.has(`${getAtt[0]}/${getAtt[1]}`)) {
+        return structuredClone(outputs.get(`${getAtt[0]}/${getAtt[1]}`));
+      }
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveOutputs(v)]));
+    }
+    return value;
+  };
+  out.Resources = resolveOutputs(out.Resources);
+  out.Outputs = resolveOutputs(out.Outputs);
+  return out;
 }
 
 let shared: Promise<Record<StageName, Synthesized>> | undefined;
