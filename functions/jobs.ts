@@ -10,6 +10,7 @@ export type JobCapability =
   | 'refresher-db' // PostgreSQL as brand_refresher (token and audit tables only), through RDS Proxy
   | 'migrations' // PostgreSQL as the owner, straight to the instance; the runtime roles' secrets; migrations/
   | 'event-bus' // PutEvents on the stage's event bus (infra/constructs/events.ts)
+  | 'refresh-queue' // SendMessage on the stage's token-refresh queue (infra/constructs/refresh-fanout.ts)
   | 'webhooks'; // the stage's webhook URL, its signing secret and the dead-letter queue (infra/constructs/events.ts)
 
 export interface JobDef {
@@ -30,18 +31,18 @@ export interface JobDef {
 
 export const jobs = {
   'token-refresh/handler': {
-    summary: 'Refreshes provider tokens that are due (FOR UPDATE SKIP LOCKED batches)',
-    capabilities: ['refresher-db', 'vault', 'providers'],
-    // Shorter than the schedule's period, so passes do not pile up (overlap is still safe: SKIP LOCKED).
+    summary: 'Refresh scheduler: claims due connection ids and queues them for the refresh workers (SQS)',
+    // No vault and no provider access: it only claims ids (the workers refresh them, functions/workers.ts).
+    capabilities: ['refresher-db', 'refresh-queue'],
+    // Shorter than the schedule's period, so runs do not pile up (overlap is still safe: leased claims).
     timeoutSeconds: 120,
-    memoryMb: 512,
+    memoryMb: 256,
     scheduleRateMinutes: 5,
-    // Vault/provider configuration failures (disabled key, AccessDenied, invalid client), the vault alarm (a seal
-    // or open that failed), a rotated refresh token the vault could not keep, and unexpected errors.
+    // Claims whose ids SQS did not take (released, due again next run), and unexpected errors.
     alarmOnMetrics: {
       namespace: 'BrandCloud',
-      service: 'token-refresh',
-      names: ['RefreshConfigErrors', 'RefreshVaultErrors', 'RefreshTokensLost', 'RefreshErrors'],
+      service: 'token-refresh-scheduler',
+      names: ['RefreshSendFailures', 'RefreshErrors'],
     },
   },
   'events/relay': {

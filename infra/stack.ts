@@ -28,6 +28,7 @@ import { JobTriggers } from './constructs/jobs.ts';
 import { Network } from './constructs/network.ts';
 import { Operations } from './constructs/operations.ts';
 import { ProviderCredentials } from './constructs/provider-credentials.ts';
+import { RefreshFanout } from './constructs/refresh-fanout.ts';
 import { SigningKey } from './constructs/signing-key.ts';
 import { TokenVault } from './constructs/token-vault.ts';
 import type { StageConfig } from './stage.ts';
@@ -81,6 +82,7 @@ export class BrandStack extends Stack {
   public readonly functions: BackendFunctions;
   public readonly jobs: JobTriggers;
   public readonly events: EventsInfra;
+  public readonly refreshFanout: RefreshFanout;
   public readonly operations: Operations;
   public readonly serviceAlarms: ServiceAlarms;
 
@@ -149,7 +151,13 @@ export class BrandStack extends Stack {
       this.api.addRoute(constructIdFor(key), route, this.functions.addRoute(key, route));
     }
 
-    this.functions.addWorker('documents/worker', workers['documents/worker']);
+    this.documents.addWorker(this.functions.addWorker('documents/worker', workers['documents/worker']));
+
+    const refreshWorker = this.functions.addWorker(
+      'token-refresh/worker',
+      workers['token-refresh/worker'],
+      stage.refreshWorkerConcurrency,
+    );
 
     const jobs = jobEntries().map(([key, job]) => [key, job, this.functions.addJob(key, job)] as const);
     const scheduled: BackendFunction[] = jobs.filter(([, job]) => !job.runOnDeploy).map(([, , fn]) => fn);
@@ -159,6 +167,18 @@ export class BrandStack extends Stack {
       runBefore: [...this.functions.routes.values(), ...this.functions.workers.values(), ...scheduled],
     });
     for (const trigger of this.jobs.deployTriggers.values()) this.database.runAfterMigrations(trigger);
+
+    // The refresh fan-out: the scheduler job sends due ids to the queue, the worker refreshes them.
+    this.refreshFanout = new RefreshFanout(this, 'RefreshFanout', {
+      jobs,
+      workerTimeout: Duration.seconds(workers['token-refresh/worker'].timeoutSeconds),
+    });
+    this.refreshFanout.addWorker(
+      'token-refresh/worker',
+      workers['token-refresh/worker'],
+      refreshWorker,
+      stage.refreshWorkerConcurrency,
+    );
 
     this.events = new EventsInfra(this, 'Events', {
       jobs,

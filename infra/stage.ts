@@ -31,6 +31,11 @@ export interface StageConfig {
    * there to be limited per user.
    */
   readonly publicRouteThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * Refresh workers running at once (reserved concurrency of the worker, and the SQS event source's maximum):
+   * each holds up to five refresher connections through RDS Proxy and calls the providers' token endpoints.
+   */
+  readonly refreshWorkerConcurrency: number;
 }
 
 const DEV_FRONTEND_URL = 'http://localhost:5173';
@@ -92,6 +97,7 @@ export function stageConfig(
       logRetention: RetentionDays.THREE_MONTHS,
       throttle: { rateLimit: 500, burstLimit: 1000 },
       publicRouteThrottle: { rateLimit: 25, burstLimit: 50 },
+      refreshWorkerConcurrency: 10,
     };
   }
   return {
@@ -111,5 +117,6 @@ export function stageConfig(
     logRetention: RetentionDays.TWO_WEEKS,
     throttle: { rateLimit: 50, burstLimit: 100 },
     publicRouteThrottle: { rateLimit: 5, burstLimit: 10 },
+    refreshWorkerConcurrency: 2,
   };
 }

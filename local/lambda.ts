@@ -5,8 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type JobKey, jobs } from '#functions/jobs';
+import { type WorkerKey, workers } from '#functions/workers';
 import type { HttpEvent } from '#shared/http/handler';
 
 export interface HttpApiRequest {
@@ -174,5 +175,22 @@ export async function invokeJob(key: JobKey): Promise<unknown> {
     handler,
     event,
     lambdaContext({ functionName: key, timeoutSeconds: job.timeoutSeconds, memoryMb: job.memoryMb }),
+  );
+}
+
+/**
+ * One invocation of a queue worker (functions/workers.ts), as its SQS event source mapping would start it: the
+ * worker's own handler with the batch, a context counting down from the worker's timeout, its own scope.
+ */
+export async function invokeWorker(key: WorkerKey, event: SQSEvent): Promise<SQSBatchResponse> {
+  const worker = workers[key];
+  const entry = new URL(`../functions/${key}.ts`, import.meta.url).href;
+  const { handler } = (await import(/* @vite-ignore */ entry)) as {
+    handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+  };
+  return invoke(
+    handler,
+    event,
+    lambdaContext({ functionName: key, timeoutSeconds: worker.timeoutSeconds, memoryMb: worker.memoryMb }),
   );
 }

@@ -1,7 +1,10 @@
 /**
- * `npm run refresh [-- --dry-run] [--budget-seconds 100] [--concurrency 8] [--batch-size 50]`: one pass of the
- * scheduled token refresh (the same `refreshDueConnections` the EventBridge-driven Lambda runs) against the local
- * database, as the refresher role.
+ * `npm run refresh [-- --dry-run] [--workers 2] [--single-pass [--budget-seconds 100] [--concurrency 8]
+ * [--batch-size 50]]`: one run of the scheduled token refresh against the local database, as the refresher role.
+ * By default it is the AWS shape with the same handlers: the refresh scheduler (functions/token-refresh/handler.ts)
+ * claims due ids into an in-process queue with SQS event shapes and the refresh worker
+ * (functions/token-refresh/worker.ts) drains it. `--single-pass` runs `refreshDueConnections` in one process
+ * instead (claim and refresh together, local/refresh-pass.ts).
  *
  * Database: REFRESHER_DATABASE_URL or REFRESHER_DB_SECRET_ARN when set; otherwise the local database (see
  * local/cli.ts: DATABASE_URL, else the running `npm start`, else .local/), with pending migrations applied.
@@ -20,28 +23,31 @@ import { prepareDatabase } from './postgres.ts';
 await runCli(
   {
     name: 'refresh',
-    usage: '[--dry-run] [--fan-out] [--budget-seconds 100] [--concurrency 8] [--batch-size 50]',
+    usage:
+      '[--dry-run] [--workers 2] [--single-pass [--budget-seconds 100] [--concurrency 8] [--batch-size 50]]',
     description: [
-      'One pass of the scheduled provider-token refresh (what the EventBridge-driven Lambda runs every 5 minutes),',
-      'as the refresher role. Prints a JSON summary (counts only). Exits 1 when the pass stopped on a database or',
-      'vault failure.',
+      'One run of the scheduled provider-token refresh as in AWS (the scheduler queues due ids, refresh workers',
+      'refresh them: the same handlers over an in-process queue), as the refresher role. Prints a JSON summary',
+      '(counts only). --single-pass: exits 1 when the pass stopped on a database or vault failure.',
     ].join('\n'),
     options: {
       'dry-run': { type: 'boolean', default: false },
-      'fan-out': { type: 'boolean', default: false },
+      'single-pass': { type: 'boolean', default: false },
+      workers: { type: 'string' },
       'budget-seconds': { type: 'string' },
       concurrency: { type: 'string' },
       'batch-size': { type: 'string' },
     },
     optionHelp: [
       ['--dry-run', 'only count the connections that are due, per provider'],
+      ['--workers N', 'refresh workers draining the queue at once (default 2)'],
       [
-        '--fan-out',
-        'the AWS shape: the scheduler claims due ids into an in-process queue (SQS event shapes) and --concurrency workers (default 4) refresh them',
+        '--single-pass',
+        'claim and refresh in one pass in this process (refreshDueConnections), not fanned out',
       ],
-      ['--budget-seconds N', 'start no new rows after N seconds (default 100, like the Lambda)'],
-      ['--concurrency N', 'rows refreshed at once'],
-      ['--batch-size N', 'rows claimed per batch'],
+      ['--budget-seconds N', '--single-pass: start no new rows after N seconds (default 100)'],
+      ['--concurrency N', '--single-pass: rows refreshed at once'],
+      ['--batch-size N', '--single-pass: rows claimed per batch'],
     ],
   },
   async ({ values, signal, database }) => {
@@ -71,24 +77,11 @@ await runCli(
       console.log(JSON.stringify({ due: await countDueConnections() }, null, 2));
       return 0;
     }
-    if (values['fan-out']) {
-      const { scheduleDueRefreshes, handleRefreshBatch } = await import(
-        '#shared/cloud-storage/refresh-fanout'
-      );
-      const { InProcessQueue } = await import('./refresh-queue.ts');
-      const queue = new InProcessQueue();
-      const scheduled = await scheduleDueRefreshes({ queue });
-      const outcomes: Record<string, number> = {};
-      const drained = await queue.drain(
-        (event) =>
-          handleRefreshBatch(event, {
-            onResult: (_message, result) => {
-              outcomes[result] = (outcomes[result] ?? 0) + 1;
-            },
-          }),
-        { workers: concurrency ?? 4, maxRounds: 1_000 },
-      );
-      console.log(JSON.stringify({ scheduled, outcomes, ...drained, left: queue.depth }, null, 2));
+    if (!values['single-pass']) {
+      const { InProcessQueue, runLocalRefresh } = await import('./refresh-queue.ts');
+      const workers = positiveInt(values.workers, 'workers');
+      const run = await runLocalRefresh(new InProcessQueue(), workers ? { workers } : {});
+      console.log(JSON.stringify(run, null, 2));
       return 0;
     }
     const started = Date.now();

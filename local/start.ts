@@ -13,6 +13,7 @@ import { type LocalEvents, startLocalEvents } from './events.ts';
 import { invokeJob } from './lambda.ts';
 import { portIsFree } from './ports.ts';
 import { takeOverSignals } from './postgres.ts';
+import { InProcessQueue, runLocalRefresh } from './refresh-queue.ts';
 import { AlreadyRunning, acquireRunState, type RunStateHandle } from './run-state.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
 
@@ -160,21 +161,23 @@ const banner = [
   `  Cognito (local)  ${stack.cognito.endpoint}  pool ${stack.cognito.userPoolId}, client ${stack.cognito.clientId}`,
   `  Documents (S3)   ${stack.documents.s3.endpoint}/${stack.documents.s3.bucket}  (s3rver + presigned-POST check, data in ${path.relative(process.cwd(), stateDir)}/s3)`,
   `  Providers        ${stack.sandbox ? `sandbox (loopback fakes at ${stack.sandbox.origin})` : 'real (set GOOGLE_/MICROSOFT_/DROPBOX_ credentials, or PROVIDERS=sandbox)'}`,
-  `  Token refresh    every ${Math.round(refreshEveryMs / 60000)} min (as the EventBridge schedule does in AWS)`,
+  `  Token refresh    every ${Math.round(refreshEveryMs / 60000)} min: scheduler → in-process queue → worker (EventBridge → SQS → Lambda in AWS)`,
   `  Events           GET /events; ${localEvents.webhookUrl ? `webhooks to ${localEvents.webhookUrl} (secret in ${path.relative(process.cwd(), stateDir)}/webhook-secret)` : 'set WEBHOOK_URL to receive signed webhooks'}`,
   `  Stop             Ctrl-C (pid ${process.pid})`,
   '',
 ];
 console.log(banner.join('\n'));
 
-// The EventBridge schedule's local stand-in: the token-refresh function every 5 minutes, invoked in this process
-// (the sandbox's tokens live here) in its own invocation scope, never two at once.
+// The EventBridge schedule's local stand-in: every 5 minutes the refresh scheduler claims due ids into an
+// in-process queue (SQS event shapes) that the refresh worker drains, both invoked in this process (the sandbox's
+// tokens live here) in their own invocation scopes, never two runs at once.
+const refreshQueue = new InProcessQueue();
 let refreshing = false;
 refreshTimer = setInterval(async () => {
   if (refreshing) return;
   refreshing = true;
   try {
-    await invokeJob('token-refresh/handler');
+    await runLocalRefresh(refreshQueue);
     // The upload sweep's schedule (every 15 minutes in AWS), in the same local timer.
     await invokeJob('documents/sweep-uploads');
   } catch (error) {

@@ -3,38 +3,41 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
+import { scheduleDueRefreshes } from '#shared/cloud-storage/refresh-fanout';
+import { refreshQueue } from '#shared/cloud-storage/refresh-queue';
+import { purgeOAuthRows } from '#shared/cloud-storage/scheduled-refresh';
 import { logger } from '#shared/logger';
-import { addRefreshMetrics, REFRESH_METRICS } from './metrics.ts';
-
-// A pass holds one refresher connection per concurrent refresh (8); Lambda's default pool of 1 would serialise
-// it. Read when the pool is created, on first use.
-process.env.DB_POOL_MAX ??= '8';
+import { addSchedulerMetrics, REFRESH_METRICS } from './metrics.ts';
 
 const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'BrandCloud',
-  serviceName: 'token-refresh',
+  serviceName: 'token-refresh-scheduler',
 });
 
 /**
- * EventBridge, every 5 minutes: one pass over the due connections as the refresher role, stopping well before
- * the function's timeout (the rest is the next run's).
+ * EventBridge, every 5 minutes: the refresh scheduler. It only claims due connection ids (index-only on the due
+ * instant, a lease keeps a claimed id out of the next claims, paused providers left out) and sends them to the
+ * refresh queue, 10 per SendMessageBatch; the refresh workers (functions/token-refresh/worker.ts) refresh them.
+ * It holds no vault or provider access. Expired OAuth attempts are purged first (housekeeping). Locally the queue
+ * is the in-process one the local runtime registers.
  */
-async function refreshPass(_event: unknown, context: Context) {
-  let summary: Awaited<ReturnType<typeof refreshDueConnections>>;
+async function schedule(_event: unknown, context: Context) {
   try {
-    summary = await refreshDueConnections({ remainingTimeMs: () => context.getRemainingTimeInMillis() });
-    addRefreshMetrics(metrics, summary);
+    const purgedOAuthRows = await purgeOAuthRows();
+    const summary = await scheduleDueRefreshes({
+      queue: refreshQueue(),
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    });
+    addSchedulerMetrics(metrics, summary);
+    return { ...summary, purgedOAuthRows };
   } catch (error) {
+    // A failed invocation (the Errors alarm): claims not sent stay due once their lease ends.
     metrics.addMetric(REFRESH_METRICS.errors, MetricUnit.Count, 1);
     throw error;
   }
-  // A failed invocation (the Errors alarm); the rows not done stay due for the next run.
-  if (summary.stopReason === 'database') throw new Error('Scheduled token refresh: the database failed');
-  return summary;
 }
 
 /** Powertools' Lambda context and per-invocation key reset on the logger; metrics flushed once per run, also on failure. */
-export const handler = middy(refreshPass)
+export const handler = middy(schedule)
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

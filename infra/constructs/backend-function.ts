@@ -26,6 +26,8 @@ export interface BackendFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** Copies migrations/ next to the bundle (the migrate function). */
   readonly bundleMigrations?: boolean;
+  /** Reserved concurrency (a cap and a guarantee); none by default. */
+  readonly reservedConcurrency?: number;
 }
 
 /** Tag naming the entry file a function was built from. */
@@ -118,6 +120,7 @@ export class BackendFunction extends nodejs.NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role,
       logGroup,
       vpc: props.vpc,

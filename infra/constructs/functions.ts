@@ -142,20 +142,23 @@ export class BackendFunctions extends Construct {
   }
 
   /**
-   * A queue worker: tenant database access (it writes through withTenant), the document store's worker grants,
-   * and what reading a user's connected storage needs (imports): the token vault and the provider credentials.
+   * A queue worker, bound by its capabilities like a job; the construct of its queue connects it (event source,
+   * the queue's grants). `reservedConcurrency` caps it (the refresh workers: the stage's setting).
    */
-  public addWorker(key: string, worker: WorkerDef): BackendFunction {
+  public addWorker(key: string, worker: WorkerDef, reservedConcurrency?: number): BackendFunction {
+    const caps = new Set<string>(worker.capabilities);
     const fn = this.create(this, key, {
       description: worker.summary,
       timeoutSeconds: worker.timeoutSeconds,
       memoryMb: worker.memoryMb,
-      securityGroup: this.databaseClients,
+      securityGroup: caps.has('db') || caps.has('refresher-db') ? this.databaseClients : this.egressOnly,
+      reservedConcurrency,
     });
-    fn.bindAppDatabase(this.props.database);
-    fn.bindTokenVault(this.props.vault);
-    fn.bindProviders(this.props.providers, this.urls());
-    this.props.documents.addWorker(fn);
+    const { database, vault, providers } = this.props;
+    if (caps.has('db')) fn.bindAppDatabase(database);
+    if (caps.has('refresher-db')) fn.bindRefresherDatabase(database);
+    if (caps.has('vault')) fn.bindTokenVault(vault);
+    if (caps.has('providers')) fn.bindProviders(providers, this.urls());
     this.workers.set(key, fn);
     return fn;
   }
@@ -173,6 +176,7 @@ export class BackendFunctions extends Construct {
       memoryMb: number;
       securityGroup: ec2.ISecurityGroup;
       bundleMigrations?: boolean;
+      reservedConcurrency?: number;
     },
   ): BackendFunction {
     const id = constructIdFor(key);
@@ -188,6 +192,7 @@ export class BackendFunctions extends Construct {
       securityGroup: options.securityGroup,
       logRetention: this.props.logRetention,
       bundleMigrations: options.bundleMigrations,
+      reservedConcurrency: options.reservedConcurrency,
     });
   }
 }

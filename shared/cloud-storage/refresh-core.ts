@@ -110,6 +110,18 @@ export type RefreshOutcome =
    */
   | { kind: 'vault'; reason: VaultFailureReason; stage: 'open' | 'seal'; rotatedTokenLost: boolean };
 
+/** Vault failures that concern the key or KMS itself, not one row: every further row would fail the same way. */
+const KEY_LEVEL_VAULT_FAILURES = new Set<VaultFailureReason>([
+  'key-unusable',
+  'kms-unavailable',
+  'configuration',
+  'error',
+]);
+
+/** Whether a vault failure stops a refresh run (scheduled pass or worker batch): no further provider calls. */
+export const isKeyLevelVaultFailure = (reason: VaultFailureReason): boolean =>
+  KEY_LEVEL_VAULT_FAILURES.has(reason);
+
 /** The `last_error` a vault failure leaves on the row, for the operator (the API shows it as `lastError`). */
 export const vaultErrorCode = (reason: VaultFailureReason): string => `vault_${reason}`;
 

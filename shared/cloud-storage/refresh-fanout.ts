@@ -11,7 +11,7 @@ import {
   recordProviderOutcome,
   releaseClaim,
 } from './connection-store.ts';
-import { type RefreshOutcome, refreshLockedConnection } from './refresh-core.ts';
+import { isKeyLevelVaultFailure, type RefreshOutcome, refreshLockedConnection } from './refresh-core.ts';
 
 /**
  * The refresh at scale (ARCHITECTURE.md "Refresh at scale"): the scheduler only claims due connection ids and
@@ -39,8 +39,11 @@ export interface RefreshQueue {
 }
 
 export interface ScheduleSummary {
+  /** Ids claimed and queued. */
   claimed: number;
   batches: number;
+  /** Ids claimed whose send failed: their claims were released (due again next run). */
+  released: number;
   pausedProviders: Provider[];
 }
 
@@ -59,7 +62,7 @@ export async function scheduleDueRefreshes(options: {
   const remaining = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
   const reserveMs = options.reserveMs ?? 5_000;
   const paused = await withRefresher((tx) => pausedProviders(tx));
-  const summary: ScheduleSummary = { claimed: 0, batches: 0, pausedProviders: paused };
+  const summary: ScheduleSummary = { claimed: 0, batches: 0, released: 0, pausedProviders: paused };
   while (remaining() >= reserveMs) {
     const claims = await withRefresher((tx) =>
       claimDueIds(tx, { limit: claimSize, pausedProviders: paused, leaseSeconds: CLAIM_LEASE_SECONDS }),
@@ -79,6 +82,7 @@ export async function scheduleDueRefreshes(options: {
           for (const claim of batch) await releaseClaim(tx, claim.id);
         });
         summary.claimed -= batch.length;
+        summary.released += batch.length;
       }
     }
     if (claims.length < claimSize) break;
@@ -114,6 +118,8 @@ export type WorkerResult =
   | 'skipped_locked'
   | 'skipped_not_due'
   | 'paused'
+  /** Not started: the time budget ran out, or a key-level vault failure stopped the batch. Retried by SQS. */
+  | 'deferred'
   | 'invalid'
   | 'error';
 
@@ -121,13 +127,12 @@ export type WorkerResult =
  * One message: the row lock (SKIP LOCKED: someone is refreshing it) and the re-check in one statement, then the
  * shared refresh core; four round trips on the way that refreshes (BEGIN, lock and re-check, write, COMMIT).
  */
-async function refreshOne(message: RefreshMessage): Promise<WorkerResult> {
+async function refreshOne(message: RefreshMessage): Promise<RefreshOutcome | WorkerResult> {
   return withRefresher(async (tx) => {
     const locked = await lockDueForWorker(tx, message.userId, message.provider);
     if (!locked) return 'skipped_locked';
     if (locked.row.id !== message.id || !locked.due) return 'skipped_not_due';
-    const outcome = await refreshLockedConnection(tx, locked.row);
-    return outcome.kind;
+    return refreshLockedConnection(tx, locked.row);
   });
 }
 
@@ -145,15 +150,17 @@ export interface WorkerOptions {
   /** Time left; records not started with less than `reserveMs` left are returned (default 20 s). */
   remainingTimeMs?: () => number;
   reserveMs?: number;
-  /** Observes each record's result (tests, metrics). */
-  onResult?: (message: RefreshMessage | undefined, result: WorkerResult) => void;
+  /** Observes each record's result (tests, metrics), with the refresh core's outcome when it ran. */
+  onResult?: (message: RefreshMessage | undefined, result: WorkerResult, outcome?: RefreshOutcome) => void;
 }
 
 /**
  * The SQS-triggered refresh worker: returns the records to retry as `batchItemFailures` (database errors,
- * paused providers, records not started before the time budget ran out); everything else is done, including
- * skips (someone else refreshed the row). The provider-wide pause is read once per batch and written after
- * each token-endpoint outcome.
+ * paused providers, records not started before the time budget ran out or after a key-level vault failure);
+ * everything else is done, including skips (someone else refreshed the row). The provider-wide pause is read
+ * once per batch and written after each token-endpoint outcome. A key-level vault failure (disabled key, KMS
+ * down) stops the batch like it stops a scheduled pass: no further provider call whose new tokens could not
+ * be kept.
  */
 export async function handleRefreshBatch(
   event: Pick<SQSEvent, 'Records'>,
@@ -168,15 +175,24 @@ export async function handleRefreshBatch(
   // a provider nobody counted failures for writes nothing (the common case costs no round trip).
   const failing = new Set(states.failing);
   const pending = [...event.Records];
+  let vaultStopped = false;
   const work = async () => {
     for (let record = pending.shift(); record; record = pending.shift()) {
       const message = parseMessage(record);
       let result: WorkerResult;
+      let outcome: RefreshOutcome | undefined;
       if (!message) result = 'invalid';
-      else if (remaining() < reserveMs || paused.has(message.provider)) result = 'paused';
+      else if (paused.has(message.provider)) result = 'paused';
+      else if (vaultStopped || remaining() < reserveMs) result = 'deferred';
       else {
         try {
-          result = await refreshOne(message);
+          const done = await refreshOne(message);
+          if (typeof done === 'string') result = done;
+          else {
+            outcome = done;
+            result = done.kind;
+            if (done.kind === 'vault' && isKeyLevelVaultFailure(done.reason)) vaultStopped = true;
+          }
         } catch (error) {
           logger.error('Refresh worker: a connection failed', {
             provider: message.provider,
@@ -205,8 +221,8 @@ export async function handleRefreshBatch(
           ).catch(() => undefined);
         }
       }
-      if (result === 'paused' || result === 'error') failures.push(record.messageId);
-      options.onResult?.(message, result);
+      if (result === 'paused' || result === 'deferred' || result === 'error') failures.push(record.messageId);
+      options.onResult?.(message, result, outcome);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? WORKER_CONCURRENCY }, work));

@@ -12,19 +12,11 @@ import {
   purgeExpiredOAuthRows,
 } from './connection-store.ts';
 import {
+  isKeyLevelVaultFailure,
   type RefreshOutcome,
   refreshLockedConnection,
-  type VaultFailureReason,
   vaultErrorCode,
 } from './refresh-core.ts';
-
-/** Vault failures that concern the key or KMS itself, not one row: every further row would fail the same way. */
-const KEY_LEVEL_VAULT_FAILURES = new Set<VaultFailureReason>([
-  'key-unusable',
-  'kms-unavailable',
-  'configuration',
-  'error',
-]);
 
 export interface ScheduledRefreshOptions {
   /** Time left before the invocation is killed (Lambda: `context.getRemainingTimeInMillis`). Default: no limit. */
@@ -126,7 +118,7 @@ async function refreshClaimed(claim: Claim): Promise<RowResult> {
   });
 }
 
-async function purgeOAuthRows(): Promise<number> {
+export async function purgeOAuthRows(): Promise<number> {
   try {
     return await withRefresher((tx) => purgeExpiredOAuthRows(tx));
   } catch (error) {
@@ -243,7 +235,7 @@ export async function refreshDueConnections(
         byProvider[claim.provider].rotatedTokensLost += 1;
       }
       configCodes.add(vaultErrorCode(result.reason));
-      if (KEY_LEVEL_VAULT_FAILURES.has(result.reason)) stop ??= 'vault';
+      if (isKeyLevelVaultFailure(result.reason)) stop ??= 'vault';
     }
     if (
       result.kind === 'needs_reauth' ||

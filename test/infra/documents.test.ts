@@ -108,8 +108,11 @@ describe('document queue and worker', () => {
     const [workerId, worker] = fnFor(dev.json, 'documents/worker');
     expect(worker.Properties.Timeout).toBe(workers['documents/worker'].timeoutSeconds);
     expect(worker.Properties.MemorySize).toBe(workers['documents/worker'].memoryMb);
-    const [, mapping] = only(dev.json, 'AWS::Lambda::EventSourceMapping');
-    expect(refTarget(mapping.Properties.FunctionName)).toBe(workerId);
+    const mappings = resourcesOfType(dev.json, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => refTarget(m.Properties.FunctionName) === workerId,
+    );
+    expect(mappings).toHaveLength(1);
+    const [, mapping] = mappings[0]!;
     expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     const queueId = refTarget(mapping.Properties.EventSourceArn)!;
     const queue = dev.json.Resources[queueId].Properties;

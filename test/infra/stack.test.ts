@@ -624,7 +624,7 @@ describe('jobs', () => {
     }
   });
 
-  it('ships the token refresh without the Drive, Graph and Dropbox SDKs (the file functions do ship them)', () => {
+  it('ships the token refresh (scheduler and worker) without the Drive, Graph and Dropbox SDKs (the file functions do ship them)', () => {
     // Packages of the file SDKs, and strings only their code contains (class names, API method names).
     const sdkPackages =
       /node_modules\/(@googleapis\/drive|googleapis-common|@microsoft\/microsoft-graph-client|dropbox|google-auth-library|gaxios)\//;
@@ -646,6 +646,7 @@ describe('jobs', () => {
     };
 
     expect(shipped('token-refresh/handler')).toEqual({ packages: [], markers: [] });
+    expect(shipped('token-refresh/worker')).toEqual({ packages: [], markers: [] });
     // The same search finds them where they belong: the search itself works on a shipped bundle.
     const files = shipped('cloud-storage/list-files');
     expect(files.packages.length).toBeGreaterThan(0);
@@ -676,13 +677,18 @@ describe('jobs', () => {
     }
   });
 
-  it('gives the token refresh the refresher database role, the vault and the providers', () => {
-    const [, fn] = functionFor(dev.json, 'token-refresh/handler');
-    const env = envOf(fn);
+  it('gives the refresh worker the refresher database role, the vault and the providers; the scheduler only the database and the queue', () => {
+    const [, worker] = functionFor(dev.json, 'token-refresh/worker');
+    const env = envOf(worker);
     expect(env.REFRESHER_DB_SECRET_ARN).toBeDefined();
     expect(env.DB_SECRET_ARN).toBeUndefined();
     expect(env.TOKEN_VAULT_KMS_KEY_ARN).toBeDefined();
     expect(env.PROVIDER_SECRET_ARN).toBeDefined();
+    const scheduler = envOf(functionFor(dev.json, 'token-refresh/handler')[1]);
+    expect(scheduler.REFRESHER_DB_SECRET_ARN).toBeDefined();
+    expect(scheduler.REFRESH_QUEUE_URL).toBeDefined();
+    expect(scheduler.TOKEN_VAULT_KMS_KEY_ARN).toBeUndefined();
+    expect(scheduler.PROVIDER_SECRET_ARN).toBeUndefined();
   });
 
   it('runs the migrate function on deploy, after the database and before the route functions', () => {

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { z } from 'zod';
 import { defineHandler } from '#functions/define-handler';
 import { createGateway, listen } from '#local/gateway';
-import { httpApiEvent, invokeJob, jsonBody, lambdaContext } from '#local/lambda';
+import { httpApiEvent, jsonBody, lambdaContext } from '#local/lambda';
+import { InProcessQueue, runLocalRefresh } from '#local/refresh-queue';
 import type { RouteDef } from '#shared/http/route';
 import { logger } from '#shared/logger';
 import { resetVaultForTests } from '#shared/vault/token-vault';
@@ -98,13 +99,13 @@ describe('log keys stay with their own invocation', () => {
       Promise.all(requests),
       (async () => {
         await sleep(5);
-        return invokeJob('token-refresh/handler');
+        return runLocalRefresh(new InProcessQueue());
       })(),
     ]);
     logger.info('after every invocation');
     vi.restoreAllMocks();
 
-    expect(job).toMatchObject({ stopReason: 'done' });
+    expect(job).toMatchObject({ scheduled: { claimed: 0 }, left: 0 });
     const lines = output.lines();
     const probes = lines.filter((line) => line.message === 'probe');
     expect(probes).toHaveLength(2 * requestIds.length);
@@ -115,7 +116,7 @@ describe('log keys stay with their own invocation', () => {
     }
     expect(new Set(probes.map((line) => line.requestId))).toEqual(new Set(requestIds));
 
-    const jobLines = lines.filter((line) => line.message === 'Scheduled token refresh');
+    const jobLines = lines.filter((line) => line.message === 'Refresh scheduler');
     expect(jobLines).toHaveLength(1);
     const after = lines.filter((line) => line.message === 'after every invocation');
     expect(after).toHaveLength(1);

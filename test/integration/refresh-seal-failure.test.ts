@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler } from '#functions/token-refresh/handler';
+import { refreshPassHandler as handler } from '#local/refresh-pass';
 import { withProviderSession } from '#shared/cloud-storage/provider-session';
 import { countDueConnections, refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { ServiceUnavailable } from '#shared/errors';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler } from '#functions/token-refresh/handler';
+import { refreshPassHandler as handler } from '#local/refresh-pass';
 import { countDueConnections, refreshDueConnections } from '#shared/cloud-storage/scheduled-refresh';
 import { logger } from '#shared/logger';
 import { PROVIDERS } from '#shared/providers/types';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { handler } from '#functions/token-refresh/handler';
+import { refreshPassHandler as handler } from '#local/refresh-pass';
 import { logger } from '#shared/logger';
 import { captureOutput, fakeLambdaContext } from '../support/capture-output.ts';
 import {
@@ -10,7 +10,7 @@ import {
   useRefreshSandbox,
 } from '../support/refresh-rows.ts';
 
-/** The Lambda entry: one pass, Powertools metrics flushed once, one summary line, no token in any output. */
+/** The single-pass runner (local/refresh-pass.ts): one pass, metrics flushed once, one summary line, no token in any output. */
 const { db, sandbox } = useRefreshSandbox();
 
 afterEach(() => {
