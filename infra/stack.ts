@@ -5,7 +5,7 @@ import {
   CfnResource,
   Duration,
   type IAspect,
-  Lazy,
+  RemovalPolicy,
   Stack,
   type StackProps,
   Validations,
@@ -31,6 +31,7 @@ import { ProviderCredentials } from './constructs/provider-credentials.ts';
 import { RefreshFanout } from './constructs/refresh-fanout.ts';
 import { SigningKey } from './constructs/signing-key.ts';
 import { TokenVault } from './constructs/token-vault.ts';
+import { WebApp } from './constructs/web.ts';
 import type { StageConfig } from './stage.ts';
 
 /**
@@ -87,17 +88,22 @@ export class BrandStack extends Stack {
   public readonly serviceAlarms: ServiceAlarms;
 
   /**
-   * The web app's URL for the `WebAppUrl` output. Until a construct that serves the web app (CloudFront) sets it,
-   * the output is the stage's `frontendUrl`: set `stack.webAppUrl = distributionUrl` anywhere in the constructor.
+   * The web app's origin (`WebAppUrl` output): the CloudFront distribution, or the stage's `frontendUrl` when the
+   * app is served under a domain of its own. The API's only CORS origin, FRONTEND_URL and the Cognito callback.
    */
-  public webAppUrl?: string;
-  private readonly stage: StageConfig;
+  public readonly webAppUrl: string;
+  public readonly web: WebApp;
   public readonly documents: DocumentStore;
 
   constructor(scope: Construct, id: string, props: BrandStackProps) {
     super(scope, id, props);
     const { stage } = props;
-    this.stage = stage;
+
+    // The web app (S3 + CloudFront): its distribution is the frontend unless the stage names another origin.
+    // Its buckets are kept when the stack is deleted (CloudFormation cannot delete a non-empty bucket).
+    this.web = new WebApp(this, 'Web', { removalPolicy: RemovalPolicy.RETAIN });
+    const frontendUrl = stage.frontendUrl ?? this.web.url;
+    this.webAppUrl = frontendUrl;
 
     this.network = new Network(this, 'Network', {
       natGateways: stage.natGateways,
@@ -111,7 +117,7 @@ export class BrandStack extends Stack {
       removalPolicy: stage.statefulRemovalPolicy,
     });
     this.auth = new Auth(this, 'Auth', {
-      frontendUrl: stage.frontendUrl,
+      frontendUrl,
       removalPolicy: stage.statefulRemovalPolicy,
       deletionProtection: stage.name === 'prod',
     });
@@ -122,7 +128,7 @@ export class BrandStack extends Stack {
     this.signingKey = new SigningKey(this, 'SigningKey', { removalPolicy: stage.statefulRemovalPolicy });
     this.api = new Api(this, 'Api', {
       auth: this.auth,
-      frontendUrl: stage.frontendUrl,
+      frontendUrl,
       throttle: stage.throttle,
       publicRouteThrottle: stage.publicRouteThrottle,
       logRetention: stage.logRetention,
@@ -130,7 +136,7 @@ export class BrandStack extends Stack {
 
     this.documents = new DocumentStore(this, 'Documents', {
       stageName: stage.name,
-      frontendUrl: stage.frontendUrl,
+      frontendUrl,
       removalPolicy: stage.statefulRemovalPolicy,
       workerTimeout: Duration.seconds(workers['documents/worker'].timeoutSeconds),
     });
@@ -143,7 +149,7 @@ export class BrandStack extends Stack {
       vault: this.vault,
       providers: this.providers,
       signingKey: this.signingKey,
-      frontendUrl: stage.frontendUrl,
+      frontendUrl,
       oauthRedirectBaseUrl: this.api.url,
       logRetention: stage.logRetention,
     });
@@ -194,6 +200,9 @@ export class BrandStack extends Stack {
       settings: stage.database,
     });
 
+    // Uploads the build and its config.json { apiUrl } on deploys that change either (a CDK Trigger).
+    this.web.deploy(this.api.url, stage.logRetention);
+
     this.outputs();
     this.suppressions(stage);
     Aspects.of(this).add(new Arm64ForProviderHandlers());
@@ -203,6 +212,7 @@ export class BrandStack extends Stack {
     const out = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
     out('ApiUrl', this.api.url, 'HTTP API base URL (the web app calls it; no trailing slash)');
+    out('WebUrl', this.web.url, 'The web app on CloudFront (https://<id>.cloudfront.net)');
     out('Region', Aws.REGION, 'AWS region of the stack');
     out('UserPoolId', this.auth.userPool.userPoolId, 'Cognito user pool id');
     out('UserPoolClientId', this.auth.client.userPoolClientId, 'Cognito app client id of the web app');
@@ -232,7 +242,7 @@ export class BrandStack extends Stack {
     }
     out(
       'WebAppUrl',
-      Lazy.string({ produce: () => this.webAppUrl ?? this.stage.frontendUrl }),
+      this.webAppUrl,
       'The web app origin (CORS origin, OAuth return target, Cognito callback)',
     );
   }

@@ -8,8 +8,11 @@ export type StageName = 'dev' | 'prod';
 /** Everything that differs between stages, decided once from `-c stage=…` (default dev). */
 export interface StageConfig {
   readonly name: StageName;
-  /** Origin of the web app: CORS origin, OAuth redirect target, Cognito callback. */
-  readonly frontendUrl: string;
+  /**
+   * Origin of the web app (CORS origin, OAuth return target, Cognito callback) when it is served under a domain
+   * of its own (`-c frontendUrl=…`); by default the stack's CloudFront distribution (infra/constructs/web.ts).
+   */
+  readonly frontendUrl?: string;
   readonly natGateways: number;
   readonly database: {
     readonly instanceType: ec2.InstanceType;
@@ -38,15 +41,8 @@ export interface StageConfig {
   readonly refreshWorkerConcurrency: number;
 }
 
-const DEV_FRONTEND_URL = 'http://localhost:5173';
-
-function validFrontendUrl(raw: string | undefined, stage: StageName): string {
-  if (!raw) {
-    if (stage === 'prod') {
-      throw new Error('The prod stage needs the web app origin: -c frontendUrl=https://app.example.com');
-    }
-    return DEV_FRONTEND_URL;
-  }
+function validFrontendUrl(raw: string | undefined, stage: StageName): string | undefined {
+  if (!raw) return undefined;
   const url = new URL(raw);
   if (url.origin !== raw.replace(/\/$/, '')) {
     throw new Error(`frontendUrl must be an origin (scheme://host[:port]), got ${raw}`);
@@ -55,7 +51,7 @@ function validFrontendUrl(raw: string | undefined, stage: StageName): string {
   return url.origin;
 }
 
-/** The stage named by `-c stage=dev|prod` (default dev), with `-c frontendUrl=…` (required for prod). */
+/** The stage named by `-c stage=dev|prod` (default dev), with an optional `-c frontendUrl=…`. */
 export function stageFromContext(node: Node): StageConfig {
   const name = (node.tryGetContext('stage') as string | undefined) ?? 'dev';
   if (name !== 'dev' && name !== 'prod') throw new Error(`Unknown stage "${name}": use -c stage=dev|prod`);
@@ -82,7 +78,7 @@ export function stageConfig(
   if (name === 'prod') {
     return {
       name,
-      frontendUrl,
+      ...(frontendUrl ? { frontendUrl } : {}),
       alarmEmail,
       natGateways: 2, // one per AZ: an AZ outage does not cut the other AZ's egress
       database: {
@@ -102,7 +98,7 @@ export function stageConfig(
   }
   return {
     name,
-    frontendUrl,
+    ...(frontendUrl ? { frontendUrl } : {}),
     alarmEmail,
     natGateways: 1,
     database: {

@@ -49,7 +49,8 @@ export async function buildWebApp(outDir: string, apiUrl = ''): Promise<WebBuild
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const out = path.join(WEB, 'dist');
+  // `npm run build:web` writes web/dist; the CDK stack passes the directory of the deploy function's asset.
+  const out = process.argv[2] ? path.resolve(process.argv[2]) : path.join(WEB, 'dist');
   const built = await buildWebApp(out, process.env.API_URL ?? '');
   const { gzipSync } = await import('node:zlib');
   const script = await readFile(path.join(out, built.files[2]!));

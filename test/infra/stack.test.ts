@@ -52,6 +52,22 @@ function functionFor(json: Json, entryKey: string): [string, Json] {
   return found[0]!;
 }
 
+/** `https://` + the web app distribution's domain, as CloudFormation spells it. */
+function distributionUrl(json: Json): Json {
+  const [distributionId] = resourcesOfType(json, 'AWS::CloudFront::Distribution')[0]!;
+  return { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }]] };
+}
+
+/** The CDK Trigger that runs `entryKey`'s function on deploy (HandlerArn → a version of that function). */
+function triggersOf(json: Json, functionId: string): Array<[string, Json]> {
+  return resourcesOfType(json, 'Custom::Trigger').filter(([, t]) => {
+    const version = json.Resources[refTarget(t.Properties.HandlerArn)!];
+    return (
+      version?.Type === 'AWS::Lambda::Version' && refTarget(version.Properties.FunctionName) === functionId
+    );
+  });
+}
+
 const envOf = (fn: Json): Record<string, Json> => fn.Properties.Environment?.Variables ?? {};
 
 /** The sources the bundle of a function was built from (from its source map). */
@@ -508,7 +524,7 @@ describe('auth', () => {
 describe('API stage', () => {
   it('allows CORS from the web app origin only', () => {
     dev.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: Match.objectLike({ AllowOrigins: ['http://localhost:5173'] }),
+      CorsConfiguration: Match.objectLike({ AllowOrigins: [distributionUrl(dev.json)] }),
     });
     prod.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       CorsConfiguration: Match.objectLike({ AllowOrigins: [PROD_FRONTEND_URL] }),
@@ -581,7 +597,7 @@ describe('API stage', () => {
     for (const [key] of oauthRoutes) {
       const [, fn] = functionFor(dev.json, key);
       expect(envOf(fn).OAUTH_REDIRECT_BASE_URL, key).toEqual({ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] });
-      expect(envOf(fn).FRONTEND_URL, key).toBe('http://localhost:5173');
+      expect(envOf(fn).FRONTEND_URL, key).toEqual(distributionUrl(dev.json));
     }
   });
 });
@@ -693,7 +709,9 @@ describe('jobs', () => {
 
   it('runs the migrate function on deploy, after the database and before the route functions', () => {
     const [migrateId, migrate] = functionFor(dev.json, 'migrate/handler');
-    const triggers = resourcesOfType(dev.json, 'Custom::Trigger');
+    // Two Triggers: the migrations, and the web app upload (infra/constructs/web.ts).
+    expect(resourcesOfType(dev.json, 'Custom::Trigger')).toHaveLength(2);
+    const triggers = triggersOf(dev.json, migrateId);
     expect(triggers).toHaveLength(1);
     const [triggerId, trigger] = triggers[0]!;
     const version = dev.json.Resources[refTarget(trigger.Properties.HandlerArn)!];
@@ -733,7 +751,7 @@ describe('jobs', () => {
 
   describe.each(['dev', 'prod'] as const)('%s: first-deploy ordering', (stage) => {
     const json = () => (stage === 'dev' ? dev : prod).json;
-    const trigger = () => resourcesOfType(json(), 'Custom::Trigger')[0]!;
+    const trigger = () => triggersOf(json(), functionFor(json(), 'migrate/handler')[0])[0]!;
     const ofType = (type: string) => resourcesOfType(json(), type).map(([id]) => id);
 
     it('the migrate Trigger waits for the instance, its security group, the secrets and the endpoints only', () => {
@@ -990,10 +1008,113 @@ describe('network', () => {
   });
 });
 
+describe('web app', () => {
+  const distribution = () =>
+    resourcesOfType(dev.json, 'AWS::CloudFront::Distribution')[0]![1].Properties.DistributionConfig;
+
+  it('serves a private bucket through origin access control, HTTPS only, with the SPA fallback', () => {
+    expect(resourcesOfType(dev.json, 'AWS::CloudFront::Distribution')).toHaveLength(1);
+    const config = distribution();
+    expect(config.Origins).toHaveLength(1);
+    expect(config.Origins[0].OriginAccessControlId).toBeDefined();
+    expect(config.Origins[0].S3OriginConfig.OriginAccessIdentity).toBe('');
+    const bucketId = config.Origins[0].DomainName['Fn::GetAtt'][0];
+    const bucket = dev.json.Resources[bucketId];
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('https-only');
+    expect(config.DefaultRootObject).toBe('index.html');
+    expect(config.CustomErrorResponses).toEqual(
+      [403, 404].map((code) =>
+        expect.objectContaining({ ErrorCode: code, ResponseCode: 200, ResponsePagePath: '/index.html' }),
+      ),
+    );
+    // Only CloudFront (this distribution) may read the bucket.
+    const policies = resourcesOfType(dev.json, 'AWS::S3::BucketPolicy').filter(
+      ([, p]) => refTarget(p.Properties.Bucket) === bucketId,
+    );
+    const reads = policies
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[])
+      .filter((st) => st.Effect === 'Allow');
+    expect(reads).toHaveLength(1);
+    expect(reads[0].Principal).toEqual({ Service: 'cloudfront.amazonaws.com' });
+    expect(reads[0].Action).toBe('s3:GetObject');
+    expect(JSON.stringify(reads[0].Condition)).toContain('AWS:SourceArn');
+  });
+
+  it('sends a strict CSP (no inline script or style) and the other security headers', () => {
+    const policyId = refTarget(distribution().DefaultCacheBehavior.ResponseHeadersPolicyId)!;
+    const headers = dev.json.Resources[policyId].Properties.ResponseHeadersPolicyConfig;
+    const csp = JSON.stringify(headers.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy);
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("style-src 'self';");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(headers.SecurityHeadersConfig).toMatchObject({
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: 'DENY' },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer' },
+      StrictTransportSecurity: expect.objectContaining({ AccessControlMaxAgeSec: 31536000 }),
+    });
+  });
+
+  it('points the API (CORS, FRONTEND_URL), the document store CORS and Cognito at the distribution unless the stage names another origin', () => {
+    expect(dev.json.Outputs.WebUrl.Value).toEqual(distributionUrl(dev.json));
+    const [, documents] = resourcesOfType(dev.json, 'AWS::S3::Bucket').find(
+      ([, b]) => b.Properties.CorsConfiguration,
+    )!;
+    expect(documents.Properties.CorsConfiguration.CorsRules[0].AllowedOrigins).toEqual([
+      distributionUrl(dev.json),
+    ]);
+    const [, client] = resourcesOfType(dev.json, 'AWS::Cognito::UserPoolClient')[0]!;
+    expect(JSON.stringify(client.Properties.CallbackURLs)).toContain(
+      JSON.stringify(distributionUrl(dev.json)['Fn::Join'][1][1]),
+    );
+    prod.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: [PROD_FRONTEND_URL] }),
+    });
+    expect(prod.json.Outputs.WebAppUrl.Value).toBe(PROD_FRONTEND_URL);
+    expect(prod.json.Outputs.WebUrl.Value).toEqual(distributionUrl(prod.json));
+  });
+
+  it('uploads the build and its config.json (the API URL) on deploy, through a Trigger', () => {
+    const [id, fn] = resourcesOfType(dev.json, 'AWS::Lambda::Function').find(([, f]) =>
+      String(f.Properties.Description ?? '').includes('web app build'),
+    )!;
+    const [apiId] = resourcesOfType(dev.json, 'AWS::ApiGatewayV2::Api')[0]!;
+    expect(envOf(fn).API_URL).toEqual({ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] });
+    expect(fn.Properties.Runtime).toBe('nodejs24.x');
+    expect(triggersOf(dev.json, id)).toHaveLength(1);
+    const asset = path.join(dev.dir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    expect(existsSync(path.join(asset, 'index.mjs'))).toBe(true);
+    expect(existsSync(path.join(asset, 'site/index.html'))).toBe(true);
+    // config.json is written by the function at deploy time (the API URL is known only then).
+    expect(existsSync(path.join(asset, 'site/config.json'))).toBe(false);
+    expect(readdirSync(path.join(asset, 'site/assets')).some((f) => /^app-[A-Z0-9]+\.js$/.test(f))).toBe(
+      true,
+    );
+    // Least privilege: put objects into the site bucket, invalidate this distribution, its own logs.
+    const actions = statementsOfRole(dev.json, refTarget(fn.Properties.Role)!)
+      .flatMap((st) => asArray<string>(st.Action))
+      .sort();
+    expect(actions).toEqual([
+      'cloudfront:CreateInvalidation',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:PutObject',
+    ]);
+  });
+});
+
 describe('stack', () => {
   it('exports what the web app and the operator need', () => {
     for (const output of [
       'ApiUrl',
+      'WebUrl',
       'UserPoolId',
       'UserPoolClientId',
       'TokenVaultKeyArn',
@@ -1017,8 +1138,8 @@ describe('stack', () => {
     expect(envOf(connect).OAUTH_REDIRECT_BASE_URL).toEqual({ 'Fn::GetAtt': [apiId, 'ApiEndpoint'] });
   });
 
-  it('outputs the web app URL (the stage origin until CloudFront serves the app) and the webhook secret name', () => {
-    expect(dev.json.Outputs.WebAppUrl.Value).toBe('http://localhost:5173');
+  it('outputs the web app URL (the distribution, or the stage origin when it names one) and the webhook secret name', () => {
+    expect(dev.json.Outputs.WebAppUrl.Value).toEqual(distributionUrl(dev.json));
     expect(prod.json.Outputs.WebAppUrl.Value).toBe(PROD_FRONTEND_URL);
     expect(JSON.stringify(dev.json.Outputs.WebhookSecretName.Value)).toMatch(/"Ref":"EventsWebhookSecret/);
   });

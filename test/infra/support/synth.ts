@@ -70,7 +70,7 @@ function runId(): string {
   return `run-${process.ppid}${started ? `-${started}` : ''}`;
 }
 const RUN_DIR = path.join(os.tmpdir(), 'brand-cloud-infra-synth', runId());
-const SNAPSHOT_DIRS = ['infra', 'functions', 'shared', 'migrations'];
+const SNAPSHOT_DIRS = ['infra', 'functions', 'shared', 'migrations', 'web'];
 const SNAPSHOT_FILES = ['cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
 
 /**
