@@ -39,8 +39,8 @@ export const workers = {
       'Refreshes the provider tokens of the connection ids the refresh scheduler queued (SQS, 10 a batch)',
     queue: 'token-refresh',
     capabilities: ['refresher-db', 'vault', 'providers'],
-    // Ten rows, four at once, each at most a token-endpoint timeout (8 s) plus its database round trips; records
-    // not started 20 s before the end go back to the queue.
+    // Ten rows, five at once (WORKER_CONCURRENCY), each at most a token-endpoint timeout (8 s) plus its database
+    // round trips; records not started 20 s before the end go back to the queue.
     timeoutSeconds: 60,
     memoryMb: 512,
     // Vault/provider configuration failures (disabled key, AccessDenied, invalid client), the vault alarm (a seal

@@ -3,13 +3,13 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { handleRefreshBatch } from '#shared/cloud-storage/refresh-fanout';
+import { handleRefreshBatch, WORKER_CONCURRENCY } from '#shared/cloud-storage/refresh-fanout';
 import { logger } from '#shared/logger';
 import { addWorkerMetrics, emptyWorkerSummary, REFRESH_METRICS, recordWorkerResult } from './metrics.ts';
 
-// Four records at once (handleRefreshBatch's default), each on its own refresher connection, plus one for the
-// pause reads and writes between them. Read when the pool is created, on first use.
-process.env.DB_POOL_MAX ??= '5';
+// WORKER_CONCURRENCY records at once, each on its own refresher connection, plus one for the pause reads and
+// writes between them. Read when the pool is created, on first use.
+process.env.DB_POOL_MAX ??= String(WORKER_CONCURRENCY + 1);
 
 const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'BrandCloud',

@@ -4,6 +4,7 @@ import { handler as scheduler } from '#functions/token-refresh/handler';
 import { handler as worker } from '#functions/token-refresh/worker';
 import { InProcessQueue, runLocalRefresh } from '#local/refresh-queue';
 import type { Sandbox } from '#local/sandbox/index';
+import { WORKER_CONCURRENCY } from '#shared/cloud-storage/refresh-fanout';
 import { useLocalRefreshQueue } from '#shared/cloud-storage/refresh-queue';
 import { PROVIDERS } from '#shared/providers/types';
 import { resetVaultForTests } from '#shared/vault/token-vault';
@@ -200,8 +201,8 @@ describe('the refresh worker (SQS → Lambda)', () => {
 
     const attempted = kms.calls.length;
     expect(attempted).toBeGreaterThanOrEqual(1);
-    // At most one attempt per record in flight (4 at once), then nothing more.
-    expect(attempted).toBeLessThanOrEqual(4);
+    // At most one attempt per record in flight (WORKER_CONCURRENCY at once), then nothing more.
+    expect(attempted).toBeLessThanOrEqual(WORKER_CONCURRENCY);
     expect(kms.calls.every((c) => c.outcome === 'DisabledException')).toBe(true);
     expect(response.batchItemFailures).toHaveLength(seeded.length - attempted);
     expect(sandbox.control.tokenRequests()).toHaveLength(0);
