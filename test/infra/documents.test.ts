@@ -22,11 +22,6 @@ beforeAll(async () => {
   ({ dev, prod } = await synthesizedStages());
 }, 900_000);
 
-const only = (json: Json, type: string): [string, Json] => {
-  const found = resourcesOfType(json, type);
-  expect(found, type).toHaveLength(1);
-  return found[0]!;
-};
 const fnFor = (json: Json, key: string): [string, Json] => {
   const found = resourcesOfType(json, 'AWS::Lambda::Function').filter(
     ([, f]) => tagValue(f, ENTRY_TAG) === key,
@@ -38,7 +33,13 @@ const s3Statements = (json: Json, key: string): Json[] =>
   statementsOfRole(json, refTarget(fnFor(json, key)[1].Properties.Role)!).filter((s) =>
     asArray<string>(s.Action).some((a) => a.startsWith('s3:')),
   );
-const bucketId = (json: Json) => only(json, 'AWS::S3::Bucket')[0];
+/** The document store's bucket (the stack also has the web app's site and log buckets). */
+const documentsBucket = (json: Json): [string, Json] => {
+  const found = resourcesOfType(json, 'AWS::S3::Bucket').filter(([id]) => id.startsWith('DocumentsBucket'));
+  expect(found, 'DocumentsBucket').toHaveLength(1);
+  return found[0]!;
+};
+const bucketId = (json: Json) => documentsBucket(json)[0];
 /** `arn:…:bucket/users/*` as CloudFormation writes it: Fn::Join of the bucket's Arn and the suffix. */
 const objectsUnder = (resource: Json): [string | undefined, string] => {
   const parts = resource['Fn::Join'][1] as Json[];
@@ -47,7 +48,7 @@ const objectsUnder = (resource: Json): [string | undefined, string] => {
 
 describe('document bucket', () => {
   it('is private, encrypted, TLS only, and cleans up never-completed multipart uploads after a day', () => {
-    const [id, bucket] = only(dev.json, 'AWS::S3::Bucket');
+    const [id, bucket] = documentsBucket(dev.json);
     const p = bucket.Properties;
     expect(p.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
@@ -64,8 +65,11 @@ describe('document bucket', () => {
         Status: 'Enabled',
       }),
     );
-    const [, policy] = only(dev.json, 'AWS::S3::BucketPolicy');
-    expect(refTarget(policy.Properties.Bucket)).toBe(id);
+    const policies = resourcesOfType(dev.json, 'AWS::S3::BucketPolicy').filter(
+      ([, p]) => refTarget(p.Properties.Bucket) === id,
+    );
+    expect(policies).toHaveLength(1);
+    const [, policy] = policies[0]!;
     expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
       expect.objectContaining({
         Effect: 'Deny',
@@ -77,14 +81,14 @@ describe('document bucket', () => {
   });
 
   it('admits browser POSTs and GETs from the web app origin only', () => {
-    const rules = only(prod.json, 'AWS::S3::Bucket')[1].Properties.CorsConfiguration.CorsRules;
+    const rules = documentsBucket(prod.json)[1].Properties.CorsConfiguration.CorsRules;
     expect(rules).toHaveLength(1);
     expect(rules[0].AllowedOrigins).toEqual([PROD_FRONTEND_URL]);
     expect(rules[0].AllowedMethods.sort()).toEqual(['GET', 'HEAD', 'POST']);
   });
 
   it('sends object-created events under users/ to the queue, which admits only this bucket', () => {
-    const [, bucket] = only(dev.json, 'AWS::S3::Bucket');
+    const [, bucket] = documentsBucket(dev.json);
     const queues = bucket.Properties.NotificationConfiguration.QueueConfigurations;
     expect(queues).toHaveLength(1);
     expect(queues[0].Event).toBe('s3:ObjectCreated:*');
