@@ -190,7 +190,11 @@ describe('document capabilities: exactly the S3 actions each needs, under users/
   });
 
   it('only the import route sends to the document queue, with SendMessage on that queue alone', () => {
-    const [, mapping] = only(dev.json, 'AWS::Lambda::EventSourceMapping');
+    // The document worker's mapping (the refresh worker has its own queue).
+    const [workerId] = fnFor(dev.json, 'documents/worker');
+    const [, mapping] = resourcesOfType(dev.json, 'AWS::Lambda::EventSourceMapping').find(
+      ([, m]) => refTarget(m.Properties.FunctionName) === workerId,
+    )!;
     const queueId = refTarget(mapping.Properties.EventSourceArn)!;
     const senders = resourcesOfType(dev.json, 'AWS::Lambda::Function').filter(([, f]) =>
       statementsOfRole(dev.json, refTarget(f.Properties.Role)!).some(
