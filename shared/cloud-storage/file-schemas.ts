@@ -7,12 +7,16 @@ import { providerName } from './schemas.ts';
 /** Ids are checked per provider by the service (their alphabets differ); here only their size. */
 export const listFilesQuery = z.strictObject({
   folderId: z.string().min(1).max(300).optional(),
-  pageToken: z.string().min(1).max(8192).optional(),
-  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+  /** The `nextCursor` of the previous page: the provider's continuation, signed for this user and folder. */
+  cursor: z.string().min(1).max(8192).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 
+/** A file as listed: what the provider says, and whether POST /brand-voice-assets/import would take it. */
+export const listedFile = cloudFile.extend({ importable: z.boolean() }).meta({ id: 'CloudFile' });
+
 export const filesPage = z
-  .object({ files: z.array(cloudFile), nextPageToken: z.string().nullable() })
+  .object({ items: z.array(listedFile), nextCursor: z.string().nullable() })
   .meta({ id: 'CloudFilePage' });
 
 export const brandVoiceImportBody = z

@@ -1,3 +1,4 @@
+import { isImportable } from '#shared/documents/importable';
 import { isValidItemId } from '#shared/providers/file-content';
 import type { Provider } from '#shared/providers/types';
 import { sign, verify } from '#shared/signing/key';
@@ -47,7 +48,7 @@ export async function encodePageToken(
 }
 
 /**
- * The provider's continuation inside one of our page tokens, or 400 naming `pageToken` when it is not one this
+ * The provider's continuation inside one of our page tokens, or 400 naming `cursor` when it is not one this
  * server issued for this user, provider and folder (forged, altered, expired, or from another listing).
  */
 export async function decodePageToken(
@@ -94,29 +95,23 @@ export async function listCloudFiles(
   // Shape problems are 400 before the connection is looked at (400 comes before 404).
   if (query.folderId !== undefined && !isValidItemId(provider, query.folderId)) throw invalidId('folderId');
   const continuation =
-    query.pageToken === undefined
+    query.cursor === undefined
       ? undefined
-      : await decodePageToken(userId, provider, query.folderId, query.pageToken);
+      : await decodePageToken(userId, provider, query.folderId, query.cursor);
   // The same listing already in flight for this user is awaited, not asked again (coalesce.ts).
-  const key = JSON.stringify([
-    userId,
-    provider,
-    query.folderId ?? null,
-    continuation ?? null,
-    query.pageSize,
-  ]);
+  const key = JSON.stringify([userId, provider, query.folderId ?? null, continuation ?? null, query.limit]);
   const page = await coalesce(key, () =>
     withProviderSession(
       userId,
       provider,
       (files) =>
-        files.listFolder({ folderId: query.folderId, pageToken: continuation, pageSize: query.pageSize }),
+        files.listFolder({ folderId: query.folderId, pageToken: continuation, pageSize: query.limit }),
       options,
     ),
   ).catch((error: unknown) => fileProblem(error, { what: 'Folder', paging: continuation !== undefined }));
   return {
-    files: page.files,
-    nextPageToken: page.nextPageToken
+    items: page.files.map((file) => ({ ...file, importable: isImportable(file) })),
+    nextCursor: page.nextPageToken
       ? await encodePageToken(userId, provider, query.folderId, page.nextPageToken)
       : null,
   };

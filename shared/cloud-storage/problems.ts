@@ -138,9 +138,7 @@ export const invalidId = (path: 'folderId' | 'fileId') =>
   new BadRequest(`The ${path} is not a valid id for this provider.`, [{ path, message: 'Invalid id' }]);
 
 export const invalidPageToken = () =>
-  new BadRequest('The page token is invalid or has expired.', [
-    { path: 'pageToken', message: 'Invalid page token' },
-  ]);
+  new BadRequest('The cursor is invalid or has expired.', [{ path: 'cursor', message: 'Invalid cursor' }]);
 
 /**
  * Words the failures the session leaves to its caller: what was not found, which parameter was wrong, a file

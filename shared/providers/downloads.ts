@@ -124,6 +124,8 @@ function driveRemote(meta: drive_v3.Schema$File): RemoteFile {
   const size = meta.size === undefined || meta.size === null ? null : Number(meta.size);
   const isFolder = meta.mimeType === GOOGLE_FOLDER;
   const exportAs = meta.mimeType ? GOOGLE_EXPORTS[meta.mimeType] : undefined;
+  // Binary files change headRevisionId only when their bytes do; Google-native documents have a version.
+  const revision = meta.headRevisionId ?? (meta.version ? `v${meta.version}` : null);
   return {
     file: {
       id: meta.id ?? '',
@@ -134,9 +136,9 @@ function driveRemote(meta: drive_v3.Schema$File): RemoteFile {
       modifiedAt: meta.modifiedTime ?? null,
       webUrl: meta.webViewLink ?? null,
       parentId: meta.parents?.[0] ?? null,
+      revision,
     },
-    // Binary files change headRevisionId only when their bytes do; Google-native documents have a version.
-    revision: meta.headRevisionId ?? (meta.version ? `v${meta.version}` : null),
+    revision,
     mimeType: exportAs ?? meta.mimeType ?? null,
     exported: exportAs !== undefined,
   };
@@ -225,6 +227,8 @@ function oneDriveDownloads(accessToken: string, options: ProviderFilesOptions): 
     const item = (await graph.api(itemPath(fileId)).select(GRAPH_SELECT).get()) as DriveItem;
     const isFolder = item.folder !== undefined && item.folder !== null;
     const mimeType = item.file?.mimeType ?? null;
+    // cTag changes with the content only; eTag with any change.
+    const revision = item.cTag ?? item.eTag ?? null;
     return {
       file: {
         id: item.id,
@@ -235,9 +239,9 @@ function oneDriveDownloads(accessToken: string, options: ProviderFilesOptions): 
         modifiedAt: item.lastModifiedDateTime ?? null,
         webUrl: item.webUrl ?? null,
         parentId: item.parentReference?.id ?? null,
+        revision,
       },
-      // cTag changes with the content only; eTag with any change.
-      revision: item.cTag ?? item.eTag ?? null,
+      revision,
       mimeType,
       exported: false,
     };
@@ -307,6 +311,7 @@ function dropboxDownloads(accessToken: string, options: ProviderFilesOptions): P
         modifiedAt: meta.server_modified ?? null,
         webUrl: null,
         parentId: null,
+        revision: meta.rev ?? null,
       },
       revision: meta.rev ?? null,
       mimeType,

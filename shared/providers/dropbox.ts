@@ -24,6 +24,7 @@ function toCloudFile(entry: Entry, parentId: string | null): CloudFile | undefin
     modifiedAt: entry['.tag'] === 'file' ? entry.server_modified : null,
     webUrl: null,
     parentId,
+    revision: entry['.tag'] === 'file' ? entry.rev : null,
   };
 }
 

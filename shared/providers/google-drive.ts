@@ -13,7 +13,8 @@ const EXPORT_AS: Record<string, string> = {
   'application/vnd.google-apps.spreadsheet': 'text/csv',
 };
 const SHORTCUT = 'application/vnd.google-apps.shortcut';
-const FILE_FIELDS = 'id,name,mimeType,size,modifiedTime,parents,webViewLink,shortcutDetails';
+const FILE_FIELDS =
+  'id,name,mimeType,size,modifiedTime,parents,webViewLink,shortcutDetails,headRevisionId,version';
 /**
  * Shared drives' items are left out of every answer unless the request says it supports them (Drive: 404 for
  * files.get, nothing in files.list), so every request says so.
@@ -40,6 +41,8 @@ function toCloudFile(f: drive_v3.Schema$File): CloudFile {
       modifiedAt: f.modifiedTime ?? null,
       webUrl: f.webViewLink ?? null,
       parentId: f.parents?.[0] ?? null,
+      // The target's revision is not in the shortcut's metadata; an import reads it from the target.
+      revision: null,
     };
   }
   // Drive reports a `size` for Docs Editors files too: their storage, not the size of anything we can read
@@ -55,6 +58,7 @@ function toCloudFile(f: drive_v3.Schema$File): CloudFile {
     modifiedAt: f.modifiedTime ?? null,
     webUrl: f.webViewLink ?? null,
     parentId: f.parents?.[0] ?? null,
+    revision: f.headRevisionId ?? (f.version ? `v${f.version}` : null),
   };
 }
 
@@ -69,6 +73,7 @@ function sharedDriveEntry(d: drive_v3.Schema$Drive): CloudFile {
     modifiedAt: d.createdTime ?? null,
     webUrl: d.id ? `https://drive.google.com/drive/folders/${d.id}` : null,
     parentId: null,
+    revision: null,
     sharedDrive: true,
   };
 }

@@ -21,9 +21,22 @@ interface DriveItem {
   parentReference?: { id?: string };
   folder?: unknown;
   file?: { mimeType?: string };
+  cTag?: string;
+  eTag?: string;
 }
 
-const SELECT = ['id', 'name', 'size', 'lastModifiedDateTime', 'webUrl', 'parentReference', 'folder', 'file'];
+const SELECT = [
+  'id',
+  'name',
+  'size',
+  'lastModifiedDateTime',
+  'webUrl',
+  'parentReference',
+  'folder',
+  'file',
+  'cTag',
+  'eTag',
+];
 
 function toCloudFile(item: DriveItem): CloudFile {
   const isFolder = item.folder !== undefined && item.folder !== null;
@@ -37,6 +50,7 @@ function toCloudFile(item: DriveItem): CloudFile {
     modifiedAt: item.lastModifiedDateTime ?? null,
     webUrl: item.webUrl ?? null,
     parentId: item.parentReference?.id ?? null,
+    revision: item.cTag ?? item.eTag ?? null,
   };
 }
 

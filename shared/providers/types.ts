@@ -70,6 +70,12 @@ export const cloudFile = z
     webUrl: z.string().nullable(),
     parentId: z.string().nullable(),
     /**
+     * The content's revision as the provider names it (Drive `headRevisionId`, or `v<version>` for Google
+     * Docs Editors files; Graph `cTag`, else `eTag`; Dropbox `rev`); null for folders where none is given.
+     * An import remembers it: importing the same file again re-reads it only when this changed.
+     */
+    revision: z.string().nullable(),
+    /**
      * Present (true) only on a Google shared drive, listed as a root after My Drive's own items: browse it with its
      * id as `folderId`. Added in a backward-compatible way: clients that do not know it see a folder.
      */
@@ -77,7 +83,7 @@ export const cloudFile = z
       description: 'Only on a Google shared drive listed as a root next to My Drive: browse it by its id.',
     }),
   })
-  .meta({ id: 'CloudFile' });
+  .meta({ id: 'ProviderFile' });
 export type CloudFile = z.output<typeof cloudFile>;
 
 export interface ProviderAccount {

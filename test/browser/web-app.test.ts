@@ -206,16 +206,21 @@ describe('web app', { timeout: 180_000 }, () => {
       buffer: file,
     });
     // Caught in the page while it moves: a value strictly between 0 and 100, and the words beside it.
-    const midway = await page.waitForFunction(
-      `(() => {
-        const bar = document.querySelector('progress#upload-progress');
-        const label = document.querySelector('label[for="upload-progress"]')?.textContent ?? '';
-        return bar && bar.value > 0 && bar.value < 100 && label.startsWith('Uploading…') ? bar.value : null;
-      })()`,
-      undefined,
-      { timeout: 20_000, polling: 50 },
-    );
-    expect(await midway.jsonValue()).toBeGreaterThan(0);
+    // Read over the DevTools protocol (the app's CSP forbids the string evaluation waitForFunction would need).
+    const progressNow = `(() => {
+      const bar = document.querySelector('progress#upload-progress');
+      const label = document.querySelector('label[for="upload-progress"]')?.textContent ?? '';
+      return bar && label.startsWith('Uploading…') ? bar.value : -1;
+    })()`;
+    await expect
+      .poll(
+        async () => {
+          const value = (await page.evaluate(progressNow)) as number;
+          return value > 0 && value < 100;
+        },
+        { timeout: 20_000, interval: 50 },
+      )
+      .toBe(true);
     await screenshot(page, 'upload-progress');
     await page
       .getByText('Uploaded “Guidelines 2027.pdf”. It is being processed.')

@@ -7,8 +7,8 @@ import { type ApiResponse, type TestUser, useTestStack } from '../support/stack.
 process.env.PROVIDER_RETRY_BASE_MS = '0';
 
 interface FilesPage {
-  files: CloudFile[];
-  nextPageToken: string | null;
+  items: CloudFile[];
+  nextCursor: string | null;
 }
 interface Problem {
   type: string;
@@ -98,14 +98,26 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
       const user = await connectedUser(provider);
       const root = await listFiles(user, provider);
       expect(root.status).toBe(200);
-      expect(root.body.nextPageToken).toBeNull();
-      const byName = new Map(root.body.files.map((f) => [f.name, f]));
+      expect(root.body.nextCursor).toBeNull();
+      const byName = new Map(root.body.items.map((f) => [f.name, f]));
       for (const folder of ['Projects', 'Batch', 'Empty']) {
-        expect(byName.get(folder), folder).toMatchObject({ isFolder: true, size: null });
+        expect(byName.get(folder), folder).toMatchObject({ isFolder: true, size: null, importable: false });
       }
       const readme = byName.get('readme.txt')!;
+      // API.md's CloudFile, exactly.
       expect(Object.keys(readme).sort()).toEqual(
-        ['id', 'name', 'isFolder', 'mimeType', 'size', 'modifiedAt', 'webUrl', 'parentId'].sort(),
+        [
+          'id',
+          'name',
+          'isFolder',
+          'mimeType',
+          'size',
+          'modifiedAt',
+          'webUrl',
+          'parentId',
+          'revision',
+          'importable',
+        ].sort(),
       );
       expect(readme).toMatchObject({
         id: control().fileId(provider, '/readme.txt'),
@@ -113,8 +125,15 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
         mimeType: 'text/plain',
         size: 'Hello from the provider sandbox.\n'.length,
         modifiedAt: expect.stringMatching(/^2025-01-15T09:30:00/),
+        revision: expect.any(String),
+        importable: true,
       });
-      expect(byName.get('logo.png')).toMatchObject({ isFolder: false, mimeType: 'image/png' });
+      // An image has no text to import.
+      expect(byName.get('logo.png')).toMatchObject({
+        isFolder: false,
+        mimeType: 'image/png',
+        importable: false,
+      });
 
       const batch = control().fileId(provider, '/Batch');
       const listCalls = control().apiCalls(provider, LIST_ENDPOINT[provider]).length;
@@ -122,19 +141,19 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
         provider === 'dropbox' ? control().apiCalls(provider, 'list_folder/continue').length : 0;
       const pages: string[][] = [];
       const tokens: string[] = [];
-      let pageToken: string | null = null;
+      let cursor: string | null = null;
       do {
         const res: ApiResponse<FilesPage & Problem> = await listFiles(user, provider, {
           folderId: batch,
-          pageSize: 3,
-          ...(pageToken ? { pageToken } : {}),
+          limit: 3,
+          ...(cursor ? { cursor } : {}),
         });
         expect(res.status).toBe(200);
-        for (const f of res.body.files) expect(f).toMatchObject({ isFolder: false, parentId: batch });
-        pages.push(res.body.files.map((f) => f.name));
-        pageToken = res.body.nextPageToken;
-        if (pageToken) tokens.push(pageToken);
-      } while (pageToken && pages.length < 10);
+        for (const f of res.body.items) expect(f).toMatchObject({ isFolder: false, parentId: batch });
+        pages.push(res.body.items.map((f) => f.name));
+        cursor = res.body.nextCursor;
+        if (cursor) tokens.push(cursor);
+      } while (cursor && pages.length < 10);
       expect(pages).toEqual([
         ['file-01.txt', 'file-02.txt', 'file-03.txt'],
         ['file-04.txt', 'file-05.txt', 'file-06.txt'],
@@ -150,16 +169,16 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
       expect(calls).toBe(3);
 
       // The page token belongs to this provider and folder; anything else is a 400, not a provider call.
-      const elsewhere = await listFiles(user, provider, { pageToken: tokens[0]! });
+      const elsewhere = await listFiles(user, provider, { cursor: tokens[0]! });
       expect(elsewhere.status).toBe(400);
-      expect(elsewhere.body.errors?.[0]?.path).toBe('pageToken');
-      const tampered = await listFiles(user, provider, { folderId: batch, pageToken: `${tokens[0]}x!` });
+      expect(elsewhere.body.errors?.[0]?.path).toBe('cursor');
+      const tampered = await listFiles(user, provider, { folderId: batch, cursor: `${tokens[0]}x!` });
       expect(tampered.status).toBe(400);
       const otherProvider = PROVIDERS.find((p) => p !== provider)!;
       const forged = Buffer.from(
         JSON.stringify({ v: 1, p: otherProvider, f: batch, t: 'anything' }),
       ).toString('base64url');
-      expect((await listFiles(user, provider, { folderId: batch, pageToken: forged })).status).toBe(400);
+      expect((await listFiles(user, provider, { folderId: batch, cursor: forged })).status).toBe(400);
 
       expect((await storedConnection(stack(), user.userId, provider))!.lastUsedAt).not.toBeNull();
     });
@@ -467,8 +486,8 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
     expect(badFolder.body.errors?.[0]?.path).toBe('folderId');
     const injected = await listFiles(user, 'google_drive', { folderId: "root' in parents or '1" });
     expect(injected.status).toBe(400);
-    expect((await listFiles(user, 'dropbox', { pageSize: 0 })).status).toBe(400);
-    expect((await listFiles(user, 'dropbox', { pageSize: 101 })).status).toBe(400);
+    expect((await listFiles(user, 'dropbox', { limit: 0 })).status).toBe(400);
+    expect((await listFiles(user, 'dropbox', { limit: 101 })).status).toBe(400);
     expect((await listFiles(user, 'icloud')).status).toBe(400);
     const missing = await listFiles(user, 'dropbox', { folderId: 'id:doesNotExist000' });
     expect(missing.status).toBe(404);
@@ -523,7 +542,7 @@ describe('cloud files: listing, import and refresh on use (sandbox providers)', 
       expect(res.status).toBe(404);
       const own = await listFiles(bob, provider);
       expect(own.status).toBe(200);
-      expect(own.body.files.map((f) => f.id)).not.toContain(aliceFile);
+      expect(own.body.items.map((f) => f.id)).not.toContain(aliceFile);
     }
     const bobAssets = await stack().api<{ items: unknown[] }>('GET', '/brand-voice-assets', {
       token: bob.accessToken,

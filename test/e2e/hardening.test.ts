@@ -15,8 +15,8 @@ import { type ApiResponse, type TestStack, type TestUser, useTestStack } from '.
  * in every form Graph documents for the caller's own drive, and in no other.
  */
 interface FilesPage {
-  files: CloudFile[];
-  nextPageToken: string | null;
+  items: CloudFile[];
+  nextCursor: string | null;
 }
 /** The files listing's path, from the route table (the one place routes are listed). */
 const filesPath = (provider: Provider) =>
@@ -181,46 +181,46 @@ describe('security hardening over HTTP (sandbox providers)', () => {
       const answer = await res;
       expect(answer.status).toBe(400);
       expect(answer.headers.get('content-type')).toBe('application/problem+json');
-      expect(answer.body.errors).toEqual([{ path: 'pageToken', message: 'Invalid page token' }]);
+      expect(answer.body.errors).toEqual([{ path: 'cursor', message: 'Invalid cursor' }]);
       // Refused before any provider call.
       expect(providerCalls()).toBe(before);
     };
 
     it.each(PROVIDERS)(
-      '%s: a token of another user, provider or folder, altered or forged → 400 naming pageToken',
+      '%s: a token of another user, provider or folder, altered or forged → 400 naming cursor',
       async (provider) => {
         const alice = await stack().createUser();
         const bob = await stack().createUser();
         await connectProvider(stack(), alice, provider);
         await connectProvider(stack(), bob, provider);
         const batch = stack().sandbox!.control.fileId(provider, '/Batch');
-        const first = await list(alice, provider, { folderId: batch, pageSize: 3 });
+        const first = await list(alice, provider, { folderId: batch, limit: 3 });
         expect(first.status).toBe(200);
-        const token = first.body.nextPageToken!;
+        const token = first.body.nextCursor!;
         expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
         // Bob's connection reaches the same sandbox account and folder: only the binding to Alice refuses it.
-        await expectRefused(list(bob, provider, { folderId: batch, pageSize: 3, pageToken: token }));
-        await expectRefused(list(alice, provider, { pageSize: 3, pageToken: token }));
+        await expectRefused(list(bob, provider, { folderId: batch, limit: 3, cursor: token }));
+        await expectRefused(list(alice, provider, { limit: 3, cursor: token }));
         // Another provider's listing of the same place (the root: folder ids differ between providers).
-        const rootToken = (await list(alice, provider, { pageSize: 2 })).body.nextPageToken!;
+        const rootToken = (await list(alice, provider, { limit: 2 })).body.nextCursor!;
         expect(rootToken).toBeTruthy();
         const other = PROVIDERS.find((p) => p !== provider)!;
         await connectProvider(stack(), alice, other);
-        await expectRefused(list(alice, other, { pageSize: 2, pageToken: rootToken }));
+        await expectRefused(list(alice, other, { limit: 2, cursor: rootToken }));
         const [body, tag] = token.split('.') as [string, string];
         const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
         const altered = Buffer.from(JSON.stringify({ ...payload, t: `${payload.t}x` })).toString('base64url');
         await expectRefused(
-          list(alice, provider, { folderId: batch, pageSize: 3, pageToken: `${altered}.${tag}` }),
+          list(alice, provider, { folderId: batch, limit: 3, cursor: `${altered}.${tag}` }),
         );
         const unsigned = Buffer.from(JSON.stringify({ v: 1, p: provider, f: batch, t: payload.t })).toString(
           'base64url',
         );
-        await expectRefused(list(alice, provider, { folderId: batch, pageSize: 3, pageToken: unsigned }));
+        await expectRefused(list(alice, provider, { folderId: batch, limit: 3, cursor: unsigned }));
         // The genuine token still works for its owner.
-        const second = await list(alice, provider, { folderId: batch, pageSize: 3, pageToken: token });
+        const second = await list(alice, provider, { folderId: batch, limit: 3, cursor: token });
         expect(second.status).toBe(200);
-        expect(second.body.files.map((f) => f.name)).toEqual(['file-04.txt', 'file-05.txt', 'file-06.txt']);
+        expect(second.body.items.map((f) => f.name)).toEqual(['file-04.txt', 'file-05.txt', 'file-06.txt']);
       },
     );
 
@@ -236,7 +236,7 @@ describe('security hardening over HTTP (sandbox providers)', () => {
       ]) {
         // What a leaked signing key or a bug in the issuing code would produce: signed, but not a link we follow.
         const token = await encodePageToken(user.userId, 'onedrive', undefined, JSON.stringify({ l: link }));
-        await expectRefused(list(user, 'onedrive', { pageSize: 3, pageToken: token }));
+        await expectRefused(list(user, 'onedrive', { limit: 3, cursor: token }));
       }
     });
   });
@@ -247,20 +247,20 @@ describe('security hardening over HTTP (sandbox providers)', () => {
 
     async function pages(user: TestUser, query: Record<string, string | number>): Promise<string[][]> {
       const out: string[][] = [];
-      let pageToken: string | null = null;
+      let cursor: string | null = null;
       do {
         const res: ApiResponse<FilesPage & Problem> = await stack().api(
           'GET',
           `${filesPath('onedrive')}?${new URLSearchParams({
             ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])),
-            ...(pageToken ? { pageToken } : {}),
+            ...(cursor ? { cursor } : {}),
           })}`,
           { token: user.accessToken },
         );
         expect(res.status, res.text).toBe(200);
-        out.push(res.body.files.map((f) => f.name));
-        pageToken = res.body.nextPageToken;
-      } while (pageToken && out.length < 10);
+        out.push(res.body.items.map((f) => f.name));
+        cursor = res.body.nextCursor;
+      } while (cursor && out.length < 10);
       return out;
     }
 
@@ -274,7 +274,7 @@ describe('security hardening over HTTP (sandbox providers)', () => {
       control().configure('onedrive', { nextLinkForm: form });
       const childrenBefore = control().apiCalls('onedrive', 'children').length;
       const drivesBefore = control().apiCalls('onedrive', 'drive').length;
-      expect(await pages(user, { folderId: control().fileId('onedrive', '/Batch'), pageSize: 3 })).toEqual([
+      expect(await pages(user, { folderId: control().fileId('onedrive', '/Batch'), limit: 3 })).toEqual([
         ['file-01.txt', 'file-02.txt', 'file-03.txt'],
         ['file-04.txt', 'file-05.txt', 'file-06.txt'],
         ['file-07.txt'],
@@ -290,7 +290,7 @@ describe('security hardening over HTTP (sandbox providers)', () => {
       await connectProvider(stack(), user, 'onedrive');
       control().configure('onedrive', { nextLinkForm: 'drives' });
       const before = control().apiCalls('onedrive', 'children').length;
-      const all = (await pages(user, { pageSize: 2 })).flat();
+      const all = (await pages(user, { limit: 2 })).flat();
       expect(all).toEqual(expect.arrayContaining(['Batch', 'Projects', 'readme.txt']));
       expect(new Set(all).size).toBe(all.length);
       const followed = control()
@@ -310,7 +310,7 @@ describe('security hardening over HTTP (sandbox providers)', () => {
         const before = control().apiCalls('onedrive', 'children').length;
         const res = await stack().api<Problem>(
           'GET',
-          `${filesPath('onedrive')}?folderId=${control().fileId('onedrive', '/Batch')}&pageSize=3`,
+          `${filesPath('onedrive')}?folderId=${control().fileId('onedrive', '/Batch')}&limit=3`,
           { token: user.accessToken },
         );
         expect(res.status).toBe(502);

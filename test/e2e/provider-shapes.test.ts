@@ -142,11 +142,11 @@ describe('refresh responses and file metadata in the shapes providers really sen
     expect(s.sandbox!.control.behaviour('google_drive').docsReportSize).toBe(true);
     const user = await s.createUser();
     await connectProvider(s, user, 'google_drive');
-    const list = await s.api<{ files: CloudFile[] }>('GET', '/cloud-storage/google_drive/files', {
+    const list = await s.api<{ items: CloudFile[] }>('GET', '/cloud-storage/google_drive/files', {
       token: user.accessToken,
     });
     expect(list.status).toBe(200);
-    const byName = new Map(list.body.files.map((f) => [f.name, f]));
+    const byName = new Map(list.body.items.map((f) => [f.name, f]));
     expect(byName.get('Meeting notes')).toMatchObject({
       mimeType: 'application/vnd.google-apps.document',
       size: null,
@@ -222,13 +222,13 @@ describe('Dropbox throttles simultaneous identical listings (issue 22, finding 5
 
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
-        s.api<{ files: CloudFile[] }>('GET', `/cloud-storage/dropbox/files?folderId=${batch}`, {
+        s.api<{ items: CloudFile[] }>('GET', `/cloud-storage/dropbox/files?folderId=${batch}`, {
           token: user.accessToken,
         }),
       ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
-    for (const r of results) expect(r.body.files).toHaveLength(7);
+    for (const r of results) expect(r.body.items).toHaveLength(7);
     // Never two identical listings at Dropbox at once, so never refused; far fewer calls than requests.
     const calls = s.sandbox!.control.apiCalls('dropbox', 'list_folder').slice(before);
     expect(calls.every((c) => c.status === 200)).toBe(true);
@@ -335,30 +335,33 @@ describe('Microsoft personal accounts (issue 22, finding 6)', () => {
       accountEmail: PERSONAL_MICROSOFT_ACCOUNT.email,
     });
 
-    const root = await s.api<{ files: CloudFile[] }>('GET', '/cloud-storage/onedrive/files', {
+    const root = await s.api<{ items: CloudFile[] }>('GET', '/cloud-storage/onedrive/files', {
       token: user.accessToken,
     });
     expect(root.status).toBe(200);
-    const batch = root.body.files.find((f) => f.name === 'Batch')!;
+    const batch = root.body.items.find((f) => f.name === 'Batch')!;
     expect(batch.id).toMatch(/^[0-9A-F]{16}![0-9]+$/);
 
     const names: string[] = [];
-    let pageToken: string | null = null;
+    let cursor: string | null = null;
     let pages = 0;
     do {
       const qs: string = new URLSearchParams({
         folderId: batch.id,
-        pageSize: '3',
-        ...(pageToken ? { pageToken } : {}),
+        limit: '3',
+        ...(cursor ? { cursor } : {}),
       }).toString();
-      const page: { status: number; body: { files: CloudFile[]; nextPageToken: string | null } } =
-        await s.api('GET', `/cloud-storage/onedrive/files?${qs}`, { token: user.accessToken });
+      const page: { status: number; body: { items: CloudFile[]; nextCursor: string | null } } = await s.api(
+        'GET',
+        `/cloud-storage/onedrive/files?${qs}`,
+        { token: user.accessToken },
+      );
       expect(page.status).toBe(200);
-      for (const f of page.body.files) expect(f.parentId).toBe(batch.id);
-      names.push(...page.body.files.map((f) => f.name));
-      pageToken = page.body.nextPageToken;
+      for (const f of page.body.items) expect(f.parentId).toBe(batch.id);
+      names.push(...page.body.items.map((f) => f.name));
+      cursor = page.body.nextCursor;
       pages += 1;
-    } while (pageToken && pages < 10);
+    } while (cursor && pages < 10);
     expect(pages).toBe(3);
     expect(names).toHaveLength(7);
 
@@ -372,8 +375,8 @@ describe('Microsoft personal accounts (issue 22, finding 6)', () => {
 
 describe('Google shared drives and shortcuts (issue 22, finding 9)', () => {
   interface Page {
-    files: CloudFile[];
-    nextPageToken: string | null;
+    items: CloudFile[];
+    nextCursor: string | null;
   }
   const list = (s: TestStack, user: TestUser, query: Record<string, string> = {}) => {
     const qs = new URLSearchParams(query).toString();
@@ -392,8 +395,8 @@ describe('Google shared drives and shortcuts (issue 22, finding 9)', () => {
     // The root: My Drive's items, then the shared drive as a root (marked), all in one page.
     const root = await list(s, user);
     expect(root.status).toBe(200);
-    expect(root.body.nextPageToken).toBeNull();
-    const byName = new Map(root.body.files.map((f) => [f.name, f]));
+    expect(root.body.nextCursor).toBeNull();
+    const byName = new Map(root.body.items.map((f) => [f.name, f]));
     expect(byName.get('Brand team')).toEqual({
       id: sharedDriveId,
       name: 'Brand team',
@@ -403,6 +406,8 @@ describe('Google shared drives and shortcuts (issue 22, finding 9)', () => {
       modifiedAt: expect.any(String),
       webUrl: `https://drive.google.com/drive/folders/${sharedDriveId}`,
       parentId: null,
+      revision: null,
+      importable: false,
       sharedDrive: true,
     });
     expect(byName.get('Projects')).not.toHaveProperty('sharedDrive');
@@ -421,19 +426,19 @@ describe('Google shared drives and shortcuts (issue 22, finding 9)', () => {
     // Browsing the shared drive and its folder (reached through the shortcut's id).
     const drive = await list(s, user, { folderId: sharedDriveId });
     expect(drive.status).toBe(200);
-    expect(drive.body.files.map((f) => [f.name, f.parentId])).toEqual([
+    expect(drive.body.items.map((f) => [f.name, f.parentId])).toEqual([
       ['Guidelines', sharedDriveId],
       ['palette.txt', sharedDriveId],
     ]);
     const guidelines = await list(s, user, { folderId: byName.get('Brand guidelines')!.id });
-    expect(guidelines.body.files.map((f) => f.name)).toEqual(['Brand book', 'voice.txt']);
+    expect(guidelines.body.items.map((f) => f.name)).toEqual(['Brand book', 'voice.txt']);
 
     // Importing from the shared drive: a text file (through the id its shortcut is listed with) and a Google
     // Doc (exported).
     const voice = await importAndSettle(user, 'google_drive', byName.get('Voice')!.id);
     expect(voice.status).toBe('ready');
     expect(voice.content).toContain(SHARED_VOICE_TEXT.trim());
-    const book = guidelines.body.files.find((f) => f.name === 'Brand book')!;
+    const book = guidelines.body.items.find((f) => f.name === 'Brand book')!;
     const imported = await importAndSettle(user, 'google_drive', book.id);
     expect(imported.status).toBe('ready');
     expect(imported.content).toContain('Our voice is warm');
@@ -445,20 +450,20 @@ describe('Google shared drives and shortcuts (issue 22, finding 9)', () => {
     await connectProvider(s, user, 'google_drive');
     const names: string[] = [];
     const shared: string[] = [];
-    let pageToken: string | null = null;
+    let cursor: string | null = null;
     let pages = 0;
     do {
       const page: ApiResponse<Page> = await list(s, user, {
-        pageSize: '4',
-        ...(pageToken ? { pageToken } : {}),
+        limit: '4',
+        ...(cursor ? { cursor } : {}),
       });
       expect(page.status).toBe(200);
-      expect(page.body.files.length).toBeLessThanOrEqual(4);
-      names.push(...page.body.files.map((f) => f.name));
-      shared.push(...page.body.files.filter((f) => f.sharedDrive).map((f) => f.name));
-      pageToken = page.body.nextPageToken;
+      expect(page.body.items.length).toBeLessThanOrEqual(4);
+      names.push(...page.body.items.map((f) => f.name));
+      shared.push(...page.body.items.filter((f) => f.sharedDrive).map((f) => f.name));
+      cursor = page.body.nextCursor;
       pages += 1;
-    } while (pageToken && pages < 20);
+    } while (cursor && pages < 20);
     expect(shared).toEqual(['Brand team']);
     expect(names.at(-1)).toBe('Brand team');
     expect(new Set(names).size).toBe(names.length);

@@ -150,7 +150,7 @@ describe('page tokens (signed, bound to user, provider and folder)', () => {
   const alice = '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
   const bob = '0b1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
   const refused = (promise: Promise<unknown>) =>
-    expect(promise).rejects.toMatchObject({ status: 400, errors: [{ path: 'pageToken' }] });
+    expect(promise).rejects.toMatchObject({ status: 400, errors: [{ path: 'cursor' }] });
 
   it('round-trip for the same user, provider and folder only', async () => {
     const token = await encodePageToken(alice, 'dropbox', 'id:abc', 'CURSOR');

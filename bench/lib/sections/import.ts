@@ -58,12 +58,12 @@ export async function providerImport(
   if (confirmed.status !== 200) throw new Error(`import: confirm answered ${confirmed.status}`);
   const list = async (folderId?: string) =>
     (
-      await bench.api<{ files: CloudFile[] }>(
+      await bench.api<{ items: CloudFile[] }>(
         'GET',
-        `/cloud-storage/google_drive/files${folderId ? `?folderId=${encodeURIComponent(folderId)}&pageSize=100` : '?pageSize=100'}`,
+        `/cloud-storage/google_drive/files${folderId ? `?folderId=${encodeURIComponent(folderId)}&limit=100` : '?limit=100'}`,
         { token },
       )
-    ).body.files ?? [];
+    ).body.items ?? [];
   const folder = (await list()).find((f) => f.isFolder && f.name === FOLDER);
   const file = folder && (await list(folder.id)).find((f) => f.name === BIG_FILE);
   if (!file) {

@@ -745,11 +745,13 @@ export interface components {
         };
         CloudFile: {
             id: string;
+            importable: boolean;
             isFolder: boolean;
             mimeType: string | null;
             modifiedAt: string | null;
             name: string;
             parentId: string | null;
+            revision: string | null;
             /**
              * @description Only on a Google shared drive listed as a root next to My Drive: browse it by its id.
              * @constant
@@ -759,8 +761,8 @@ export interface components {
             webUrl: string | null;
         };
         CloudFilePage: {
-            files: components["schemas"]["CloudFile"][];
-            nextPageToken: string | null;
+            items: components["schemas"]["CloudFile"][];
+            nextCursor: string | null;
         };
         Competitor: {
             /** Format: date-time */
@@ -3720,9 +3722,9 @@ export interface operations {
     cloud_storage_list_files: {
         parameters: {
             query?: {
+                cursor?: string;
                 folderId?: string;
-                pageSize?: number;
-                pageToken?: string;
+                limit?: number;
             };
             header?: never;
             path: {

@@ -15,7 +15,7 @@ import {
 } from '../ui.tsx';
 import { CATEGORIES, type Category } from './brand-voice.tsx';
 
-type CloudFile = Schemas['CloudFile'] & { importable?: boolean };
+type CloudFile = Schemas['CloudFile'];
 type Asset = Schemas['BrandVoiceAsset'];
 /** What the page knows of a file's import: its asset and where the document worker is with it. */
 interface Imported {
@@ -60,15 +60,15 @@ export function Files(props: { session: Session }) {
             path: { provider },
             query: {
               ...(folder.id ? { folderId: folder.id } : {}),
-              ...(cursor ? { pageToken: cursor } : {}),
-              pageSize,
+              ...(cursor ? { cursor } : {}),
+              limit: pageSize,
             },
           },
         }),
       );
-      const sorted = [...page.files].sort((a, b) => Number(b.isFolder) - Number(a.isFolder));
+      const sorted = [...page.items].sort((a, b) => Number(b.isFolder) - Number(a.isFolder));
       setFiles((before) => (cursor ? [...(before ?? []), ...sorted] : sorted));
-      setNext(page.nextPageToken);
+      setNext(page.nextCursor);
     } catch (err) {
       setError(err);
     } finally {
@@ -247,7 +247,7 @@ export function Files(props: { session: Session }) {
                     <ImportChip item={imported.get(file.id)!} />
                   ) : (
                     !file.isFolder &&
-                    file.importable !== false && (
+                    file.importable && (
                       <Button
                         busy={importing === file.id}
                         onClick={() => void importFile(file)}
