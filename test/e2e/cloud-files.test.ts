@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CloudFile, PROVIDERS, type Provider } from '#shared/providers/types';
 import { connectProvider, endRefreshBackoff, storedConnection } from '../support/connect.ts';
 import { type ApiResponse, type TestUser, useTestStack } from '../support/stack.ts';
@@ -41,6 +41,15 @@ const LIST_ENDPOINT: Record<Provider, string> = {
 };
 
 describe('cloud files: listing, import and refresh on use (sandbox providers)', () => {
+  // In AWS each concurrent request is its own Lambda with its own connection; the local stack runs them all in
+  // this process on one pool. Fifty concurrent listings wait on one row lock, each holding its connection, so
+  // the pool is sized like fifty Lambdas instead of timing out checkouts on a busy machine (a local artefact).
+  beforeAll(() => {
+    vi.stubEnv('DB_POOL_MAX', '60');
+  });
+  afterAll(() => {
+    vi.unstubAllEnvs();
+  });
   const stack = useTestStack();
   const control = () => stack().sandbox!.control;
 
