@@ -51,17 +51,31 @@ export async function synthesize(outDir: string): Promise<Synth> {
   const [stackName, stack] = Object.entries(manifest.artifacts).find(
     ([, a]) => a.type === 'aws:cloudformation:stack' && a.properties?.templateFile?.startsWith('BrandCloud-'),
   )!;
-  const template = JSON.parse(await readFile(path.join(outDir, stack.properties!.templateFile!), 'utf8')) as {
+  type Template = {
     Resources: Record<
       string,
       {
         Type: string;
+        Metadata?: Record<string, unknown>;
         Properties?: { Code?: { S3Key?: string }; Tags?: Array<{ Key: string; Value: string }> };
       }
     >;
   };
+  const readTemplate = async (file: string) =>
+    JSON.parse(await readFile(path.join(outDir, file), 'utf8')) as Template;
+  const main = await readTemplate(stack.properties!.templateFile!);
+  // The route functions live in a nested stack (infra/constructs/functions.ts): its template is an asset of the
+  // stack, named by the nested stack resource's `aws:asset:path`.
+  const nested = await Promise.all(
+    Object.values(main.Resources)
+      .filter((r) => r.Type === 'AWS::CloudFormation::Stack')
+      .map((r) => r.Metadata?.['aws:asset:path'])
+      .filter((file): file is string => typeof file === 'string')
+      .map(readTemplate),
+  );
+  const resources = [main, ...nested].flatMap((t) => Object.values(t.Resources));
   const assets = new Map<string, ShippedAsset>();
-  for (const resource of Object.values(template.Resources)) {
+  for (const resource of resources) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const key = resource.Properties?.Tags?.find((t) => t.Key === ENTRY_TAG)?.Value;
     const s3Key = resource.Properties?.Code?.S3Key;
