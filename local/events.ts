@@ -44,11 +44,14 @@ export interface LocalEvents {
   stop(): Promise<void>;
 }
 
+/** The local loop's period: LOCAL_EVENTS_INTERVAL_MS, default 1 s (the deployed relay's pause between idle passes). */
+export const localEventsIntervalMs = (): number => Number(optionalEnv('LOCAL_EVENTS_INTERVAL_MS') ?? 1_000);
+
 export function startLocalEvents(options: { stateDir: string; intervalMs?: number }): LocalEvents {
   process.env.WEBHOOK_SECRET_FILE ??= path.join(options.stateDir, 'webhook-secret');
   const webhookUrl = optionalEnv('WEBHOOK_URL');
   const bus = inProcessBus();
-  const intervalMs = options.intervalMs ?? Number(optionalEnv('LOCAL_EVENTS_INTERVAL_MS') ?? 1_000);
+  const intervalMs = options.intervalMs ?? localEventsIntervalMs();
   let running: Promise<void> | undefined;
   const tick = async () => {
     await relayEvents({ publisher: bus, webhooks: Boolean(webhookUrl) });

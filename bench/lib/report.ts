@@ -352,17 +352,19 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
 
   // 8. Webhooks
   const h = r.webhooks;
+  const waited = h.waitMs === undefined ? '30 s' : `${ms(h.waitMs, 0)} (${h.waitPeriods} relay periods)`;
   p('## 8. Event commit → webhook delivered (local)');
   p(
-    `${h.events} \`brand_voice_asset.ready\` events written through the outbox in tenant transactions, spread over the relay’s period; the clock starts when the transaction has committed. The local events loop of \`npm start\` (the same relayEvents and deliverWebhooks as the Lambdas, every ${h.relayIntervalMs} ms) delivers to a receiver on 127.0.0.1 that verifies each signature with the standardwebhooks library.`,
+    `${h.events} \`brand_voice_asset.ready\` events written through the outbox in tenant transactions, spread over the relay’s period; the clock starts when the transaction has committed. The local events loop of \`npm start\` (the same relayEvents and deliverWebhooks as the Lambdas, every ${h.relayIntervalMs} ms) delivers to a receiver on 127.0.0.1 that verifies each signature with the standardwebhooks library. The receiver counts by event id: the section waits up to ${waited} after its last commit for each of its own events, then one more period for a duplicate; events of earlier sections delivered to it are not samples${h.earlierEvents === undefined ? '' : ` (${h.earlierEvents} in this run)`}.`,
   );
   p(
     table(
-      ['Events', 'Delivered', 'Bad signatures', 'p50', 'p90', 'p99', 'max'],
+      ['Events', 'Delivered', 'Duplicates', 'Bad signatures', 'p50', 'p90', 'p99', 'max'],
       [
         [
           h.events,
           h.delivered,
+          h.duplicates ?? '—',
           h.invalidSignatures,
           ms(h.latencyMs.p50, 0),
           ms(h.latencyMs.p90, 0),
@@ -370,11 +372,11 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
           ms(h.latencyMs.max, 0),
         ],
       ],
-      'rrrrrrr',
+      'rrrrrrrr',
     ),
   );
   p(
-    `The relay’s period bounds the wait: an event committed just after a pass waits up to one period for the next; in AWS the relay polls continuously within its invocation (functions/events/relay.ts) and webhooks are delivered by their own function every minute.`,
+    `The relay’s period bounds the wait: an event committed just after a pass waits up to one period for the next. In AWS the relay polls within each invocation (functions/events/relay.ts: a pass, then a pause of a second when it found nothing) and the webhook function likewise (functions/events/webhooks.ts), each scheduled every minute.`,
   );
 
   // 9. Web

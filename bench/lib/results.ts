@@ -124,9 +124,17 @@ export type ImportResult =
 
 export interface WebhookResult {
   events: number;
+  /** Of the section's own events, delivered at least once within the wait. */
   delivered: number;
+  /** Receipts of the section's own events beyond the first (at least once: receivers deduplicate on webhook-id). */
+  duplicates?: number;
+  /** Events of earlier sections the first pass delivered to the same receiver (not samples). */
+  earlierEvents?: number;
   invalidSignatures: number;
   relayIntervalMs: number;
+  /** The wait after the last commit: waitPeriods × relayIntervalMs (older runs: a fixed 30 s). */
+  waitPeriods?: number;
+  waitMs?: number;
   latencyMs: Summary;
 }
 

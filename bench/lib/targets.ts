@@ -309,17 +309,18 @@ export function evaluateTargets(r: Measured): TargetRow[] {
 
   // Webhooks.
   const h = r.webhooks;
-  const hookMet = h.delivered === h.events && h.invalidSignatures === 0;
+  const hookMet = h.delivered === h.events && h.invalidSignatures === 0 && (h.duplicates ?? 0) === 0;
+  const waited = h.waitMs === undefined ? '30 s' : `${ms(h.waitMs, 0)} (${h.waitPeriods} relay periods)`;
   rows.push({
     id: 'webhooks',
     target: 'event commit → webhook delivered (local): p50 and p99 reported',
-    measured: `${h.delivered}/${h.events} delivered, signatures verified: p50 ${ms(h.latencyMs.p50, 0)}, p99 ${ms(h.latencyMs.p99, 0)} (relay every ${ms(h.relayIntervalMs, 0)})`,
+    measured: `${h.delivered}/${h.events} delivered${h.duplicates === undefined ? '' : `, ${h.duplicates} duplicates`}, signatures verified: p50 ${ms(h.latencyMs.p50, 0)}, p99 ${ms(h.latencyMs.p99, 0)} (relay every ${ms(h.relayIntervalMs, 0)})`,
     met: hookMet,
     ...(hookMet
       ? {}
       : {
-          why: `${h.events - h.delivered} not delivered within 30 s, ${h.invalidSignatures} bad signatures`,
-          fix: 'see section 7',
+          why: `${h.events - h.delivered} not delivered within ${waited} of the last commit, ${h.duplicates ?? 0} duplicates, ${h.invalidSignatures} bad signatures`,
+          fix: 'see section 8 and the delivery log (webhook_deliveries, webhook_delivery_attempts)',
         }),
   });
 

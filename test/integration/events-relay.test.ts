@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startLocalEvents } from '#local/events';
@@ -379,6 +380,80 @@ describe('webhooks', () => {
     } finally {
       slow.closeAllConnections();
       await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+});
+
+describe('concurrent writers', () => {
+  it('transactions committing in the reverse order of their ids: every event reaches the bus and the receiver exactly once', async () => {
+    // Out-of-order commits are where an outbox relay that advances a cursor by id skips events for good: the
+    // relay runs (every 20 ms) while younger transactions commit before older ones. Each writer holds its
+    // own connection, so the order of the ids (sequence, transaction id) and of the commits is the test's.
+    vi.stubEnv('WEBHOOK_URL', receiver.url);
+    vi.stubEnv('WEBHOOK_SECRET', secret);
+    resetWebhookSecretForTests();
+    const local = startLocalEvents({ stateDir: '/nonexistent-not-used', intervalMs: 20 });
+    const writers = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const client = new pg.Client({ connectionString: db().appUrl });
+        await client.connect();
+        return client;
+      }),
+    );
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      const ids: string[] = [];
+      for (const client of writers) {
+        await client.query('begin');
+        await client.query("select set_config('app.user_id', $1, true)", [user]);
+        ids.push(
+          await recordEvent(client, {
+            type: 'cloud_storage.connected',
+            subject: { type: 'cloud_connection', id: randomUUID() },
+          }),
+        );
+      }
+      // Youngest first, with relay passes in between (a pass sees the younger rows committed, the older not).
+      for (const client of [...writers].reverse()) {
+        await client.query('commit');
+        await sleep(60);
+      }
+      // And a second wave interleaved with the first's ids: odd writers commit before even ones.
+      const second: string[] = [];
+      for (const client of writers) {
+        await client.query('begin');
+        await client.query("select set_config('app.user_id', $1, true)", [user]);
+        second.push(
+          await recordEvent(client, {
+            type: 'cloud_storage.recovered',
+            subject: { type: 'cloud_connection', id: randomUUID() },
+          }),
+        );
+      }
+      for (const client of [
+        ...writers.filter((_, i) => i % 2 === 1),
+        ...writers.filter((_, i) => i % 2 === 0),
+      ]) {
+        await client.query('commit');
+        await sleep(40);
+      }
+      const all = [...ids, ...second];
+      for (let i = 0; i < 300 && receiver.acknowledged.length < all.length; i += 1) await sleep(10);
+      await sleep(200); // several more passes: a second copy would arrive now
+      const received = receiver.acknowledged.map((p) => p.id);
+      expect([...received].sort()).toEqual([...all].sort());
+      expect(local.bus.events.map((e) => e.id).sort()).toEqual([...all].sort());
+      expect(receiver.verificationFailures).toBe(0);
+      const log = await asSuperuser<{ n: string }>(
+        db().name,
+        "select count(*) as n from webhook_deliveries where status = 'delivered' and attempts = 1",
+      );
+      expect(Number(log[0]!.n)).toBe(all.length);
+    } finally {
+      await Promise.all(writers.map((c) => c.end()));
+      await local.stop();
+      vi.unstubAllEnvs();
+      resetWebhookSecretForTests();
     }
   });
 });
