@@ -352,10 +352,10 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
 
   // 8. Webhooks
   const h = r.webhooks;
-  const waited = h.waitMs === undefined ? '30 s' : `${ms(h.waitMs, 0)} (${h.waitPeriods} relay periods)`;
+  const waited = `${ms(h.waitMs ?? 0, 0)} (${h.waitPeriods} relay periods)`;
   p('## 8. Event commit → webhook delivered (local)');
   p(
-    `${h.events} \`brand_voice_asset.ready\` events written through the outbox in tenant transactions, spread over the relay’s period; the clock starts when the transaction has committed. The local events loop of \`npm start\` (the same relayEvents and deliverWebhooks as the Lambdas, every ${h.relayIntervalMs} ms) delivers to a receiver on 127.0.0.1 that verifies each signature with the standardwebhooks library. The receiver counts by event id: the section waits up to ${waited} after its last commit for each of its own events, then one more period for a duplicate; events of earlier sections delivered to it are not samples${h.earlierEvents === undefined ? '' : ` (${h.earlierEvents} in this run)`}.`,
+    `${h.events} \`brand_voice_asset.ready\` events written through the outbox in tenant transactions, spread over the relay’s period; the clock starts when the transaction has committed. The local events loop of \`npm start\` (the same relayEvents and deliverWebhooks as the Lambdas, every ${h.relayIntervalMs} ms) delivers to a receiver on 127.0.0.1 that verifies each signature with the standardwebhooks library.${h.waitMs === undefined ? ' (This run predates counting by event id: its wait ended once the receiver had as many requests as events, earlier sections’ events included.)' : ` The receiver counts by event id: the section waits up to ${waited} after its last commit for each of its own events, then one more period for a duplicate; events of earlier sections delivered to it (${h.earlierEvents} in this run) are not samples.`}`,
   );
   p(
     table(

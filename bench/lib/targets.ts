@@ -319,7 +319,7 @@ export function evaluateTargets(r: Measured): TargetRow[] {
     ...(hookMet
       ? {}
       : {
-          why: `${h.events - h.delivered} not delivered within ${waited} of the last commit, ${h.duplicates ?? 0} duplicates, ${h.invalidSignatures} bad signatures`,
+          why: `${h.events - h.delivered} not delivered within ${waited} of the last commit${h.duplicates === undefined ? '' : `, ${h.duplicates} duplicates`}, ${h.invalidSignatures} bad signatures`,
           fix: 'see section 8 and the delivery log (webhook_deliveries, webhook_delivery_attempts)',
         }),
   });
