@@ -1,13 +1,14 @@
 /**
  * The local stand-ins of the event relay and the webhook deliverer (`npm start`): the same `relayEvents` and
- * `deliverWebhooks` the Lambdas run, in this process, every second. The EventBridge bus is an in-process bus
- * (the events are kept in memory for inspection); webhooks go to WEBHOOK_URL when it is set, signed with the
- * secret in `.local/webhook-secret` (or WEBHOOK_SECRET).
+ * `deliverWebhooks` the Lambdas run, in this process, at the Lambdas' poll period (EVENT_POLL_MS, 250 ms). The
+ * EventBridge bus is an in-process bus (the events are kept in memory for inspection); webhooks go to WEBHOOK_URL
+ * when it is set, signed with the secret in `.local/webhook-secret` (or WEBHOOK_SECRET).
  */
 import path from 'node:path';
 import { optionalEnv } from '#shared/config';
 import type { EventPublisher, OutboundEvent } from '#shared/events/relay';
 import { relayEvents } from '#shared/events/relay';
+import { EVENT_POLL_MS } from '#shared/events/run-window';
 import { webhookSecret } from '#shared/events/webhook-secret';
 import { deliverWebhooks } from '#shared/events/webhooks';
 
@@ -44,8 +45,9 @@ export interface LocalEvents {
   stop(): Promise<void>;
 }
 
-/** The local loop's period: LOCAL_EVENTS_INTERVAL_MS, default 1 s (the deployed relay's pause between idle passes). */
-export const localEventsIntervalMs = (): number => Number(optionalEnv('LOCAL_EVENTS_INTERVAL_MS') ?? 1_000);
+/** The local loop's period: LOCAL_EVENTS_INTERVAL_MS, default the Lambdas' pause between idle passes. */
+export const localEventsIntervalMs = (): number =>
+  Number(optionalEnv('LOCAL_EVENTS_INTERVAL_MS') ?? EVENT_POLL_MS);
 
 export function startLocalEvents(options: { stateDir: string; intervalMs?: number }): LocalEvents {
   process.env.WEBHOOK_SECRET_FILE ??= path.join(options.stateDir, 'webhook-secret');

@@ -148,7 +148,7 @@ run.update({
 const localDb = stack.postgres
   ? `postgres://brand_owner:brand_owner_local@127.0.0.1:${stack.postgres.port}/${databaseName}`
   : undefined;
-// The event relay and webhook deliverer: every second, in this process (EventBridge bus → in-process bus).
+// The event relay and webhook deliverer: every EVENT_POLL_MS (250 ms), in this process (EventBridge bus → in-process bus).
 localEvents = startLocalEvents({ stateDir });
 await localEvents.ready;
 

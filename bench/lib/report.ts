@@ -376,7 +376,7 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
     ),
   );
   p(
-    `The relay’s period bounds the wait: an event committed just after a pass waits up to one period for the next. In AWS the relay polls within each invocation (functions/events/relay.ts: a pass, then a pause of a second when it found nothing) and the webhook function likewise (functions/events/webhooks.ts), each scheduled every minute.`,
+    `The relay’s period bounds the wait: an event committed just after a pass waits up to one period for the next. In AWS the relay polls within each invocation (functions/events/relay.ts: a pass, then a pause of EVENT_POLL_MS when it found nothing, the period \`npm start\` uses) and the webhook function likewise (functions/events/webhooks.ts), each scheduled every minute; there an event waits for both polls (up to two periods), here for one pass that relays and then delivers.`,
   );
 
   // 9. Web

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { intEnv } from '#shared/config';
 import { eventBridgePublisher } from '#shared/events/eventbridge';
 import { relayEvents } from '#shared/events/relay';
-import { runWindow } from '#shared/events/run-window';
+import { EVENT_POLL_MS, runWindow } from '#shared/events/run-window';
 import { logger } from '#shared/logger';
 
 const metrics = new Metrics({
@@ -13,7 +13,7 @@ const metrics = new Metrics({
 
 /**
  * EventBridge, every minute (reserved concurrency 1): publishes the outbox to the stage's event bus and queues
- * webhook deliveries, polling every second for most of the minute so events leave within about a second.
+ * webhook deliveries, polling every EVENT_POLL_MS (250 ms) for most of the minute so events leave within about that.
  */
 export const handler = async (_event: unknown, context: Context) => {
   logger.addContext(context);
@@ -26,7 +26,7 @@ export const handler = async (_event: unknown, context: Context) => {
         intEnv('EVENT_RELAY_WINDOW_MS', 45_000),
         context.getRemainingTimeInMillis() - 10_000,
       ),
-      pauseMs: 1_000,
+      pauseMs: EVENT_POLL_MS,
       pass: async () => {
         const summary = await relayEvents({ publisher });
         published += summary.published;

@@ -1,4 +1,12 @@
 /**
+ * The pause between passes that found nothing, for the relay and the webhook deliverer alike: the Lambdas
+ * (functions/events/*) and `npm start`'s local loop. An event waits up to about this long for the relay and as
+ * long again for the deliverer. An idle relay pass is one short transaction (an index probe of the unpublished
+ * rows), an idle deliverer pass one as well, so four of each per second cost the database little.
+ */
+export const EVENT_POLL_MS = 250;
+
+/**
  * Runs `pass` again and again for a window (a scheduled invocation that keeps polling, so events leave within
  * about `pauseMs` instead of waiting for the next schedule), pausing between passes that found nothing to do.
  */

@@ -196,19 +196,26 @@ export async function deliverWebhooks(options: DeliverOptions): Promise<Delivery
   const summary: DeliverySummary = { attempts: 0, delivered: 0, retried: 0, deadLettered: 0, errors: 0 };
   const remaining = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
   const reserveMs = options.reserveMs ?? 10_000;
-  const worker = async () => {
-    while (remaining() >= reserveMs) {
-      try {
-        if ((await deliverOne(options, summary)) === 'none') return;
-      } catch (error) {
-        // Database or dead-letter failure: nothing was committed for that delivery; it stays due.
-        summary.errors += 1;
-        logger.error('Webhook delivery failed', { error: (error as Error).message });
-        return;
-      }
+  /** One delivery; false when none was due or the budget is spent (the worker stops). */
+  const step = async (): Promise<boolean> => {
+    if (remaining() < reserveMs) return false;
+    try {
+      return (await deliverOne(options, summary)) !== 'none';
+    } catch (error) {
+      // Database or dead-letter failure: nothing was committed for that delivery; it stays due.
+      summary.errors += 1;
+      logger.error('Webhook delivery failed', { error: (error as Error).message });
+      return false;
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
+  const worker = async () => {
+    while (await step()) {
+      // next delivery
+    }
+  };
+  // An idle pass (the common case, several times a second) is one transaction: the workers start only once
+  // a first delivery was due.
+  if (await step()) await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
   if (summary.attempts > 0 || summary.errors > 0) logger.info('Webhook deliveries', { summary });
   return summary;
 }

@@ -15,10 +15,10 @@ import { summarize } from '../stats.ts';
 
 /**
  * How long the section waits after its last commit, in relay periods. A pass (relay, then delivery) starts at
- * least once per period, so an event is delivered within one period plus one pass; five periods leave room for
- * four further passes on a busy machine. An event still missing then was skipped, not late.
+ * least once per period, so an event is delivered within one period plus one pass; ten periods leave room for
+ * nine further passes on a busy machine. An event still missing then was skipped, not late.
  */
-const WAIT_PERIODS = 5;
+const WAIT_PERIODS = 10;
 
 /**
  * Section: event commit → webhook delivered, locally. Events are written through the outbox in a tenant
