@@ -12,7 +12,10 @@
  * sequence, after a letter) they change nothing visible and are dropped like the rest.
  */
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
-const EMOJI_SEQUENCE = /\p{RGI_Emoji}/gv;
+const HAS_INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/u;
+// Compiled on first use, not at import: `\p{RGI_Emoji}` (a property of strings, thousands of sequences) was the
+// costliest expression a data route's bundle evaluated at init, and only a name with an invisible character needs it.
+let emojiSequence: RegExp | undefined;
 
 /** PostgreSQL text refuses NUL; a lone surrogate cannot be encoded as UTF-8. */
 export const storable = (value: string): boolean => !value.includes('\u0000') && value.isWellFormed();
@@ -20,9 +23,11 @@ export const storable = (value: string): boolean => !value.includes('\u0000') &&
 /** A name as stored and compared: NFC, without invisible or format characters outside emoji, trimmed. */
 export function normaliseName(value: string): string {
   const nfc = value.normalize('NFC');
+  if (!HAS_INVISIBLE.test(nfc)) return nfc.trim();
+  emojiSequence ??= /\p{RGI_Emoji}/gv;
   let out = '';
   let from = 0;
-  for (const match of nfc.matchAll(EMOJI_SEQUENCE)) {
+  for (const match of nfc.matchAll(emojiSequence)) {
     out += nfc.slice(from, match.index).replace(INVISIBLE, '') + match[0];
     from = match.index + match[0].length;
   }

@@ -1,7 +1,8 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { brandVoiceAssetRoutes } from '#functions/route-table/brand-voice-assets';
 import { deleteBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 
-export const handler = defineHandler(collectionRoutes['brand-voice-assets/delete'], ({ userId, params }) =>
-  deleteBrandVoiceAsset(userId, params.id),
+export const handler = defineHandler(
+  brandVoiceAssetRoutes['brand-voice-assets/delete'],
+  ({ userId, params }) => deleteBrandVoiceAsset(userId, params.id),
 );

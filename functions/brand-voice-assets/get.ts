@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { brandVoiceAssetRoutes } from '#functions/route-table/brand-voice-assets';
 import { getBrandVoiceAsset } from '#shared/resources/brand-voice-assets/service';
 
-export const handler = defineHandler(collectionRoutes['brand-voice-assets/get'], ({ userId, params }) =>
+export const handler = defineHandler(brandVoiceAssetRoutes['brand-voice-assets/get'], ({ userId, params }) =>
   getBrandVoiceAsset(userId, params.id),
 );

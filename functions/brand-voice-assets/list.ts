@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { brandVoiceAssetRoutes } from '#functions/route-table/brand-voice-assets';
 import { listBrandVoiceAssets } from '#shared/resources/brand-voice-assets/service';
 
-export const handler = defineHandler(collectionRoutes['brand-voice-assets/list'], ({ userId, query }) =>
+export const handler = defineHandler(brandVoiceAssetRoutes['brand-voice-assets/list'], ({ userId, query }) =>
   listBrandVoiceAssets(userId, query),
 );

@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { competitorRoutes } from '#functions/route-table/competitors';
 import { createCompetitor } from '#shared/resources/competitors/service';
 
-export const handler = defineHandler(collectionRoutes['competitors/create'], ({ userId, body }) =>
+export const handler = defineHandler(competitorRoutes['competitors/create'], ({ userId, body }) =>
   createCompetitor(userId, body),
 );

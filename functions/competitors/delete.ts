@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { competitorRoutes } from '#functions/route-table/competitors';
 import { deleteCompetitor } from '#shared/resources/competitors/service';
 
-export const handler = defineHandler(collectionRoutes['competitors/delete'], ({ userId, params }) =>
+export const handler = defineHandler(competitorRoutes['competitors/delete'], ({ userId, params }) =>
   deleteCompetitor(userId, params.id),
 );

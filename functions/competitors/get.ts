@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { competitorRoutes } from '#functions/route-table/competitors';
 import { getCompetitor } from '#shared/resources/competitors/service';
 
-export const handler = defineHandler(collectionRoutes['competitors/get'], ({ userId, params }) =>
+export const handler = defineHandler(competitorRoutes['competitors/get'], ({ userId, params }) =>
   getCompetitor(userId, params.id),
 );

@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { competitorRoutes } from '#functions/route-table/competitors';
 import { listCompetitors } from '#shared/resources/competitors/service';
 
-export const handler = defineHandler(collectionRoutes['competitors/list'], ({ userId, query }) =>
+export const handler = defineHandler(competitorRoutes['competitors/list'], ({ userId, query }) =>
   listCompetitors(userId, query),
 );

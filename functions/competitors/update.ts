@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { competitorRoutes } from '#functions/route-table/competitors';
 import { updateCompetitor } from '#shared/resources/competitors/service';
 
-export const handler = defineHandler(collectionRoutes['competitors/update'], ({ userId, params, body }) =>
+export const handler = defineHandler(competitorRoutes['competitors/update'], ({ userId, params, body }) =>
   updateCompetitor(userId, params.id, body),
 );

@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { calendarRoutes } from '#functions/route-table/content-calendar';
 import { deleteCalendarEntry } from '#shared/resources/content-calendar/service';
 
-export const handler = defineHandler(collectionRoutes['content-calendar/delete'], ({ userId, params }) =>
+export const handler = defineHandler(calendarRoutes['content-calendar/delete'], ({ userId, params }) =>
   deleteCalendarEntry(userId, params.id),
 );

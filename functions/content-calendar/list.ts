@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { calendarRoutes } from '#functions/route-table/content-calendar';
 import { listCalendarEntries } from '#shared/resources/content-calendar/service';
 
-export const handler = defineHandler(collectionRoutes['content-calendar/list'], ({ userId, query }) =>
+export const handler = defineHandler(calendarRoutes['content-calendar/list'], ({ userId, query }) =>
   listCalendarEntries(userId, query),
 );

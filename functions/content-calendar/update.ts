@@ -1,8 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { calendarRoutes } from '#functions/route-table/content-calendar';
 import { updateCalendarEntry } from '#shared/resources/content-calendar/service';
 
-export const handler = defineHandler(
-  collectionRoutes['content-calendar/update'],
-  ({ userId, params, body }) => updateCalendarEntry(userId, params.id, body),
+export const handler = defineHandler(calendarRoutes['content-calendar/update'], ({ userId, params, body }) =>
+  updateCalendarEntry(userId, params.id, body),
 );

@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { contentRoutes } from '#functions/route-table/content';
 import { createContent } from '#shared/resources/content/service';
 
-export const handler = defineHandler(collectionRoutes['content/create'], ({ userId, body }) =>
+export const handler = defineHandler(contentRoutes['content/create'], ({ userId, body }) =>
   createContent(userId, body),
 );

@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { contentRoutes } from '#functions/route-table/content';
 import { deleteContent } from '#shared/resources/content/service';
 
-export const handler = defineHandler(collectionRoutes['content/delete'], ({ userId, params }) =>
+export const handler = defineHandler(contentRoutes['content/delete'], ({ userId, params }) =>
   deleteContent(userId, params.id),
 );

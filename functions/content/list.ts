@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { contentRoutes } from '#functions/route-table/content';
 import { listContent } from '#shared/resources/content/service';
 
-export const handler = defineHandler(collectionRoutes['content/list'], ({ userId, query }) =>
+export const handler = defineHandler(contentRoutes['content/list'], ({ userId, query }) =>
   listContent(userId, query),
 );

@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { contentRoutes } from '#functions/route-table/content';
 import { updateContent } from '#shared/resources/content/service';
 
-export const handler = defineHandler(collectionRoutes['content/update'], ({ userId, params, body }) =>
+export const handler = defineHandler(contentRoutes['content/update'], ({ userId, params, body }) =>
   updateContent(userId, params.id, body),
 );

@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { publishedPostRoutes } from '#functions/route-table/published-posts';
 import { deletePublishedPost } from '#shared/resources/published-posts/service';
 
-export const handler = defineHandler(collectionRoutes['published-posts/delete'], ({ userId, params }) =>
+export const handler = defineHandler(publishedPostRoutes['published-posts/delete'], ({ userId, params }) =>
   deletePublishedPost(userId, params.id),
 );

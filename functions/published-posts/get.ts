@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { publishedPostRoutes } from '#functions/route-table/published-posts';
 import { getPublishedPost } from '#shared/resources/published-posts/service';
 
-export const handler = defineHandler(collectionRoutes['published-posts/get'], ({ userId, params }) =>
+export const handler = defineHandler(publishedPostRoutes['published-posts/get'], ({ userId, params }) =>
   getPublishedPost(userId, params.id),
 );

@@ -1,7 +1,7 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { publishedPostRoutes } from '#functions/route-table/published-posts';
 import { listPublishedPosts } from '#shared/resources/published-posts/service';
 
-export const handler = defineHandler(collectionRoutes['published-posts/list'], ({ userId, query }) =>
+export const handler = defineHandler(publishedPostRoutes['published-posts/list'], ({ userId, query }) =>
   listPublishedPosts(userId, query),
 );

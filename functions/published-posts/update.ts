@@ -1,7 +1,8 @@
 import { defineHandler } from '#functions/define-handler';
-import { collectionRoutes } from '#functions/route-table/collections';
+import { publishedPostRoutes } from '#functions/route-table/published-posts';
 import { updatePublishedPost } from '#shared/resources/published-posts/service';
 
-export const handler = defineHandler(collectionRoutes['published-posts/update'], ({ userId, params, body }) =>
-  updatePublishedPost(userId, params.id, body),
+export const handler = defineHandler(
+  publishedPostRoutes['published-posts/update'],
+  ({ userId, params, body }) => updatePublishedPost(userId, params.id, body),
 );
