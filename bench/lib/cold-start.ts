@@ -44,8 +44,41 @@ export interface InitRun {
   rssBytes: number;
 }
 
-/** One cold init: a fresh Node 24 process in the task directory (Lambda's cwd is /var/task) importing the bundle. */
-function runOnce(runtime: string, bundleFile: string, env: NodeJS.ProcessEnv): Promise<InitRun> {
+/** How a cold init is started: see runLambdaInit and runBareImport. */
+export interface InitRuntimes {
+  /** bench/init-harness.mjs: Node, then `import()` of the bundle. */
+  bare: string;
+  /** aws-lambda-ric's index.mjs and bench/ric-preload.cjs. */
+  ric: { entry: string; preload: string };
+}
+
+/**
+ * One cold init as Lambda runs it: a fresh Node 24 process starts the runtime interface client (aws-lambda-ric,
+ * what Lambda's Node.js runtimes are built from), which sets up its Runtime API client and console, loads the
+ * function from LAMBDA_TASK_ROOT by _HANDLER (`index.handler`), and asks for its first event; that request ends
+ * the init (bench/ric-preload.cjs prints the figures there). AWS_LAMBDA_RUNTIME_API names a closed port: the
+ * request is never sent. The cwd is the task directory, as /var/task is in Lambda.
+ */
+function runLambdaInit(
+  ric: InitRuntimes['ric'],
+  bundleFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<InitRun> {
+  const taskRoot = path.dirname(bundleFile);
+  return runNodeForJson<InitRun>(`init of ${bundleFile}`, ['--require', ric.preload, ric.entry], {
+    env: {
+      ...env,
+      AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9',
+      AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1: 'true',
+      LAMBDA_TASK_ROOT: taskRoot,
+      _HANDLER: `${path.basename(bundleFile, '.mjs')}.handler`,
+    },
+    cwd: taskRoot,
+  });
+}
+
+/** One bare import: a fresh Node 24 process importing the bundle and nothing else (the figure of earlier runs). */
+function runBareImport(runtime: string, bundleFile: string, env: NodeJS.ProcessEnv): Promise<InitRun> {
   return runNodeForJson<InitRun>(`init of ${bundleFile}`, [runtime, bundleFile], {
     env,
     cwd: path.dirname(bundleFile),
@@ -55,36 +88,43 @@ function runOnce(runtime: string, bundleFile: string, env: NodeJS.ProcessEnv): P
 export interface InitResult {
   key: string;
   runs: number;
+  /** Through the runtime interface client: Lambda's init. */
   initMs: Summary;
   cpuMs: Summary;
   rssMb: number;
+  /** Bare import of the bundle, for comparison with earlier reports. */
+  bare: { initMs: Summary; cpuMs: Summary };
   error?: string;
 }
 
 /**
- * Cold init, `runs` fresh processes per bundle, one at a time (two cores: parallel runs would measure
- * contention). Round-robin over the bundles in a shuffled order each round, so load from anything else running on
- * the machine spreads over all of them, the baseline included, instead of skewing one.
+ * Cold init, `runs` fresh processes per bundle and way of starting it, one at a time (two cores: parallel runs
+ * would measure contention). Round-robin over the bundles in a shuffled order each round, so load from anything
+ * else running on the machine spreads over all of them, the baseline included, instead of skewing one.
  */
 export async function measureInit(
-  runtime: string,
+  runtimes: InitRuntimes,
   targets: ReadonlyArray<{ key: string; file: string; env?: NodeJS.ProcessEnv }>,
   runs: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<InitResult[]> {
-  const samples = new Map<string, InitRun[]>(targets.map((t) => [t.key, []]));
+  const samples = new Map<string, { ric: InitRun[]; bare: InitRun[] }>(
+    targets.map((t) => [t.key, { ric: [], bare: [] }]),
+  );
   const errors = new Map<string, string>();
   const total = runs * targets.length;
   let done = 0;
-  // One unrecorded warm-up round: the first spawn pays for reading node and the bundles from disk.
   const envOf = (t: (typeof targets)[number]) => ({ ...lambdaInitEnv(t.key), ...t.env });
-  for (const t of targets) await runOnce(runtime, t.file, envOf(t)).catch(() => undefined);
+  // One unrecorded warm-up round: the first spawn pays for reading node and the bundles from disk.
+  for (const t of targets) await runLambdaInit(runtimes.ric, t.file, envOf(t)).catch(() => undefined);
   for (let round = 0; round < runs; round++) {
     const order = [...targets].sort(() => Math.random() - 0.5);
     for (const t of order) {
       if (errors.has(t.key)) continue;
       try {
-        samples.get(t.key)!.push(await runOnce(runtime, t.file, envOf(t)));
+        const runsOf = samples.get(t.key)!;
+        runsOf.ric.push(await runLambdaInit(runtimes.ric, t.file, envOf(t)));
+        runsOf.bare.push(await runBareImport(runtimes.bare, t.file, envOf(t)));
       } catch (error) {
         errors.set(t.key, (error as Error).message);
       }
@@ -92,14 +132,14 @@ export async function measureInit(
     }
   }
   return targets.map((t) => {
-    const runsOf = samples.get(t.key)!;
-    const rss = summarize(runsOf.map((r) => r.rssBytes));
+    const { ric, bare } = samples.get(t.key)!;
     return {
       key: t.key,
-      runs: runsOf.length,
-      initMs: summarize(runsOf.map((r) => r.initMs)),
-      cpuMs: summarize(runsOf.map((r) => r.cpuMs)),
-      rssMb: rss.p50 / (1024 * 1024),
+      runs: ric.length,
+      initMs: summarize(ric.map((r) => r.initMs)),
+      cpuMs: summarize(ric.map((r) => r.cpuMs)),
+      rssMb: summarize(ric.map((r) => r.rssBytes)).p50 / (1024 * 1024),
+      bare: { initMs: summarize(bare.map((r) => r.initMs)), cpuMs: summarize(bare.map((r) => r.cpuMs)) },
       ...(errors.has(t.key) ? { error: errors.get(t.key)! } : {}),
     };
   });

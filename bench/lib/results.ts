@@ -43,6 +43,8 @@ export interface InitRow {
   ratioToBaseline: number;
   /** CPU p50 ÷ the baseline's CPU p50: the same ratio, insensitive to other load on the machine. */
   cpuRatioToBaseline: number;
+  /** The same bundle imported by a bare Node process (no runtime client), against the bare empty handler. */
+  bare: { initMs: Summary; cpuMs: Summary; ratioToBaseline: number };
   target: number | null;
   met: boolean | null;
   error?: string;
@@ -169,6 +171,8 @@ export interface Results {
   init: {
     runs: number;
     runtime: string;
+    /** aws-lambda-ric's version: the runtime interface client each init went through. */
+    ricVersion: string;
     baseline: InitRow;
     functions: InitRow[];
     profile: InitProfile;

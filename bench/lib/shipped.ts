@@ -210,13 +210,16 @@ export const BASELINE_KEY = '__baseline__/empty';
 export interface LambdaLayout {
   /** Copy of a function's asset as /var/task would hold it. */
   taskFile(key: string): string;
+  /** The bare-import harness (bench/init-harness.mjs): Node, then `import()` of the bundle, nothing else. */
   runtimeFile: string;
+  /** Lambda's runtime interface client (aws-lambda-ric's index.mjs, as /var/runtime holds it) and its preload. */
+  ric: { entry: string; preload: string; version: string };
   root: string;
 }
 
 /**
  * A Lambda-like file layout outside the repository: each measured asset copied into its own task directory, the
- * cold-init runtime script beside them, and a node_modules holding only what the nodejs24.x runtime provides to
+ * runtime interface client and the bare-import script beside them, and a node_modules holding only what the nodejs24.x runtime provides to
  * a bundle (`@aws-sdk/*` and `@smithy/*`: BUNDLE_EXTERNALS). Nothing else of the project's node_modules is
  * resolvable from a task, so a bundle that needs anything it did not bundle fails its init here as in Lambda.
  */
@@ -242,5 +245,23 @@ export async function lambdaLayout(
   );
   const runtimeFile = path.join(root, 'init-runtime.mjs');
   await cp(path.join(REPO_ROOT, 'bench', 'init-harness.mjs'), runtimeFile);
-  return { root, runtimeFile, taskFile: (key) => path.join(taskDir(key), 'index.mjs') };
+  // The runtime interface client outside every task directory (Lambda keeps it in /var/runtime), its native
+  // binding an empty file that bench/ric-preload.cjs answers for (see there why it is never used).
+  const ricPackage = path.join(REPO_ROOT, 'node_modules', 'aws-lambda-ric');
+  const runtimeDir = path.join(root, 'runtime');
+  await mkdir(runtimeDir, { recursive: true });
+  for (const file of ['index.mjs', 'LICENSE', 'NOTICE'])
+    await cp(path.join(ricPackage, file), path.join(runtimeDir, file));
+  await writeFile(path.join(runtimeDir, 'rapid-client.node'), '');
+  const preload = path.join(runtimeDir, 'bench-preload.cjs');
+  await cp(path.join(REPO_ROOT, 'bench', 'ric-preload.cjs'), preload);
+  const { version } = JSON.parse(await readFile(path.join(ricPackage, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return {
+    root,
+    runtimeFile,
+    ric: { entry: path.join(runtimeDir, 'index.mjs'), preload, version },
+    taskFile: (key) => path.join(taskDir(key), 'index.mjs'),
+  };
 }

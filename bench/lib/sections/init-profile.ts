@@ -33,7 +33,7 @@ const run = (args: string[], env: NodeJS.ProcessEnv, cwd: string) =>
  * folder; Node's own module loading as `node: module loader`, the rest of Node by area.
  */
 export async function profileInit(
-  runtime: string,
+  ric: { entry: string; preload: string },
   bundleFile: string,
   key: string,
   runs: number,
@@ -42,14 +42,30 @@ export async function profileInit(
 ): Promise<InitProfile> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const env = lambdaInitEnv(key);
+  const env = {
+    ...lambdaInitEnv(key),
+    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9',
+    AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1: 'true',
+    LAMBDA_TASK_ROOT: path.dirname(bundleFile),
+    _HANDLER: `${path.basename(bundleFile, '.mjs')}.handler`,
+  };
   for (let i = 0; i < runs; i++) {
     await run(
-      ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir, runtime, bundleFile],
+      [
+        '--cpu-prof',
+        '--cpu-prof-interval',
+        '100',
+        '--cpu-prof-dir',
+        dir,
+        '--require',
+        ric.preload,
+        ric.entry,
+      ],
       env,
       path.dirname(bundleFile),
     );
   }
+  const ricUrl = new URL(`file://${ric.entry}`).href;
   const lookup = await sourceMapLookup(bundleFile, sourceDir);
   const bundleUrl = new URL(`file://${bundleFile}`).href;
   const counts = new Map<string, number>();
@@ -68,6 +84,8 @@ export async function profileInit(
           source === undefined
             ? "the bundle's top-level code (esbuild hoists every ESM module's top-level statements into one scope)"
             : contributorName(path.relative(REPO_ROOT, source));
+      } else if (url === ricUrl || url.endsWith('/bench-preload.cjs')) {
+        bucket = "Lambda's runtime interface client (the baseline pays it too)";
       } else if (url.startsWith('node:internal/modules') || url.startsWith('node:internal/vm')) {
         bucket = 'node: module loader (resolve, parse, link)';
       } else if (url.startsWith('node:'))
