@@ -43,7 +43,10 @@ const ESM_REQUIRE_SHIM =
 
 /**
  * Left out of every bundle. `@aws-sdk/*` and `@smithy/*` (the AWS SDK v3 and its core) come from the Lambda
- * runtime; `pg-native` is pg's optional native binding, which we never load.
+ * runtime; `pg-native` is pg's optional native binding, which we never load; `encoding` is node-fetch's optional
+ * charset converter (node-fetch 2 under the Dropbox SDK requires it inside a try, for `textConverted()`, which we
+ * never call): left out, the bundle does not depend on whether some dev dependency happened to install it
+ * (iconv-lite alone is ~480 KB, a third of a provider route's budget).
  *
  * Why the runtime's SDK and not a bundled one: it is about 300 KB of every data route's bundle (the bundles go
  * from ~250 KB to ~550 KB, provider routes from ~1.4 MB to ~1.9 MB) and the matching share of every cold start,
@@ -56,7 +59,7 @@ const ESM_REQUIRE_SHIM =
  * Setting `externalModules` replaces CDK's defaults (which are exactly the two SDK globs), so they are listed
  * here; test/infra/bundles.test.ts checks the synthesized assets contain no SDK code.
  */
-export const BUNDLE_EXTERNALS = ['@aws-sdk/*', '@smithy/*', 'pg-native'] as const;
+export const BUNDLE_EXTERNALS = ['@aws-sdk/*', '@smithy/*', 'pg-native', 'encoding'] as const;
 
 /**
  * Every Lambda of the project: Node.js 24 on arm64, one ESM bundle per entry (minified, external source maps,

@@ -103,6 +103,17 @@ describe('shipped bundles (cdk.out)', () => {
     expect(connect, 'a vault route importing @aws-sdk/client-kms').toBeDefined();
   });
 
+  // What a function imports statically, it loads at every cold start. The S3 client and its helpers are among the
+  // heaviest modules the runtime offers, so only a route granted the document store may import them.
+  const withoutStore = routes.filter(([, r]) => !r.capabilities.some((c) => c.startsWith('documents-')));
+  it.each(withoutStore.map(([k]) => k))(
+    '%s: without a document-store capability, loads no S3 code',
+    (key) => {
+      const imports = externalImports(shipped(key).code);
+      expect(imports.filter((spec) => /^@aws-sdk\/(client-s3|lib-storage|s3-)/.test(spec))).toEqual([]);
+    },
+  );
+
   it('lists the SDK and its core among the externals (externalModules replaces CDK defaults)', () => {
     expect(BUNDLE_EXTERNALS).toEqual(expect.arrayContaining(['@aws-sdk/*', '@smithy/*']));
   });

@@ -1,15 +1,10 @@
 import type { Condition } from '#shared/db/collection';
-import { withTenantWrite } from '#shared/db/idempotency';
 import type { Page } from '#shared/db/pagination';
 import type { Tx } from '#shared/db/tenant';
 import { type FailureCode, failureMessage } from '#shared/documents/failure';
-import { assetObjectKey } from '#shared/documents/keys';
-import { deleteObject } from '#shared/documents/store';
 import { countWords } from '#shared/documents/words';
-import { NotFound, ServiceUnavailable } from '#shared/errors';
-import { logger } from '#shared/logger';
 import { collectionService } from '../collection-service.ts';
-import { type BrandVoiceRow, brandVoiceAssetsTable, removeBrandVoiceRow } from './repository.ts';
+import { type BrandVoiceRow, brandVoiceAssetsTable } from './repository.ts';
 import type {
   BrandVoiceAsset,
   BrandVoiceAssetCreate,
@@ -87,28 +82,3 @@ export const updateBrandVoiceAsset = async (
   id: string,
   patch: BrandVoiceAssetPatch,
 ): Promise<BrandVoiceAsset> => toBrandVoiceAsset(await assets.update(userId, id, patch));
-
-/**
- * Deletes the asset and its original in the document store. Order: the row (and its audit event) is deleted,
- * then the object, both inside the row's transaction: when S3 refuses, the transaction rolls back and the
- * asset stays whole (503, a retry is safe); when the commit fails after the object is gone, the row remains
- * without its file (its text is intact, the download 404s at S3) and a retry of the DELETE finishes the job
- * (deleting a missing key succeeds). Account deletion empties the user's prefix as the backstop.
- */
-export async function deleteBrandVoiceAsset(userId: string, id: string): Promise<void> {
-  const removed = await withTenantWrite(userId, async (tx) => {
-    const removed = await removeBrandVoiceRow(tx, userId, id);
-    if (!removed) return false;
-    if (!removed.mayHaveObject) return true; // pasted text: nothing in the store
-    try {
-      await deleteObject(assetObjectKey(userId, id));
-    } catch (error) {
-      logger.warn('Document store refused to delete an original; the asset is kept', {
-        errorName: (error as { name?: string }).name,
-      });
-      throw new ServiceUnavailable('The document store is briefly unavailable; retry.', 2);
-    }
-    return true;
-  });
-  if (!removed) throw new NotFound('Brand voice asset');
-}
