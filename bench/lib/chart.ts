@@ -9,7 +9,7 @@ const KB = 1024;
  * target marked. Over budget or over target is red, within is green, no target is grey.
  */
 export function renderChart(r: Results): string {
-  const order = ['data', 'provider', 'cognito', 'docs', 'job', 'worker'];
+  const order = ['data', 'store', 'provider', 'cognito', 'docs', 'job', 'worker'];
   const rows = r.bundles.functions
     .filter((f) => f.bytes !== null)
     .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || b.bytes! - a.bytes!);
