@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEvents } from '#shared/resources/audit-log/service';
-import { brandVoiceAsset } from '#shared/resources/brand-voice-assets/schemas';
 import { deleteBrandVoiceAsset } from '#shared/resources/brand-voice-assets/delete';
+import { brandVoiceAsset } from '#shared/resources/brand-voice-assets/schemas';
 import {
   createBrandVoiceAsset,
   getBrandVoiceAsset,
