@@ -6,7 +6,7 @@ import {
   brandVoiceAssetPatch,
   MAX_BRAND_VOICE_BODY_BYTES,
 } from '#shared/resources/brand-voice-assets/schemas';
-import { collection } from './collection.ts';
+import { collection, withChanges } from './collection.ts';
 
 const brandVoiceRoutes = collection('brand-voice-assets', {
   path: '/brand-voice-assets',
@@ -24,15 +24,13 @@ const brandVoiceRoutes = collection('brand-voice-assets', {
 export const brandVoiceAssetRoutes = {
   ...brandVoiceRoutes,
   // Pasted text of up to 5 MiB: the body may be 5.5 MiB (files come through uploads and imports).
-  'brand-voice-assets/create': {
-    ...brandVoiceRoutes['brand-voice-assets/create'],
+  'brand-voice-assets/create': withChanges(brandVoiceRoutes['brand-voice-assets/create'], {
     summary: 'Create a brand voice asset from pasted text (≤ 5 MiB); files come through uploads and imports',
     maxBodyBytes: MAX_BRAND_VOICE_BODY_BYTES,
-  },
+  }),
   // Deleting an asset deletes its original in the document store too.
-  'brand-voice-assets/delete': {
-    ...brandVoiceRoutes['brand-voice-assets/delete'],
+  'brand-voice-assets/delete': withChanges(brandVoiceRoutes['brand-voice-assets/delete'], {
     summary: 'Delete a brand voice asset and its original file',
-    capabilities: ['db', 'documents-delete-object'],
-  },
+    capabilities: ['db', 'documents-delete-object'] as const,
+  }),
 } as const satisfies Record<string, RouteDef>;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { page } from '#shared/http/schemas';
-import { idPathParams } from '#shared/resources/fields';
+import { idPathParams, onFirstUse } from '#shared/resources/fields';
 
 const db = ['db'] as const;
 type Page<I extends z.ZodType> = ReturnType<typeof page<I>>;
@@ -20,10 +20,11 @@ export interface CollectionSpec<
   one: string;
   /** The tenant resource `{id}` names, for the cross-tenant test matrix. */
   resource: string;
-  item: I;
-  create: C;
-  patch: P;
-  listQuery: Q;
+  /** The schemas, each built on first use (onFirstUse in shared/resources/fields.ts). */
+  item: () => I;
+  create: () => C;
+  patch: () => P;
+  listQuery: () => Q;
 }
 
 /** The five routes of one collection, typed so that each handler's input follows its route's schemas. */
@@ -59,7 +60,9 @@ interface Item extends Shared {
 
 /**
  * A collection's five routes (list, create, get, patch, delete) from one declaration. The key prefix `area` is
- * the folder of the entry files under functions/ (`competitors` → functions/competitors/list.ts, …).
+ * the folder of the entry files under functions/ (`competitors` → functions/competitors/list.ts, …). The schemas
+ * are getters over the spec's thunks: a route's function builds a schema when a request first needs it (its
+ * body or query; responses are only for the OpenAPI document), never at import.
  */
 export function collection<
   const A extends string,
@@ -71,33 +74,54 @@ export function collection<
   const shared = { auth: 'jwt', tag: spec.tag, capabilities: db } as const;
   const itemPath = `${spec.path}/{id}`;
   const item = { ...shared, path: itemPath, params: idPathParams, resource: spec.resource };
+  const listPage = onFirstUse(() => page(spec.item()));
   return {
     [`${area}/list`]: {
       ...shared,
       method: 'GET',
       path: spec.path,
       summary: `List ${spec.plural}, newest first`,
-      query: spec.listQuery,
+      get query() {
+        return spec.listQuery();
+      },
       status: 200,
-      response: page(spec.item),
+      get response() {
+        return listPage();
+      },
     },
     [`${area}/create`]: {
       ...shared,
       method: 'POST',
       path: spec.path,
       summary: `Create ${spec.one}`,
-      body: spec.create,
+      get body() {
+        return spec.create();
+      },
       status: 201,
-      response: spec.item,
+      get response() {
+        return spec.item();
+      },
     },
-    [`${area}/get`]: { ...item, method: 'GET', summary: `Get ${spec.one}`, status: 200, response: spec.item },
+    [`${area}/get`]: {
+      ...item,
+      method: 'GET',
+      summary: `Get ${spec.one}`,
+      status: 200,
+      get response() {
+        return spec.item();
+      },
+    },
     [`${area}/update`]: {
       ...item,
       method: 'PATCH',
       summary: `Change some fields of ${spec.one}`,
-      body: spec.patch,
+      get body() {
+        return spec.patch();
+      },
       status: 200,
-      response: spec.item,
+      get response() {
+        return spec.item();
+      },
     },
     [`${area}/delete`]: {
       ...item,
@@ -107,4 +131,15 @@ export function collection<
       responseKind: 'empty',
     },
   } as CollectionRoutes<A, I, C, P, Q>;
+}
+
+/**
+ * A route with some fields replaced, its schema getters kept as getters (a spread would call them and build the
+ * schemas at import).
+ */
+export function withChanges<R extends object, E extends object>(route: R, changes: E): Omit<R, keyof E> & E {
+  return Object.defineProperties(
+    {},
+    { ...Object.getOwnPropertyDescriptors(route), ...Object.getOwnPropertyDescriptors(changes) },
+  ) as Omit<R, keyof E> & E;
 }

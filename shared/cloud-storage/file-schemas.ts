@@ -30,7 +30,7 @@ export const brandVoiceImportBody = z
   .meta({ id: 'BrandVoiceAssetImport' });
 
 export const brandVoiceImported = z
-  .object({ asset: brandVoiceAsset })
+  .object({ asset: brandVoiceAsset() })
   .meta({ id: 'BrandVoiceAssetImported' });
 
 export type ListFilesQuery = z.output<typeof listFilesQuery>;

@@ -48,7 +48,7 @@ export const presignedUpload = z
   .meta({ id: 'PresignedUpload' });
 
 export const uploadCreated = z
-  .object({ asset: brandVoiceAsset, upload: presignedUpload })
+  .object({ asset: brandVoiceAsset(), upload: presignedUpload })
   .meta({ id: 'BrandVoiceUploadCreated' });
 
 export const fileLink = z

@@ -16,7 +16,7 @@ export const lifecycleEvent = z
   .meta({ id: 'Event' });
 
 export const eventsQuery = z.strictObject({
-  ...pageQuery,
+  ...pageQuery(),
   type: z.enum(EVENT_TYPES).optional(),
 });
 

@@ -14,11 +14,11 @@ export const problemDetails = z.object({
 
 export const healthResponse = z.object({ status: z.literal('ok') });
 
-/** `?limit=&cursor=` on every list route. */
-export const pageQuery = {
+/** `?limit=&cursor=` on every list route (fresh fields each call: list queries are built on first use). */
+export const pageQuery = () => ({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().min(1).max(512).optional(),
-};
+});
 
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -131,6 +131,20 @@ export const jsonObject = (maxBytes: number) =>
     })
     .meta({ type: 'object', additionalProperties: true });
 
+/**
+ * A schema built on first use, then kept. A collection's schemas are thunks of this kind, so a route's cold start
+ * builds none of them and its first request builds only the one it validates with (a list route its query, a
+ * create route its body); zod builds a schema's methods into each instance, which made building a whole
+ * collection's schemas at import the largest piece of a data route's init. The OpenAPI document builds them all.
+ */
+export function onFirstUse<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
+
 /** PATCH bodies: partial, but not empty. */
 export const nonEmpty = (value: object): boolean => Object.keys(value).length > 0;
 export const NON_EMPTY = 'At least one field is required';

@@ -15,6 +15,6 @@ export const auditEvent = z
   })
   .meta({ id: 'AuditEvent' });
 
-export const auditLogQuery = z.strictObject(pageQuery);
+export const auditLogQuery = z.strictObject(pageQuery());
 
 export type AuditEventItem = z.output<typeof auditEvent>;

@@ -53,7 +53,7 @@ export const brandAssets = z
   })
   .meta({ id: 'BrandAssets' });
 
-export const brandStrategyHistoryQuery = z.strictObject(pageQuery);
+export const brandStrategyHistoryQuery = z.strictObject(pageQuery());
 
 export type BrandStrategyPut = z.output<typeof brandStrategyPut>;
 export type BrandAssetsPut = z.output<typeof brandAssetsPut>;

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { FAILURE_CODES } from '#shared/documents/failure';
 import { pageQuery } from '#shared/http/schemas';
-import { entityId, label, NON_EMPTY, nonEmpty, text, timestamp } from '../fields.ts';
+import { entityId, label, NON_EMPTY, nonEmpty, onFirstUse, text, timestamp } from '../fields.ts';
 
 export const BRAND_VOICE_CATEGORIES = [
   'brand_guidelines',
@@ -24,63 +24,73 @@ export const brandVoiceSource = z.enum(BRAND_VOICE_SOURCES);
 export const brandVoiceStatus = z.enum(BRAND_VOICE_STATUSES);
 
 /** The JSON POST: pasted text. Files come through uploads and imports. */
-export const brandVoiceAssetCreate = z
-  .strictObject({
-    title: label(300),
-    category: brandVoiceCategory,
-    content: text().refine(
-      (value) => Buffer.byteLength(value, 'utf8') <= MAX_BRAND_VOICE_CONTENT_BYTES,
-      'Must be at most 5 MiB (UTF-8)',
-    ),
-  })
-  .meta({ id: 'BrandVoiceAssetCreate' });
+export const brandVoiceAssetCreate = onFirstUse(() =>
+  z
+    .strictObject({
+      title: label(300),
+      category: brandVoiceCategory,
+      content: text().refine(
+        (value) => Buffer.byteLength(value, 'utf8') <= MAX_BRAND_VOICE_CONTENT_BYTES,
+        'Must be at most 5 MiB (UTF-8)',
+      ),
+    })
+    .meta({ id: 'BrandVoiceAssetCreate' }),
+);
 
 /** Only the title and the category can change; content comes from the text or the file. */
-export const brandVoiceAssetPatch = z
-  .strictObject({ title: label(300), category: brandVoiceCategory })
-  .partial()
-  .refine(nonEmpty, NON_EMPTY)
-  .meta({ id: 'BrandVoiceAssetPatch', minProperties: 1 });
+export const brandVoiceAssetPatch = onFirstUse(() =>
+  z
+    .strictObject({ title: label(300), category: brandVoiceCategory })
+    .partial()
+    .refine(nonEmpty, NON_EMPTY)
+    .meta({ id: 'BrandVoiceAssetPatch', minProperties: 1 }),
+);
 
-export const brandVoiceFile = z
-  .object({
-    name: z.string(),
-    mimeType: z.string(),
-    size: z.number().int(),
-    sha256: z.string(),
-    pages: z.number().int().nullable(),
-  })
-  .meta({ id: 'BrandVoiceAssetFile' });
+export const brandVoiceFile = onFirstUse(() =>
+  z
+    .object({
+      name: z.string(),
+      mimeType: z.string(),
+      size: z.number().int(),
+      sha256: z.string(),
+      pages: z.number().int().nullable(),
+    })
+    .meta({ id: 'BrandVoiceAssetFile' }),
+);
 
-export const brandVoiceFailure = z
-  .object({ code: z.enum(FAILURE_CODES), message: z.string() })
-  .meta({ id: 'BrandVoiceAssetFailure' });
+export const brandVoiceFailure = onFirstUse(() =>
+  z.object({ code: z.enum(FAILURE_CODES), message: z.string() }).meta({ id: 'BrandVoiceAssetFailure' }),
+);
 
-export const brandVoiceAsset = z
-  .object({
-    id: entityId(),
-    title: z.string(),
-    category: brandVoiceCategory,
-    content: z.string(),
-    status: brandVoiceStatus,
-    failure: brandVoiceFailure.nullable(),
-    file: brandVoiceFile.nullable(),
-    source: brandVoiceSource,
-    sourceFileId: z.string().nullable(),
-    sourceRevision: z.string().nullable(),
-    wordCount: z.number().int(),
-    createdAt: timestamp(),
-    updatedAt: timestamp(),
-  })
-  .meta({ id: 'BrandVoiceAsset' });
+export const brandVoiceAsset = onFirstUse(() =>
+  z
+    .object({
+      id: entityId(),
+      title: z.string(),
+      category: brandVoiceCategory,
+      content: z.string(),
+      status: brandVoiceStatus,
+      failure: brandVoiceFailure().nullable(),
+      file: brandVoiceFile().nullable(),
+      source: brandVoiceSource,
+      sourceFileId: z.string().nullable(),
+      sourceRevision: z.string().nullable(),
+      wordCount: z.number().int(),
+      createdAt: timestamp(),
+      updatedAt: timestamp(),
+    })
+    .meta({ id: 'BrandVoiceAsset' }),
+);
 
-export const brandVoiceAssetListQuery = z.strictObject({
-  ...pageQuery,
-  category: brandVoiceCategory.optional(),
-  status: brandVoiceStatus.optional(),
-});
+export const brandVoiceAssetListQuery = onFirstUse(() =>
+  z.strictObject({
+    ...pageQuery(),
+    category: brandVoiceCategory.optional(),
+    status: brandVoiceStatus.optional(),
+  }),
+);
 
-export type BrandVoiceAssetCreate = z.output<typeof brandVoiceAssetCreate>;
-export type BrandVoiceAssetPatch = z.output<typeof brandVoiceAssetPatch>;
-export type BrandVoiceAsset = z.output<typeof brandVoiceAsset>;
-export type BrandVoiceAssetListQuery = z.output<typeof brandVoiceAssetListQuery>;
+export type BrandVoiceAssetCreate = z.output<ReturnType<typeof brandVoiceAssetCreate>>;
+export type BrandVoiceAssetPatch = z.output<ReturnType<typeof brandVoiceAssetPatch>>;
+export type BrandVoiceAsset = z.output<ReturnType<typeof brandVoiceAsset>>;
+export type BrandVoiceAssetListQuery = z.output<ReturnType<typeof brandVoiceAssetListQuery>>;

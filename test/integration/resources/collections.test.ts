@@ -77,7 +77,7 @@ describe('competitors', () => {
     const user = randomUUID();
     await insertUsers(db().appUrl, user);
     const created = await createCompetitor(user, { name: 'Acme' });
-    expect(competitor.parse(created)).toEqual({
+    expect(competitor().parse(created)).toEqual({
       id: expect.any(String),
       name: 'Acme',
       website: null,
@@ -169,7 +169,7 @@ describe('brand voice assets', () => {
       category: 'brand_guidelines',
       content: 'Be bold.',
     });
-    expect(brandVoiceAsset.parse(guide)).toMatchObject({
+    expect(brandVoiceAsset().parse(guide)).toMatchObject({
       title: 'Guide',
       category: 'brand_guidelines',
       content: 'Be bold.',
@@ -236,7 +236,12 @@ describe('content', () => {
     const user = randomUUID();
     await insertUsers(db().appUrl, user);
     const draft = await createContent(user, { title: 'Launch', contentType: 'blog_post' });
-    expect(contentItem.parse(draft)).toMatchObject({ title: 'Launch', body: '', status: 'draft', tags: [] });
+    expect(contentItem().parse(draft)).toMatchObject({
+      title: 'Launch',
+      body: '',
+      status: 'draft',
+      tags: [],
+    });
     const email = await createContent(user, {
       title: 'Mail',
       contentType: 'email',
@@ -276,7 +281,7 @@ describe('content calendar', () => {
       channel: 'linkedin',
       scheduledFor: '2030-01-15T10:00:00+02:00',
     });
-    expect(calendarEntry.parse(jan)).toMatchObject({
+    expect(calendarEntry().parse(jan)).toMatchObject({
       contentId: mine.id,
       channel: 'linkedin',
       scheduledFor: '2030-01-15T08:00:00.000Z',
@@ -373,7 +378,7 @@ describe('published posts', () => {
       publishedAt: '2031-01-01T00:00:05.250Z',
       metrics: { views: 10, nested: { ok: [1, 'two', null] } },
     });
-    expect(publishedPost.parse(post)).toMatchObject({
+    expect(publishedPost().parse(post)).toMatchObject({
       contentId: content.id,
       calendarEntryId: entry.id,
       publishedAt: '2031-01-01T00:00:05.250Z',
