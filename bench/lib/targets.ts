@@ -143,7 +143,7 @@ export function evaluateTargets(r: Measured): TargetRow[] {
                   .map((f) => `${f.key} (${f.error})`)
                   .join(', ')}`
               : ''),
-          fix: "evaluate less at import: zod and the bundle's top-level code are the route area's schemas and the module bodies built when the bundle loads — build each route's schemas on first use (lazily in functions/route-table) and keep what only some requests need out of the module graph; the module loader's share shrinks with the bundle",
+          fix: "this round took out what only some requests need (the RGI emoji regex, other collections' schemas, the S3 client on brand-voice routes, middy's stream/web) and builds a collection's schemas on first use; what is left is zod itself (its module evaluation and the few schemas still built at import: problem details, path ids, enums), compiling the bundle (the module loader's share, which grows with the bundle) and the Node built-ins the handler stack imports that the runtime client does not (crypto, console). The next step is zod's tree-shaken functional build (zod/mini: no methods built into every schema instance, only the checks used bundled) for the request schemas, which shrinks both the bundle and its evaluation",
         }),
   });
 
