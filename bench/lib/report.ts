@@ -403,7 +403,7 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
   out.push('```');
   out.push('');
   p(
-    'Needs nothing but the repository and its installed dependencies: the bench runs `cdk synth` into a temp directory, starts its own embedded PostgreSQL 17, cognito-local, the sandbox providers, the local S3 and a KMS fake on 127.0.0.1 (no network), and removes everything afterwards. Run it on an otherwise idle machine: the load average is printed above because parallel work inflates every absolute figure. Code: bench/run.ts (entry), bench/lib/main.ts (the sections in order), bench/lib/sections/*.ts (one module per section), bench/init-harness.mjs, bench/load-client.ts, bench/extract-child.ts.',
+    'Needs nothing but the repository and its installed dependencies: the bench runs `cdk synth` into a temp directory, starts its own embedded PostgreSQL 17, cognito-local, the sandbox providers, the local S3 and a KMS fake on 127.0.0.1 (no network), and removes everything afterwards. Run it on an otherwise idle machine: the load average is printed above because parallel work inflates every absolute figure. Code: bench/run.ts (entry), bench/lib/main.ts (the sections in order), bench/lib/sections/*.ts (one module per section), bench/ric-preload.cjs and bench/init-harness.mjs (cold init through the runtime interface client, and the bare import), bench/load-client.ts, bench/extract-child.ts.',
   );
   return out.join('\n');
 }
