@@ -7,9 +7,21 @@ import {
   graphClient,
 } from './adapters/sdk-setup.ts';
 import { providerEndpoints } from './config.ts';
+import { type DropboxEntry, toCloudFile as dropboxEntryToCloudFile, pathArg } from './dropbox.ts';
 import { ProviderError } from './errors.ts';
-import { FileContentError, isValidItemId, mimeTypeFromName } from './file-content.ts';
-import { withErrorBody } from './google-drive.ts';
+import { FileContentError, isValidItemId } from './file-content.ts';
+import {
+  ALL_DRIVES,
+  toCloudFile as driveFileToCloudFile,
+  GOOGLE_APPS,
+  withErrorBody,
+} from './google-drive.ts';
+import {
+  DRIVE_ITEM_SELECT,
+  type DriveItem,
+  toCloudFile as driveItemToCloudFile,
+  itemPath,
+} from './onedrive.ts';
 import { classifyApiError } from './sdk-errors.ts';
 import type { CloudFile, Provider, ProviderFilesOptions } from './types.ts';
 
@@ -44,8 +56,6 @@ export interface ProviderDownloads {
   openFile(fileId: string): Promise<OpenedFile>;
 }
 
-const GOOGLE_FOLDER = 'application/vnd.google-apps.folder';
-const GOOGLE_APPS = 'application/vnd.google-apps.';
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
 /** Docs Editors files have no bytes of their own; they are exported as the format the worker extracts best. */
@@ -118,28 +128,19 @@ function assertExportLink(link: string): string {
   return url.href;
 }
 
+/**
+ * What describing a file reads: a listing's fields without `shortcutDetails` (an import names the target's own
+ * id, which the files listing hands out for a shortcut; a shortcut's id is described as the shortcut it is).
+ */
 const DRIVE_FIELDS = 'id,name,mimeType,size,modifiedTime,parents,webViewLink,version,headRevisionId';
 
 function driveRemote(meta: drive_v3.Schema$File): RemoteFile {
-  const size = meta.size === undefined || meta.size === null ? null : Number(meta.size);
-  const isFolder = meta.mimeType === GOOGLE_FOLDER;
+  const file = driveFileToCloudFile(meta);
   const exportAs = meta.mimeType ? GOOGLE_EXPORTS[meta.mimeType] : undefined;
-  // Binary files change headRevisionId only when their bytes do; Google-native documents have a version.
-  const revision = meta.headRevisionId ?? (meta.version ? `v${meta.version}` : null);
   return {
-    file: {
-      id: meta.id ?? '',
-      name: meta.name ?? '',
-      isFolder,
-      mimeType: meta.mimeType ?? null,
-      size: size !== null && Number.isFinite(size) ? size : null,
-      modifiedAt: meta.modifiedTime ?? null,
-      webUrl: meta.webViewLink ?? null,
-      parentId: meta.parents?.[0] ?? null,
-      revision,
-    },
-    revision,
-    mimeType: exportAs ?? meta.mimeType ?? null,
+    file,
+    revision: file.revision,
+    mimeType: exportAs ?? file.mimeType,
     exported: exportAs !== undefined,
   };
 }
@@ -149,7 +150,7 @@ function googleDriveDownloads(accessToken: string, options: ProviderFilesOptions
   const timeoutMs = options.timeoutMs ?? 15_000;
   const describeFile = async (fileId: string) => {
     if (!isValidItemId('google_drive', fileId)) throw new TypeError('Invalid Drive file id');
-    const meta = (await drive.files.get({ fileId, fields: DRIVE_FIELDS, supportsAllDrives: true })).data;
+    const meta = (await drive.files.get({ fileId, fields: DRIVE_FIELDS, ...ALL_DRIVES })).data;
     return driveRemote(meta);
   };
   return {
@@ -162,7 +163,7 @@ function googleDriveDownloads(accessToken: string, options: ProviderFilesOptions
         // Other Google-native types (Forms, Drawings, shortcuts, …) have no bytes to download.
         if (original.startsWith(GOOGLE_APPS)) throw new FileContentError('not_text');
         const res = await drive.files
-          .get({ fileId, alt: 'media', supportsAllDrives: true }, { responseType: 'stream' })
+          .get({ fileId, alt: 'media', ...ALL_DRIVES }, { responseType: 'stream' })
           .catch(withErrorBody);
         return { ...remote, ...streamOf(res.data), viaExportLink: false };
       }
@@ -176,7 +177,7 @@ function googleDriveDownloads(accessToken: string, options: ProviderFilesOptions
         // Over 10 MB Drive refuses the export (403 exportSizeLimitExceeded); the file's exportLinks serve it.
         if (classifyApiError(error)?.code !== 'export_too_large') throw error;
       }
-      const links = (await drive.files.get({ fileId, fields: 'exportLinks', supportsAllDrives: true })).data
+      const links = (await drive.files.get({ fileId, fields: 'exportLinks', ...ALL_DRIVES })).data
         .exportLinks;
       const link = links?.[exportAs];
       if (!link) throw new ProviderError('access', 'export_too_large', { status: 403 });
@@ -190,61 +191,13 @@ function googleDriveDownloads(accessToken: string, options: ProviderFilesOptions
   };
 }
 
-interface DriveItem {
-  id: string;
-  name: string;
-  size?: number;
-  lastModifiedDateTime?: string;
-  webUrl?: string;
-  parentReference?: { id?: string };
-  folder?: unknown;
-  file?: { mimeType?: string };
-  cTag?: string;
-  eTag?: string;
-}
-
-const GRAPH_SELECT = [
-  'id',
-  'name',
-  'size',
-  'lastModifiedDateTime',
-  'webUrl',
-  'parentReference',
-  'folder',
-  'file',
-  'cTag',
-  'eTag',
-];
-
 function oneDriveDownloads(accessToken: string, options: ProviderFilesOptions): ProviderDownloads {
   const graph = graphClient(accessToken, options);
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const itemPath = (id: string) => {
-    if (!isValidItemId('onedrive', id)) throw new TypeError('Invalid OneDrive item id');
-    return `/me/drive/items/${encodeURIComponent(id)}`;
-  };
   const describeFile = async (fileId: string): Promise<RemoteFile> => {
-    const item = (await graph.api(itemPath(fileId)).select(GRAPH_SELECT).get()) as DriveItem;
-    const isFolder = item.folder !== undefined && item.folder !== null;
-    const mimeType = item.file?.mimeType ?? null;
-    // cTag changes with the content only; eTag with any change.
-    const revision = item.cTag ?? item.eTag ?? null;
-    return {
-      file: {
-        id: item.id,
-        name: item.name,
-        isFolder,
-        mimeType,
-        size: !isFolder && typeof item.size === 'number' ? item.size : null,
-        modifiedAt: item.lastModifiedDateTime ?? null,
-        webUrl: item.webUrl ?? null,
-        parentId: item.parentReference?.id ?? null,
-        revision,
-      },
-      revision,
-      mimeType,
-      exported: false,
-    };
+    const item = (await graph.api(itemPath(fileId)).select(DRIVE_ITEM_SELECT).get()) as DriveItem;
+    const file = driveItemToCloudFile(item);
+    return { file, revision: file.revision, mimeType: file.mimeType, exported: false };
   };
   return {
     describeFile,
@@ -289,34 +242,11 @@ const headerSafeJson = (value: unknown): string =>
 function dropboxDownloads(accessToken: string, options: ProviderFilesOptions): ProviderDownloads {
   const dbx = dropboxClient(accessToken, options);
   const describeFile = async (fileId: string): Promise<RemoteFile> => {
-    if (!isValidItemId('dropbox', fileId)) throw new TypeError('Invalid Dropbox item id');
-    const meta = (await dbx.filesGetMetadata({ path: fileId })).result as {
-      '.tag': string;
-      id: string;
-      name: string;
-      size?: number;
-      server_modified?: string;
-      rev?: string;
-      is_downloadable?: boolean;
-    };
-    const isFolder = meta['.tag'] === 'folder';
-    const mimeType = isFolder ? null : mimeTypeFromName(meta.name);
-    return {
-      file: {
-        id: meta.id,
-        name: meta.name,
-        isFolder,
-        mimeType,
-        size: typeof meta.size === 'number' ? meta.size : null,
-        modifiedAt: meta.server_modified ?? null,
-        webUrl: null,
-        parentId: null,
-        revision: meta.rev ?? null,
-      },
-      revision: meta.rev ?? null,
-      mimeType,
-      exported: false,
-    };
+    const meta = (await dbx.filesGetMetadata({ path: pathArg(fileId) })).result as DropboxEntry;
+    // A deleted entry is answered only to include_deleted, which is never asked.
+    const file = dropboxEntryToCloudFile(meta, null);
+    if (!file) throw new FileContentError('not_a_file');
+    return { file, revision: file.revision, mimeType: file.mimeType, exported: false };
   };
   return {
     describeFile,

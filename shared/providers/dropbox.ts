@@ -1,17 +1,16 @@
 import type { files } from 'dropbox';
 import { dropboxClient } from './adapters/sdk-setup.ts';
-import {
-  decodeText,
-  FileContentError,
-  isValidItemId,
-  looksLikeText,
-  mimeTypeFromName,
-} from './file-content.ts';
+import { isValidItemId, mimeTypeFromName } from './file-content.ts';
 import type { CloudFile, ProviderFiles, ProviderFilesOptions } from './types.ts';
 
-type Entry = files.FileMetadataReference | files.FolderMetadataReference | files.DeletedMetadataReference;
+/** A metadata entry as list_folder and get_metadata answer it. */
+export type DropboxEntry =
+  | files.FileMetadataReference
+  | files.FolderMetadataReference
+  | files.DeletedMetadataReference;
 
-function toCloudFile(entry: Entry, parentId: string | null): CloudFile | undefined {
+/** An entry as the API's CloudFile (listings and imports alike); a deleted entry is none. */
+export function toCloudFile(entry: DropboxEntry, parentId: string | null): CloudFile | undefined {
   if (entry['.tag'] === 'deleted') return undefined;
   const isFolder = entry['.tag'] === 'folder';
   return {
@@ -28,7 +27,8 @@ function toCloudFile(entry: Entry, parentId: string | null): CloudFile | undefin
   };
 }
 
-const pathArg = (id: string) => {
+/** A checked Dropbox id as the `path` argument (`id:…`). */
+export const pathArg = (id: string) => {
   if (!isValidItemId('dropbox', id)) throw new TypeError('Invalid Dropbox item id');
   return id;
 };
@@ -43,26 +43,10 @@ export function dropboxFiles(accessToken: string, options: ProviderFilesOptions 
       const page = res.result;
       return {
         files: page.entries
-          .map((e) => toCloudFile(e as Entry, folderId ?? null))
+          .map((e) => toCloudFile(e as DropboxEntry, folderId ?? null))
           .filter((f): f is CloudFile => f !== undefined),
         nextPageToken: page.has_more ? page.cursor : null,
       };
-    },
-
-    async readTextFile(fileId, maxBytes) {
-      const meta = (await dbx.filesGetMetadata({ path: pathArg(fileId) })).result as Entry;
-      const file = toCloudFile(meta, null);
-      if (!file || meta['.tag'] !== 'file') throw new FileContentError('not_a_file');
-      // Not downloadable (Dropbox Paper, cloud docs) would need files/export; those are not plain text files.
-      if (meta.is_downloadable === false || !looksLikeText(file.mimeType, file.name))
-        throw new FileContentError('not_text');
-      if (file.size !== null && file.size > maxBytes) throw new FileContentError('too_large');
-      // A client whose download buffer stops after maxBytes + 1: an oversized body is never read whole.
-      const limited = dropboxClient(accessToken, { ...options, maxDownloadBytes: maxBytes });
-      const res = await limited.filesDownload({ path: fileId });
-      const binary = (res.result as { fileBinary?: Buffer }).fileBinary ?? Buffer.alloc(0);
-      if (binary.byteLength > maxBytes) throw new FileContentError('too_large');
-      return { file, text: decodeText(binary), mimeType: file.mimeType, bytes: binary.byteLength };
     },
 
     async readAccount() {

@@ -1,11 +1,11 @@
 import type { Provider } from './types.ts';
 
 /**
- * Provider-independent rules for the files API: what a file id looks like, what counts as text, and how a
- * download is read without ever holding more than the limit.
+ * Provider-independent rules for the files API: what a file id looks like, which media type a name implies, and
+ * how a response body is read without ever holding more than the limit.
  */
 
-/** Why a file cannot be imported as text. Thrown by the provider modules; the service maps it to 400/413. */
+/** Why a file cannot be imported. Thrown by the provider modules; the service maps it to 400/413. */
 export type FileContentProblem = 'too_large' | 'not_text' | 'not_a_file';
 
 export class FileContentError extends Error {
@@ -35,10 +35,7 @@ const ID_PATTERNS: Record<Provider, RegExp> = {
 
 export const isValidItemId = (provider: Provider, id: string): boolean => ID_PATTERNS[provider].test(id);
 
-const TEXT_MIME =
-  /^(?:text\/[\w.+-]+|application\/(?:json|ld\+json|x-ndjson|xml|x-yaml|yaml|csv|markdown|x-markdown|javascript|x-sh|sql|x-subrip|[\w.-]+\+(?:json|xml)))$/i;
-
-/** Extensions of text formats worth importing, for files whose type is unknown or generic. */
+/** Media types of text formats by extension, for providers that report none. */
 const TEXT_EXTENSIONS: Record<string, string> = {
   txt: 'text/plain',
   text: 'text/plain',
@@ -83,16 +80,6 @@ export const mimeTypeFromName = (name: string): string | null => {
 };
 
 /**
- * Whether a file is worth downloading as text: a textual media type, or, when the type is missing or generic
- * (`application/octet-stream`), a text extension. The content is checked again after download (decodeText).
- */
-export function looksLikeText(mimeType: string | null | undefined, name: string): boolean {
-  const base = mimeType?.split(';')[0]?.trim().toLowerCase();
-  if (base && base !== 'application/octet-stream') return TEXT_MIME.test(base);
-  return extension(name) in TEXT_EXTENSIONS;
-}
-
-/**
  * Collects a response body of at most `maxBytes`. Stops reading as soon as the limit is passed (leaving the
  * loop cancels the stream, so the rest is never downloaded) and refuses the file.
  */
@@ -110,19 +97,4 @@ export async function readLimited(
     chunks.push(bytes);
   }
   return Buffer.concat(chunks);
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-/**
- * The content as text, or `not_text`: a NUL byte (binary formats have them, text never does) or invalid
- * UTF-8. A leading byte-order mark (Google Docs exports start with one) is dropped.
- */
-export function decodeText(bytes: Uint8Array): string {
-  if (bytes.includes(0)) throw new FileContentError('not_text');
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new FileContentError('not_text');
-  }
 }

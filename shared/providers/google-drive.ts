@@ -1,17 +1,12 @@
 import type { drive_v3 } from '@googleapis/drive';
 import { googleAuth, googleDriveClient } from './adapters/sdk-setup.ts';
 import { providerEndpoints } from './config.ts';
-import { decodeText, FileContentError, isValidItemId, looksLikeText, readLimited } from './file-content.ts';
+import { isValidItemId, readLimited } from './file-content.ts';
 import type { CloudFile, ProviderFiles, ProviderFilesOptions } from './types.ts';
 
-const FOLDER = 'application/vnd.google-apps.folder';
-const GOOGLE_APPS = 'application/vnd.google-apps.';
-/** Docs Editors files have no bytes of their own; they are exported (10 MB cap at Google). */
-const EXPORT_AS: Record<string, string> = {
-  'application/vnd.google-apps.document': 'text/plain',
-  'application/vnd.google-apps.presentation': 'text/plain',
-  'application/vnd.google-apps.spreadsheet': 'text/csv',
-};
+export const GOOGLE_FOLDER = 'application/vnd.google-apps.folder';
+/** The media-type prefix of Google-native files (Docs, Sheets, Forms, shortcuts, …): no bytes of their own. */
+export const GOOGLE_APPS = 'application/vnd.google-apps.';
 const SHORTCUT = 'application/vnd.google-apps.shortcut';
 const FILE_FIELDS =
   'id,name,mimeType,size,modifiedTime,parents,webViewLink,shortcutDetails,headRevisionId,version';
@@ -19,7 +14,7 @@ const FILE_FIELDS =
  * Shared drives' items are left out of every answer unless the request says it supports them (Drive: 404 for
  * files.get, nothing in files.list), so every request says so.
  */
-const ALL_DRIVES = { supportsAllDrives: true } as const;
+export const ALL_DRIVES = { supportsAllDrives: true } as const;
 const LIST_ALL_DRIVES = { supportsAllDrives: true, includeItemsFromAllDrives: true } as const;
 /**
  * Our continuation of the root listing once My Drive's root is exhausted: the shared drives follow it as further
@@ -27,7 +22,8 @@ const LIST_ALL_DRIVES = { supportsAllDrives: true, includeItemsFromAllDrives: tr
  */
 const SHARED_DRIVES = 'drives:';
 
-function toCloudFile(f: drive_v3.Schema$File): CloudFile {
+/** A Drive file as the API's CloudFile (listings and imports alike). */
+export function toCloudFile(f: drive_v3.Schema$File): CloudFile {
   // A shortcut is shown as what it points at (its target's id, kind and type) under its own name and place, so
   // browsing and importing go straight to the target.
   const target = f.mimeType === SHORTCUT ? f.shortcutDetails : undefined;
@@ -35,7 +31,7 @@ function toCloudFile(f: drive_v3.Schema$File): CloudFile {
     return {
       id: target.targetId,
       name: f.name ?? '',
-      isFolder: target.targetMimeType === FOLDER,
+      isFolder: target.targetMimeType === GOOGLE_FOLDER,
       mimeType: target.targetMimeType ?? null,
       size: null,
       modifiedAt: f.modifiedTime ?? null,
@@ -52,12 +48,13 @@ function toCloudFile(f: drive_v3.Schema$File): CloudFile {
   return {
     id: f.id ?? '',
     name: f.name ?? '',
-    isFolder: f.mimeType === FOLDER,
+    isFolder: f.mimeType === GOOGLE_FOLDER,
     mimeType: f.mimeType ?? null,
     size: size !== null && Number.isFinite(size) ? size : null,
     modifiedAt: f.modifiedTime ?? null,
     webUrl: f.webViewLink ?? null,
     parentId: f.parents?.[0] ?? null,
+    // Binary files change headRevisionId only when their bytes do; Google-native documents have a version.
     revision: f.headRevisionId ?? (f.version ? `v${f.version}` : null),
   };
 }
@@ -68,7 +65,7 @@ function sharedDriveEntry(d: drive_v3.Schema$Drive): CloudFile {
     id: d.id ?? '',
     name: d.name ?? '',
     isFolder: true,
-    mimeType: FOLDER,
+    mimeType: GOOGLE_FOLDER,
     size: null,
     modifiedAt: d.createdTime ?? null,
     webUrl: d.id ? `https://drive.google.com/drive/folders/${d.id}` : null,
@@ -146,41 +143,6 @@ export function googleDriveFiles(accessToken: string, options: ProviderFilesOpti
       if (room <= 0) return { files, nextPageToken: SHARED_DRIVES };
       const drives = await sharedDrivesPage(undefined, room);
       return { files: [...files, ...drives.files], nextPageToken: drives.nextPageToken };
-    },
-
-    async readTextFile(fileId, maxBytes) {
-      let meta = (await drive.files.get({ fileId, fields: FILE_FIELDS, ...ALL_DRIVES })).data;
-      // A shortcut is read as its target.
-      const targetId = meta.mimeType === SHORTCUT ? meta.shortcutDetails?.targetId : undefined;
-      if (targetId && isValidItemId('google_drive', targetId)) {
-        meta = (await drive.files.get({ fileId: targetId, fields: FILE_FIELDS, ...ALL_DRIVES })).data;
-        fileId = targetId;
-      }
-      const file = toCloudFile(meta);
-      if (file.isFolder) throw new FileContentError('not_a_file');
-      const exportAs = meta.mimeType ? EXPORT_AS[meta.mimeType] : undefined;
-      let body: AsyncIterable<Uint8Array>;
-      let mimeType: string | null;
-      if (exportAs) {
-        const res = await drive.files
-          .export({ fileId, mimeType: exportAs }, { responseType: 'stream' })
-          .catch(withErrorBody);
-        body = streamOf(res.data);
-        mimeType = exportAs;
-      } else {
-        if (meta.mimeType?.startsWith(GOOGLE_APPS) || !looksLikeText(meta.mimeType, file.name)) {
-          throw new FileContentError('not_text');
-        }
-        if (file.size !== null && file.size > maxBytes) throw new FileContentError('too_large');
-        const res = await drive.files.get(
-          { fileId, alt: 'media', ...ALL_DRIVES },
-          { responseType: 'stream' },
-        );
-        body = streamOf(res.data);
-        mimeType = file.mimeType;
-      }
-      const bytes = await readLimited(body, maxBytes);
-      return { file, text: decodeText(bytes), mimeType, bytes: bytes.byteLength };
     },
 
     async readAccount() {

@@ -1,18 +1,11 @@
-import { ResponseType } from '@microsoft/microsoft-graph-client';
 import { graphClient } from './adapters/sdk-setup.ts';
 import { providerEndpoints } from './config.ts';
-import { ProviderError, parseRetryAfter } from './errors.ts';
-import {
-  decodeText,
-  FileContentError,
-  isValidItemId,
-  looksLikeText,
-  PageTokenError,
-  readLimited,
-} from './file-content.ts';
+import { ProviderError } from './errors.ts';
+import { isValidItemId, PageTokenError } from './file-content.ts';
 import type { CloudFile, ProviderFiles, ProviderFilesOptions } from './types.ts';
 
-interface DriveItem {
+/** A Graph driveItem with the properties DRIVE_ITEM_SELECT asks for. */
+export interface DriveItem {
   id: string;
   name: string;
   size?: number;
@@ -25,7 +18,8 @@ interface DriveItem {
   eTag?: string;
 }
 
-const SELECT = [
+/** What every item request selects: what toCloudFile maps. */
+export const DRIVE_ITEM_SELECT = [
   'id',
   'name',
   'size',
@@ -38,7 +32,8 @@ const SELECT = [
   'eTag',
 ];
 
-function toCloudFile(item: DriveItem): CloudFile {
+/** A driveItem as the API's CloudFile (listings and imports alike). */
+export function toCloudFile(item: DriveItem): CloudFile {
   const isFolder = item.folder !== undefined && item.folder !== null;
   return {
     id: item.id,
@@ -50,6 +45,7 @@ function toCloudFile(item: DriveItem): CloudFile {
     modifiedAt: item.lastModifiedDateTime ?? null,
     webUrl: item.webUrl ?? null,
     parentId: item.parentReference?.id ?? null,
+    // cTag changes with the content only; eTag with any change.
     revision: item.cTag ?? item.eTag ?? null,
   };
 }
@@ -193,25 +189,14 @@ function readContinuation(token: string): Continuation {
 /** Graph answered with a next link outside the caller's drive (or in no form it documents): never followed. */
 const foreignNextLink = () => new ProviderError('access', 'foreign_next_link');
 
-const itemPath = (id: string) => {
+/** The Graph path of an item of the caller's drive, for a checked id only. */
+export const itemPath = (id: string) => {
   if (!isValidItemId('onedrive', id)) throw new TypeError('Invalid OneDrive item id');
   return `/me/drive/items/${encodeURIComponent(id)}`;
 };
 
-/** A non-2xx answer of a RAW Graph request, shaped like the SDK's own errors for the shared classification. */
-async function rawFailure(res: Response): Promise<Error> {
-  const body = await res.text().catch(() => '');
-  return Object.assign(new Error('Graph request failed'), {
-    name: 'GraphError',
-    statusCode: res.status,
-    headers: res.headers,
-    body,
-  });
-}
-
 export function oneDriveFiles(accessToken: string, options: ProviderFilesOptions = {}): ProviderFiles {
   const graph = graphClient(accessToken, options);
-  const timeoutMs = options.timeoutMs ?? 15_000;
   return {
     async listFolder({ folderId, pageToken, pageSize }) {
       let drive: OwnDrive | undefined;
@@ -227,7 +212,7 @@ export function oneDriveFiles(accessToken: string, options: ProviderFilesOptions
         res = await graph
           .api(folderId ? `${itemPath(folderId)}/children` : '/me/drive/root/children')
           .top(pageSize)
-          .select(SELECT)
+          .select(DRIVE_ITEM_SELECT)
           .get();
       }
       const files = (res.value ?? []).map(toCloudFile);
@@ -250,46 +235,6 @@ export function oneDriveFiles(accessToken: string, options: ProviderFilesOptions
       if (!inOwnDrive(link, drive)) throw foreignNextLink();
       const continuation: Continuation = { l: link.href, ...(drive ? { d: drive } : {}) };
       return { files, nextPageToken: JSON.stringify(continuation) };
-    },
-
-    async readTextFile(fileId, maxBytes) {
-      const item = (await graph.api(itemPath(fileId)).select(SELECT).get()) as DriveItem;
-      const file = toCloudFile(item);
-      if (file.isFolder || !item.file) throw new FileContentError('not_a_file');
-      if (!looksLikeText(file.mimeType, file.name)) throw new FileContentError('not_text');
-      if (file.size !== null && file.size > maxBytes) throw new FileContentError('too_large');
-
-      // /content answers 302 to a short-lived pre-authenticated URL. It is followed here, without the bearer:
-      // the token must not travel to the download host.
-      const res = (await graph
-        .api(`${itemPath(fileId)}/content`)
-        .option('redirect', 'manual')
-        .responseType(ResponseType.RAW)
-        .get()) as Response;
-      let body: Response;
-      if (res.status >= 300 && res.status < 400) {
-        await res.body?.cancel();
-        const location = res.headers.get('location');
-        if (!location || !/^https:\/\//i.test(location))
-          throw new ProviderError('transient', 'bad_redirect', { status: res.status });
-        body = await fetch(location, { signal: AbortSignal.timeout(timeoutMs) });
-        if (!body.ok) {
-          await body.body?.cancel();
-          // The pre-authenticated URL knows nothing of our token: a refusal means it expired, not the token.
-          if (body.status === 404) throw new ProviderError('not_found', 'not_found', { status: 404 });
-          const retryAfter = parseRetryAfter(body.headers.get('retry-after'));
-          throw new ProviderError(body.status === 429 ? 'rate_limited' : 'transient', 'download_failed', {
-            status: body.status,
-            ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
-          });
-        }
-      } else if (res.ok) {
-        body = res;
-      } else {
-        throw await rawFailure(res);
-      }
-      const bytes = await readLimited(body.body, maxBytes);
-      return { file, text: decodeText(bytes), mimeType: file.mimeType, bytes: bytes.byteLength };
     },
 
     async readAccount() {

@@ -106,24 +106,13 @@ export interface FolderPage {
   nextPageToken: string | null;
 }
 
-export interface TextFile {
-  file: CloudFile;
-  /** UTF-8 text without a byte-order mark. */
-  text: string;
-  /** The media type of `text` (a Google Doc's export type, not the Doc's own type). */
-  mimeType: string | null;
-  bytes: number;
-}
-
 /**
  * One interface over Google Drive, OneDrive and Dropbox, implemented with each provider's SDK. Methods throw
- * the SDK's errors as they are (the session classifies them, refreshes and retries), FileContentError for
- * files that cannot be read as text, and PageTokenError for continuations that are not the provider's.
+ * the SDK's errors as they are (the session classifies them, refreshes and retries) and PageTokenError for
+ * continuations that are not the provider's. Reading a file for an import: ProviderDownloads (downloads.ts).
  */
 export interface ProviderFiles {
   listFolder(request: ListFolderRequest): Promise<FolderPage>;
-  /** A file's content as text: folders, binary and non-UTF-8 files and files over `maxBytes` are refused. */
-  readTextFile(fileId: string, maxBytes: number): Promise<TextFile>;
   readAccount(): Promise<ProviderAccount>;
 }
 

@@ -1,11 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jobEntries } from '#functions/jobs';
 import { routeEntries } from '#functions/routes';
 import { BUNDLE_EXTERNALS, ENTRY_TAG } from '../../infra/constructs/backend-function.ts';
-import { resourcesOfType, type Synthesized, synthesizedStages, tagValue } from './support/synth.ts';
+import { beforeAllStages } from './support/stages.ts';
+import { resourcesOfType, type Synthesized, tagValue } from './support/synth.ts';
 
 /**
  * What ships: the bundles `cdk synth` wrote into the cloud assembly (asset.<hash>/index.mjs), measured on disk,
@@ -24,9 +25,7 @@ const RUNTIME_PROVIDED =
   /^@aws-sdk\/(client-[a-z0-9-]+|lib-[a-z0-9-]+|util-dynamodb|s3-request-presigner|s3-presigned-post)$/;
 
 let dev: Synthesized;
-beforeAll(async () => {
-  ({ dev } = await synthesizedStages());
-}, 900_000);
+beforeAllStages((s) => ({ dev } = s));
 
 interface Shipped {
   key: string;

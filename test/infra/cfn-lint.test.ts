@@ -1,16 +1,17 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UNTAGGABLE_RESOURCE_TYPES } from '../../infra/brand-app.ts';
-import { resourcesOfType, type Synthesized, synthesizedStages } from './support/synth.ts';
+import { beforeAllStages } from './support/stages.ts';
+import { resourcesOfType, type Synthesized } from './support/synth.ts';
 
 const run = promisify(execFile);
 let stages: Record<'dev' | 'prod', Synthesized>;
 
-beforeAll(async () => {
-  stages = await synthesizedStages();
-}, 900_000);
+beforeAllStages((s) => {
+  stages = s;
+});
 
 /**
  * cfn-lint (on the machine image; .ci/synth-lint installs it when missing) checks the templates against

@@ -1,8 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { routeEntries } from '#functions/routes';
 import { workers } from '#functions/workers';
 import { DOCUMENT_QUEUE_MAX_RECEIVES } from '#shared/documents/limits';
 import { ENTRY_TAG } from '../../infra/constructs/backend-function.ts';
+import { beforeAllStages, functionFor, functionStatements } from './support/stages.ts';
 import {
   asArray,
   type Json,
@@ -11,28 +12,16 @@ import {
   resourcesOfType,
   type Synthesized,
   statementsOfRole,
-  synthesizedStages,
   tagValue,
 } from './support/synth.ts';
 
 /** The document store in the synthesized template: bucket, queue, worker and the grants of each capability. */
 let dev: Synthesized;
 let prod: Synthesized;
-beforeAll(async () => {
-  ({ dev, prod } = await synthesizedStages());
-}, 900_000);
+beforeAllStages((s) => ({ dev, prod } = s));
 
-const fnFor = (json: Json, key: string): [string, Json] => {
-  const found = resourcesOfType(json, 'AWS::Lambda::Function').filter(
-    ([, f]) => tagValue(f, ENTRY_TAG) === key,
-  );
-  expect(found, key).toHaveLength(1);
-  return found[0]!;
-};
 const s3Statements = (json: Json, key: string): Json[] =>
-  statementsOfRole(json, refTarget(fnFor(json, key)[1].Properties.Role)!).filter((s) =>
-    asArray<string>(s.Action).some((a) => a.startsWith('s3:')),
-  );
+  functionStatements(json, key).filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
 /** The document store's bucket (the stack also has the web app's site and log buckets). */
 const documentsBucket = (json: Json): [string, Json] => {
   const found = resourcesOfType(json, 'AWS::S3::Bucket').filter(([id]) => id.startsWith('DocumentsBucket'));
@@ -109,7 +98,7 @@ describe('document bucket', () => {
 
 describe('document queue and worker', () => {
   it('has a DLQ (alarmed) and a visibility timeout above the worker timeout', () => {
-    const [workerId, worker] = fnFor(dev.json, 'documents/worker');
+    const [workerId, worker] = functionFor(dev.json, 'documents/worker');
     expect(worker.Properties.Timeout).toBe(workers['documents/worker'].timeoutSeconds);
     expect(worker.Properties.MemorySize).toBe(workers['documents/worker'].memoryMb);
     const mappings = resourcesOfType(dev.json, 'AWS::Lambda::EventSourceMapping').filter(
@@ -166,7 +155,7 @@ describe('document capabilities: exactly the S3 actions each needs, under users/
   });
 
   it('imports: the worker may open the token vault and read the provider credentials; it sends to no queue', () => {
-    const [, worker] = fnFor(dev.json, 'documents/worker');
+    const [, worker] = functionFor(dev.json, 'documents/worker');
     const env = Object.keys(worker.Properties.Environment.Variables);
     expect(env).toEqual(
       expect.arrayContaining([
@@ -191,7 +180,7 @@ describe('document capabilities: exactly the S3 actions each needs, under users/
 
   it('only the import route sends to the document queue, with SendMessage on that queue alone', () => {
     // The document worker's mapping (the refresh worker has its own queue).
-    const [workerId] = fnFor(dev.json, 'documents/worker');
+    const [workerId] = functionFor(dev.json, 'documents/worker');
     const [, mapping] = resourcesOfType(dev.json, 'AWS::Lambda::EventSourceMapping').find(
       ([, m]) => refTarget(m.Properties.FunctionName) === workerId,
     )!;
@@ -204,7 +193,7 @@ describe('document capabilities: exactly the S3 actions each needs, under users/
       ),
     );
     expect(senders.map(([, f]) => tagValue(f, ENTRY_TAG))).toEqual(['brand-voice-assets/import']);
-    const [, route] = fnFor(dev.json, 'brand-voice-assets/import');
+    const [, route] = functionFor(dev.json, 'brand-voice-assets/import');
     const sends = statementsOfRole(dev.json, refTarget(route.Properties.Role)!).filter((s) =>
       asArray<string>(s.Action).some((a) => a.startsWith('sqs:')),
     );

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jobs } from '#functions/jobs';
 import { REFRESH_METRICS } from '#functions/token-refresh/metrics';
 import { workers } from '#functions/workers';
-import { ENTRY_TAG } from '../../infra/constructs/backend-function.ts';
 import { REFRESH_BATCH_SIZE } from '../../infra/constructs/refresh-fanout.ts';
 import { stageConfig } from '../../infra/stage.ts';
+import { beforeAllStages, envOf, functionFor, functionStatements } from './support/stages.ts';
 import {
   asArray,
   type Json,
@@ -15,8 +15,6 @@ import {
   resourcesOfType,
   type Synthesized,
   statementsOfRole,
-  synthesizedStages,
-  tagValue,
 } from './support/synth.ts';
 
 /**
@@ -26,26 +24,14 @@ import {
  */
 let dev: Synthesized;
 let prod: Synthesized;
-beforeAll(async () => {
-  ({ dev, prod } = await synthesizedStages());
-}, 900_000);
+beforeAllStages((s) => ({ dev, prod } = s));
 
-const fnFor = (json: Json, key: string): [string, Json] => {
-  const found = resourcesOfType(json, 'AWS::Lambda::Function').filter(
-    ([, f]) => tagValue(f, ENTRY_TAG) === key,
-  );
-  expect(found, key).toHaveLength(1);
-  return found[0]!;
-};
-const envOf = (fn: Json): Record<string, Json> => fn.Properties.Environment?.Variables ?? {};
-const roleStatements = (json: Json, key: string): Json[] =>
-  statementsOfRole(json, refTarget(fnFor(json, key)[1].Properties.Role)!);
 const actionsOf = (statements: Json[], prefix: string): string[] =>
   statements.flatMap((s) => asArray<string>(s.Action)).filter((a) => a.startsWith(prefix));
 
 /** The worker's event source mapping and the queue it reads. */
 function workerQueue(json: Json): { mapping: Json; queueId: string; queue: Json } {
-  const [workerId] = fnFor(json, 'token-refresh/worker');
+  const [workerId] = functionFor(json, 'token-refresh/worker');
   const mappings = resourcesOfType(json, 'AWS::Lambda::EventSourceMapping').filter(
     ([, m]) => refTarget(m.Properties.FunctionName) === workerId,
   );
@@ -65,7 +51,7 @@ describe('refresh queue and worker', () => {
         stage === 'prod' ? PROD_FRONTEND_URL : undefined,
       ).refreshWorkerConcurrency;
       expect(expected).toBeGreaterThanOrEqual(2);
-      const [, worker] = fnFor(s.json, 'token-refresh/worker');
+      const [, worker] = functionFor(s.json, 'token-refresh/worker');
       expect(worker.Properties.ReservedConcurrentExecutions).toBe(expected);
       const { mapping } = workerQueue(s.json);
       expect(mapping.Properties.BatchSize).toBe(REFRESH_BATCH_SIZE);
@@ -77,12 +63,14 @@ describe('refresh queue and worker', () => {
 
   it('reserves more workers in prod than in dev', () => {
     expect(
-      fnFor(prod.json, 'token-refresh/worker')[1].Properties.ReservedConcurrentExecutions,
-    ).toBeGreaterThan(fnFor(dev.json, 'token-refresh/worker')[1].Properties.ReservedConcurrentExecutions);
+      functionFor(prod.json, 'token-refresh/worker')[1].Properties.ReservedConcurrentExecutions,
+    ).toBeGreaterThan(
+      functionFor(dev.json, 'token-refresh/worker')[1].Properties.ReservedConcurrentExecutions,
+    );
   });
 
   it('the queue: visibility timeout above the worker timeout, encrypted, TLS only, a dead-letter queue after 5 receives', () => {
-    const [, worker] = fnFor(dev.json, 'token-refresh/worker');
+    const [, worker] = functionFor(dev.json, 'token-refresh/worker');
     expect(worker.Properties.Timeout).toBe(workers['token-refresh/worker'].timeoutSeconds);
     expect(worker.Properties.MemorySize).toBe(workers['token-refresh/worker'].memoryMb);
     const { queueId, queue } = workerQueue(dev.json);
@@ -114,7 +102,7 @@ describe('refresh queue and worker', () => {
   });
 
   it('alarms on the worker errors and on the refresh metrics the worker table names (metrics it emits)', () => {
-    const [workerId] = fnFor(dev.json, 'token-refresh/worker');
+    const [workerId] = functionFor(dev.json, 'token-refresh/worker');
     const alarms = resourcesOfType(dev.json, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     expect(
       alarms.some(
@@ -149,9 +137,9 @@ describe('refresh grants: least privilege on both sides of the queue', () => {
           asArray(s.Resource).some((r: Json) => refTarget(r) === queueId),
       ),
     );
-    const [, scheduler] = fnFor(dev.json, 'token-refresh/handler');
+    const [, scheduler] = functionFor(dev.json, 'token-refresh/handler');
     expect(senders.map(([id]) => id)).toEqual([refTarget(scheduler.Properties.Role)]);
-    const statements = roleStatements(dev.json, 'token-refresh/handler');
+    const statements = functionStatements(dev.json, 'token-refresh/handler');
     expect(actionsOf(statements, 'sqs:')).toEqual(['sqs:SendMessage']);
     expect(actionsOf(statements, 'kms:')).toEqual([]);
     const env = envOf(scheduler);
@@ -163,14 +151,14 @@ describe('refresh grants: least privilege on both sides of the queue', () => {
   });
 
   it('the worker: refresher database role, vault key with the encryption context, provider secret, consume only', () => {
-    const [, worker] = fnFor(dev.json, 'token-refresh/worker');
+    const [, worker] = functionFor(dev.json, 'token-refresh/worker');
     const env = envOf(worker);
     expect(env.REFRESHER_DB_SECRET_ARN).toBeDefined();
     expect(env.TOKEN_VAULT_KMS_KEY_ARN).toBeDefined();
     expect(env.PROVIDER_SECRET_ARN).toBeDefined();
     expect(env.DB_SECRET_ARN).toBeUndefined();
     expect(env.REFRESH_QUEUE_URL).toBeUndefined();
-    const statements = roleStatements(dev.json, 'token-refresh/worker');
+    const statements = functionStatements(dev.json, 'token-refresh/worker');
     const kms = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('kms:')));
     expect(kms).toHaveLength(1);
     expect(kms[0].Condition.StringEquals['kms:EncryptionContext:purpose']).toBe('cloud-storage-tokens');
@@ -187,7 +175,7 @@ describe('refresh grants: least privilege on both sides of the queue', () => {
 describe('refresh bundles', () => {
   /** The sources the shipped bundle of `key` was built from (its source map in cdk.out). */
   const sourcesOf = (key: string): string[] => {
-    const [, fn] = fnFor(dev.json, key);
+    const [, fn] = functionFor(dev.json, key);
     const asset = path.join(dev.dir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
     const map = JSON.parse(readFileSync(path.join(asset, 'index.mjs.map'), 'utf8'));
     return (map.sources as string[]).map((source) => path.resolve(asset, source));

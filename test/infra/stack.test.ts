@@ -14,6 +14,7 @@ import { API_AUTHORIZATION_SCOPES } from '../../infra/constructs/auth.ts';
 import { ENTRY_TAG, LAMBDA_MIGRATIONS_DIR } from '../../infra/constructs/backend-function.ts';
 import { TOKEN_VAULT_PURPOSE } from '../../infra/constructs/token-vault.ts';
 import { CALLBACK_OUTPUTS } from '../../infra/stack.ts';
+import { beforeAllStages, envOf, functionFor } from './support/stages.ts';
 import {
   asArray,
   type Json,
@@ -22,7 +23,6 @@ import {
   resourcesOfType,
   type Synthesized,
   statementsOfRole,
-  synthesizedStages,
   tagValue,
 } from './support/synth.ts';
 
@@ -32,8 +32,8 @@ let prod: Synthesized;
 const routes = routeEntries();
 const jobs = jobEntries();
 
+beforeAllStages((s) => ({ dev, prod } = s));
 beforeAll(async () => {
-  ({ dev, prod } = await synthesizedStages());
   // The synth is made from a snapshot of the sources taken at the start of the run; the tests are generated
   // from the live route table. Both must be the same table.
   const snapshot = await import(pathToFileURL(path.join(dev.sourceRoot, 'functions/routes.ts')).href);
@@ -42,15 +42,6 @@ beforeAll(async () => {
     'route table changed during the run',
   ).toEqual(routes.map(([k]) => k));
 }, 900_000);
-
-/** Logical id of the function built from `entryKey` (by its entry tag). */
-function functionFor(json: Json, entryKey: string): [string, Json] {
-  const found = resourcesOfType(json, 'AWS::Lambda::Function').filter(
-    ([, fn]) => tagValue(fn, ENTRY_TAG) === entryKey,
-  );
-  expect(found, `functions built from functions/${entryKey}.ts`).toHaveLength(1);
-  return found[0]!;
-}
 
 /** `https://` + the web app distribution's domain, as CloudFormation spells it. */
 function distributionUrl(json: Json): Json {
@@ -67,8 +58,6 @@ function triggersOf(json: Json, functionId: string): Array<[string, Json]> {
     );
   });
 }
-
-const envOf = (fn: Json): Record<string, Json> => fn.Properties.Environment?.Variables ?? {};
 
 /** The sources the bundle of a function was built from (from its source map). */
 function bundleSources(s: Synthesized, fn: Json): string[] {

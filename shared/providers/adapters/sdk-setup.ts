@@ -15,25 +15,6 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 export interface SdkOptions {
   /** Aborts the SDK's requests after this long (one attempt of the provider session). */
   timeoutMs?: number;
-  /** Dropbox downloads: `buffer()` stops reading after this many bytes + 1 (the caller refuses the file). */
-  maxDownloadBytes?: number;
-}
-
-/**
- * Reads a response body up to `limit + 1` bytes and cancels the rest, so an oversized file is never read
- * whole. Resolves (never rejects on overflow): the Dropbox SDK awaits `buffer()` inside a promise that has no
- * rejection path, so a rejection there would hang the call.
- */
-async function limitedBuffer(res: Response, limit: number): Promise<Buffer> {
-  if (!res.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    chunks.push(Buffer.from(chunk));
-    size += chunk.byteLength;
-    if (size > limit) break; // leaving the loop cancels the stream
-  }
-  return Buffer.concat(chunks).subarray(0, limit + 1);
 }
 
 /**
@@ -50,11 +31,7 @@ export function dropboxFetch(options: SdkOptions = {}): typeof fetch {
       .replace(/^https:\/\/api\.dropboxapi\.com/, apiBaseUrl.replace(/\/+$/, ''))
       .replace(/^https:\/\/content\.dropboxapi\.com/, contentBaseUrl.replace(/\/+$/, ''));
     const res = await fetch(rebased, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
-    const limit = options.maxDownloadBytes;
-    return Object.assign(res, {
-      buffer: async () =>
-        limit === undefined ? Buffer.from(await res.arrayBuffer()) : limitedBuffer(res, limit),
-    });
+    return Object.assign(res, { buffer: async () => Buffer.from(await res.arrayBuffer()) });
   }) as typeof fetch;
 }
 
