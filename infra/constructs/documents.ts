@@ -3,10 +3,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DOCUMENT_QUEUE_MAX_RECEIVES } from '#shared/documents/limits';
+import { thresholdAlarm, workerErrorsAlarm } from './alarms.ts';
 import type { BackendFunction } from './backend-function.ts';
+import { workerQueue } from './worker-queue.ts';
 
 /** Key prefix of every user's objects (shared/documents/keys.ts): grants never reach beyond it. */
 export const DOCUMENTS_USERS_PREFIX = 'users/';
@@ -64,19 +66,12 @@ export class DocumentStore extends Construct {
       ],
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(props.workerTimeout.toSeconds() * 6),
+    ({ queue: this.queue, deadLetterQueue: this.deadLetterQueue } = workerQueue(this, {
+      workerTimeout: props.workerTimeout,
       retentionPeriod: Duration.days(4),
       // The worker ends an import that keeps failing transiently on the last delivery (shared/documents/limits.ts).
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: DOCUMENT_QUEUE_MAX_RECEIVES },
-    });
+      maxReceiveCount: DOCUMENT_QUEUE_MAX_RECEIVES,
+    }));
     const sendFromBucket = this.queue.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'ObjectCreatedFromDocumentBucket',
@@ -109,7 +104,7 @@ export class DocumentStore extends Construct {
 
     this.alarms.push(
       // The dead-letter queue's depth alarm comes from the Operations aspect (every DLQ gets one).
-      new cloudwatch.Alarm(this, 'BacklogAlarm', {
+      thresholdAlarm(this, 'BacklogAlarm', {
         alarmDescription: 'Document notifications have waited over 15 minutes (the worker is not keeping up)',
         metric: this.queue.metricApproximateAgeOfOldestMessage({
           period: Duration.minutes(5),
@@ -117,8 +112,6 @@ export class DocumentStore extends Construct {
         }),
         threshold: 15 * 60,
         evaluationPeriods: 2,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );
   }
@@ -202,15 +195,12 @@ export class DocumentStore extends Construct {
       }),
     );
     this.alarms.push(
-      new cloudwatch.Alarm(this, 'WorkerErrors', {
-        alarmDescription:
-          'The document worker failed invocations (not documents: those end as failed assets)',
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        threshold: 3,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      workerErrorsAlarm(
+        this,
+        'WorkerErrors',
+        fn,
+        'The document worker failed invocations (not documents: those end as failed assets)',
+      ),
     );
   }
 }

@@ -1,5 +1,5 @@
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { JobDef } from '#functions/jobs';
+import { deadLetterAlarm } from './alarms.ts';
 import type { BackendFunction } from './backend-function.ts';
 
 export interface EventsInfraProps {
@@ -107,18 +108,12 @@ export class EventsInfra extends Construct {
     (deliverer.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = 1;
 
     this.alarms.push(
-      new cloudwatch.Alarm(this, 'WebhookDeadLettersAlarm', {
-        alarmDescription:
-          'A webhook delivery failed for 24 hours and was dead-lettered (redrive from the queue)',
-        metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      deadLetterAlarm(
+        this,
+        'WebhookDeadLettersAlarm',
+        this.deadLetters,
+        'A webhook delivery failed for 24 hours and was dead-lettered (redrive from the queue)',
+      ),
     );
   }
 }

@@ -6,6 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct, type IConstruct } from 'constructs';
 import type { JobDef } from '#functions/jobs';
+import { deadLetterAlarm, reportedMetricAlarms, thresholdAlarm } from './alarms.ts';
 import type { BackendFunction } from './backend-function.ts';
 import { constructIdFor } from './functions.ts';
 
@@ -58,60 +59,34 @@ export class JobTriggers extends Construct {
           }),
         );
         this.alarms.push(
-          new cloudwatch.Alarm(this, `${name}UndeliveredAlarm`, {
-            alarmDescription: `EventBridge could not start functions/${key}.ts (events in its dead-letter queue)`,
-            metric: undelivered.metricApproximateNumberOfMessagesVisible({
-              period,
-              statistic: cloudwatch.Stats.MAXIMUM,
-            }),
-            threshold: 1,
-            evaluationPeriods: 1,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          }),
+          deadLetterAlarm(
+            this,
+            `${name}UndeliveredAlarm`,
+            undelivered,
+            `EventBridge could not start functions/${key}.ts (events in its dead-letter queue)`,
+            period,
+          ),
         );
         // Overlapping runs are safe (rows are claimed FOR UPDATE SKIP LOCKED and re-checked under the row lock)
         // and counted: the function's ConcurrentExecutions maximum above 1 is an overlap. Overlap in three periods
         // in a row means runs take longer than the schedule's period.
         this.alarms.push(
-          new cloudwatch.Alarm(this, `${name}Overlap`, {
+          thresholdAlarm(this, `${name}Overlap`, {
             alarmDescription: `functions/${key}.ts runs overlapped in 3 periods in a row (safe, but runs outlast the period)`,
             metric: fn.metric('ConcurrentExecutions', { period, statistic: cloudwatch.Stats.MAXIMUM }),
             threshold: 2,
             evaluationPeriods: 3,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
         );
         this.alarms.push(
-          new cloudwatch.Alarm(this, `${name}Errors`, {
+          thresholdAlarm(this, `${name}Errors`, {
             alarmDescription: `functions/${key}.ts failed on two runs in a row`,
             metric: fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
             threshold: 1,
             evaluationPeriods: 2,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
+          ...reportedMetricAlarms(this, name, key, job.alarmOnMetrics, period),
         );
-        for (const metricName of job.alarmOnMetrics?.names ?? []) {
-          const { namespace, service } = job.alarmOnMetrics!;
-          this.alarms.push(
-            new cloudwatch.Alarm(this, `${name}${metricName}`, {
-              alarmDescription: `functions/${key}.ts reported ${metricName}`,
-              metric: new cloudwatch.Metric({
-                namespace,
-                metricName,
-                dimensionsMap: { service },
-                period,
-                statistic: cloudwatch.Stats.SUM,
-              }),
-              threshold: 1,
-              evaluationPeriods: 1,
-              comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-              treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-            }),
-          );
-        }
       }
       if (job.runOnDeploy) {
         this.deployTriggers.set(

@@ -1,10 +1,11 @@
-import { Aspects, Duration, type IAspect, Validations } from 'aws-cdk-lib';
+import { Aspects, type IAspect, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
+import { deadLetterAlarm } from './alarms.ts';
 
 export interface OperationsProps {
   /** Where alarm notifications go (a stage setting, `-c alarmEmail=…`); none: subscribe to the topic later. */
@@ -53,17 +54,12 @@ export class Operations extends Construct {
   /** Alarms as soon as one message waits in `queue` (a dead-letter queue: something failed for good). */
   public alarmOnDeadLetters(scope: Construct, id: string, queue: sqs.IQueue, what: string): cloudwatch.Alarm {
     this.watchedQueues.add(queue);
-    const alarm = new cloudwatch.Alarm(scope, id, {
-      alarmDescription: `${what}: messages in the dead-letter queue (inspect, fix, redrive)`,
-      metric: queue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const alarm = deadLetterAlarm(
+      scope,
+      id,
+      queue,
+      `${what}: messages in the dead-letter queue (inspect, fix, redrive)`,
+    );
     this.notify(alarm);
     return alarm;
   }

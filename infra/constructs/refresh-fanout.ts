@@ -1,12 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { JobDef } from '#functions/jobs';
 import type { WorkerDef } from '#functions/workers';
+import { reportedMetricAlarms, workerErrorsAlarm } from './alarms.ts';
 import type { BackendFunction } from './backend-function.ts';
+import { workerQueue } from './worker-queue.ts';
 
 /** SQS delivers at most this many records per batch; the scheduler sends them 10 per SendMessageBatch. */
 export const REFRESH_BATCH_SIZE = 10;
@@ -34,18 +36,11 @@ export class RefreshFanout extends Construct {
 
   constructor(scope: Construct, id: string, props: RefreshFanoutProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(props.workerTimeout.toSeconds() * 6),
+    ({ queue: this.queue, deadLetterQueue: this.deadLetterQueue } = workerQueue(this, {
+      workerTimeout: props.workerTimeout,
       retentionPeriod: Duration.hours(1),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
-    });
+      maxReceiveCount: 5,
+    }));
     const senders = props.jobs.filter(([, def]) =>
       (def.capabilities as readonly string[]).includes('refresh-queue'),
     );
@@ -72,35 +67,14 @@ export class RefreshFanout extends Construct {
         maxConcurrency: Math.max(2, reservedConcurrency),
       }),
     );
-    const period = Duration.minutes(5);
     this.alarms.push(
-      new cloudwatch.Alarm(this, 'WorkerErrors', {
-        alarmDescription: `functions/${key}.ts failed whole batches (they come back after the visibility timeout)`,
-        metric: fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
-        threshold: 3,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      workerErrorsAlarm(
+        this,
+        'WorkerErrors',
+        fn,
+        `functions/${key}.ts failed whole batches (they come back after the visibility timeout)`,
+      ),
+      ...reportedMetricAlarms(this, 'Worker', key, def.alarmOnMetrics, Duration.minutes(5)),
     );
-    for (const metricName of def.alarmOnMetrics?.names ?? []) {
-      const { namespace, service } = def.alarmOnMetrics!;
-      this.alarms.push(
-        new cloudwatch.Alarm(this, `Worker${metricName}`, {
-          alarmDescription: `functions/${key}.ts reported ${metricName}`,
-          metric: new cloudwatch.Metric({
-            namespace,
-            metricName,
-            dimensionsMap: { service },
-            period,
-            statistic: cloudwatch.Stats.SUM,
-          }),
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
-    }
   }
 }
