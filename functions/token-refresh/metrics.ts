@@ -1,6 +1,11 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type RefreshOutcome, vaultErrorCode } from '#shared/cloud-storage/refresh-core';
+import {
+  emptyCounts,
+  type OutcomeCounts,
+  type RefreshOutcome,
+  vaultErrorCode,
+} from '#shared/cloud-storage/refresh-core';
 import type { RefreshMessage, ScheduleSummary, WorkerResult } from '#shared/cloud-storage/refresh-fanout';
 import type { ScheduledRefreshSummary } from '#shared/cloud-storage/scheduled-refresh';
 import { logger } from '#shared/logger';
@@ -25,17 +30,7 @@ export const REFRESH_METRICS = {
 } as const;
 
 /** One worker batch's counts (the scheduled pass's categories: vault failures are also config failures). */
-export interface WorkerSummary {
-  refreshed: number;
-  /** Of `refreshed`: the provider returned a new refresh token, which replaced the old one. */
-  rotated: number;
-  needsReauth: number;
-  transient: number;
-  config: number;
-  vault: number;
-  rotatedTokensLost: number;
-  /** Someone else refreshed the row, or it was no longer due: done, nothing to do. */
-  skipped: number;
+export interface WorkerSummary extends OutcomeCounts {
   /** Not started (paused provider, time budget, vault stop): back to the queue. */
   deferred: number;
   /** Database failures and unreadable messages. */
@@ -43,19 +38,7 @@ export interface WorkerSummary {
   durationMs: number;
 }
 
-export const emptyWorkerSummary = (): WorkerSummary => ({
-  refreshed: 0,
-  rotated: 0,
-  needsReauth: 0,
-  transient: 0,
-  config: 0,
-  vault: 0,
-  rotatedTokensLost: 0,
-  skipped: 0,
-  deferred: 0,
-  errors: 0,
-  durationMs: 0,
-});
+export const emptyWorkerSummary = (): WorkerSummary => ({ ...emptyCounts(), deferred: 0, durationMs: 0 });
 
 /** Counts one record's result, and logs a failed refresh (never a token; `errorCode`, not `code`). */
 export function recordWorkerResult(

@@ -46,6 +46,21 @@ function googleError(
   );
 }
 
+/**
+ * Where a listing continues: the start (no pageToken), or the page token's offset when the token was issued for
+ * this listing (`binding`); undefined for anything else (Drive answers 400 invalid pageToken).
+ */
+function pageCursor(params: URLSearchParams, binding: string): { o: number; e?: unknown } | undefined {
+  const raw = params.get('pageToken');
+  if (!raw) return { o: 0 };
+  const cursor = decodeCursor(raw);
+  if (!cursor || cursor.b !== binding || typeof cursor.o !== 'number') return undefined;
+  return { o: cursor.o, e: cursor.e };
+}
+
+const invalidPageToken = (ctx: RequestContext): void =>
+  googleError(ctx, 400, 'invalid', 'Invalid Value', { location: 'pageToken', locationType: 'parameter' });
+
 const DRIVE = 'https://www.googleapis.com/auth/drive';
 /** Drive scopes that may read metadata, and those that may read content (drive.file: only the app's files). */
 const METADATA_SCOPES = [
@@ -402,20 +417,10 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
       .update(`${call.account.id}\u0000${q}`)
       .digest('base64url')
       .slice(0, 16);
-    let offset = 0;
-    let emptyServed = false;
-    const tokenRaw = params.get('pageToken');
-    if (tokenRaw) {
-      const cursor = decodeCursor(tokenRaw);
-      if (!cursor || cursor.b !== binding || typeof cursor.o !== 'number') {
-        return googleError(ctx, 400, 'invalid', 'Invalid Value', {
-          location: 'pageToken',
-          locationType: 'parameter',
-        });
-      }
-      offset = cursor.o;
-      emptyServed = cursor.e === 1;
-    }
+    const cursor = pageCursor(params, binding);
+    if (!cursor) return invalidPageToken(ctx);
+    const offset = cursor.o;
+    const emptyServed = cursor.e === 1;
     let page = items.slice(offset, offset + pageSize);
     let next: string | undefined =
       offset + pageSize < items.length ? encodeCursor({ b: binding, o: offset + pageSize }) : undefined;
@@ -492,18 +497,9 @@ export function googleRoutes(state: SandboxState, origin: () => string): Route[]
       .update(`${call.account.id}\u0000drives`)
       .digest('base64url')
       .slice(0, 16);
-    let offset = 0;
-    const tokenRaw = params.get('pageToken');
-    if (tokenRaw) {
-      const cursor = decodeCursor(tokenRaw);
-      if (!cursor || cursor.b !== binding || typeof cursor.o !== 'number') {
-        return googleError(ctx, 400, 'invalid', 'Invalid Value', {
-          location: 'pageToken',
-          locationType: 'parameter',
-        });
-      }
-      offset = cursor.o;
-    }
+    const cursor = pageCursor(params, binding);
+    if (!cursor) return invalidPageToken(ctx);
+    const offset = cursor.o;
     const page = drives.slice(offset, offset + pageSize);
     const next =
       offset + pageSize < drives.length ? encodeCursor({ b: binding, o: offset + pageSize }) : undefined;

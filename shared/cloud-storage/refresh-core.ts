@@ -110,6 +110,38 @@ export type RefreshOutcome =
    */
   | { kind: 'vault'; reason: VaultFailureReason; stage: 'open' | 'seal'; rotatedTokenLost: boolean };
 
+/** Refresh outcomes counted (a scheduled pass, per provider and in all; a worker batch). */
+export interface OutcomeCounts {
+  refreshed: number;
+  /** Of `refreshed`: the provider returned a new refresh token, which replaced the old one. */
+  rotated: number;
+  needsReauth: number;
+  transient: number;
+  /** Our side is broken (vault/KMS key, client credentials): tokens kept, operator alarm. Vault included. */
+  config: number;
+  /** Of `config`: the vault could not open the stored tokens or seal the provider's new ones. */
+  vault: number;
+  /** Of `vault`: the provider rotated the refresh token and the new one could not be sealed (operator event). */
+  rotatedTokensLost: number;
+  /** Claimed, then found locked by another refresh or no longer due once locked: someone else did it. */
+  skipped: number;
+  /** The row's transaction failed (database): nothing was written; the row stays due. */
+  errors: number;
+}
+
+/** Every outcome at zero. */
+export const emptyCounts = (): OutcomeCounts => ({
+  refreshed: 0,
+  rotated: 0,
+  needsReauth: 0,
+  transient: 0,
+  config: 0,
+  vault: 0,
+  rotatedTokensLost: 0,
+  skipped: 0,
+  errors: 0,
+});
+
 /** Vault failures that concern the key or KMS itself, not one row: every further row would fail the same way. */
 const KEY_LEVEL_VAULT_FAILURES = new Set<VaultFailureReason>([
   'key-unusable',

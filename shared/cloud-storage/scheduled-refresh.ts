@@ -12,7 +12,9 @@ import {
   purgeExpiredOAuthRows,
 } from './connection-store.ts';
 import {
+  emptyCounts,
   isKeyLevelVaultFailure,
+  type OutcomeCounts,
   type RefreshOutcome,
   refreshLockedConnection,
   vaultErrorCode,
@@ -34,24 +36,6 @@ export interface ScheduledRefreshOptions {
   purgeOAuthRows?: boolean;
   /** Stops starting rows (local Ctrl-C); rows in flight still commit. */
   signal?: AbortSignal;
-}
-
-export interface OutcomeCounts {
-  refreshed: number;
-  /** Of `refreshed`: the provider returned a new refresh token, which replaced the old one. */
-  rotated: number;
-  needsReauth: number;
-  transient: number;
-  /** Our side is broken (vault/KMS key, client credentials): tokens kept, operator alarm. Vault included. */
-  config: number;
-  /** Of `config`: the vault could not open the stored tokens or seal the provider's new ones. */
-  vault: number;
-  /** Of `vault`: the provider rotated the refresh token and the new one could not be sealed (operator event). */
-  rotatedTokensLost: number;
-  /** Claimed, then found locked by another refresh or no longer due once locked: someone else did it. */
-  skipped: number;
-  /** The row's transaction failed (database): nothing was written; the row stays due. */
-  errors: number;
 }
 
 export type StopReason = 'done' | 'budget' | 'aborted' | 'vault' | 'database';
@@ -76,18 +60,6 @@ export interface ScheduledRefreshSummary extends OutcomeCounts {
 type Claim = DueClaim;
 
 type RowResult = RefreshOutcome | { kind: 'skipped'; reason: 'locked' | 'not_due' } | { kind: 'error' };
-
-const emptyCounts = (): OutcomeCounts => ({
-  refreshed: 0,
-  rotated: 0,
-  needsReauth: 0,
-  transient: 0,
-  config: 0,
-  vault: 0,
-  rotatedTokensLost: 0,
-  skipped: 0,
-  errors: 0,
-});
 
 const COUNTER: Record<RowResult['kind'], keyof OutcomeCounts> = {
   refreshed: 'refreshed',

@@ -65,6 +65,12 @@ export const GOOGLE_EXPORTS: Record<string, string> = {
   'application/vnd.google-apps.spreadsheet': 'text/csv',
 };
 
+/** What openFile downloads: a file, never a folder. */
+function fileToOpen(remote: RemoteFile): RemoteFile {
+  if (remote.file.isFolder) throw new FileContentError('not_a_file');
+  return remote;
+}
+
 /** A stream from a fetch Response body, a gaxios stream (web or Node) or nothing. */
 function streamOf(data: unknown): { body: AsyncIterable<Uint8Array>; cancel: () => void } {
   const source = data as
@@ -156,8 +162,7 @@ function googleDriveDownloads(accessToken: string, options: ProviderFilesOptions
   return {
     describeFile,
     async openFile(fileId) {
-      const remote = await describeFile(fileId);
-      if (remote.file.isFolder) throw new FileContentError('not_a_file');
+      const remote = fileToOpen(await describeFile(fileId));
       const original = remote.file.mimeType ?? '';
       if (!remote.exported) {
         // Other Google-native types (Forms, Drawings, shortcuts, …) have no bytes to download.
@@ -202,8 +207,7 @@ function oneDriveDownloads(accessToken: string, options: ProviderFilesOptions): 
   return {
     describeFile,
     async openFile(fileId) {
-      const remote = await describeFile(fileId);
-      if (remote.file.isFolder) throw new FileContentError('not_a_file');
+      const remote = fileToOpen(await describeFile(fileId));
       // /content answers 302 to a short-lived pre-authenticated URL, followed without the bearer.
       const res = await fetch(
         `${providerEndpoints().onedrive.graphBaseUrl.replace(/\/?$/, '/')}v1.0${itemPath(fileId)}/content`,
@@ -251,8 +255,7 @@ function dropboxDownloads(accessToken: string, options: ProviderFilesOptions): P
   return {
     describeFile,
     async openFile(fileId) {
-      const remote = await describeFile(fileId);
-      if (remote.file.isFolder) throw new FileContentError('not_a_file');
+      const remote = fileToOpen(await describeFile(fileId));
       // The SDK's filesDownload buffers the whole file; the same endpoint is streamed here instead.
       const res = await dropboxFetch(options)('https://content.dropboxapi.com/2/files/download', {
         method: 'POST',

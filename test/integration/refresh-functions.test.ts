@@ -11,9 +11,9 @@ import { resetVaultForTests } from '#shared/vault/token-vault';
 import { captureOutput, fakeLambdaContext } from '../support/capture-output.ts';
 import { useTestDatabase, withClient } from '../support/db.ts';
 import { type FakeAwsEvents, startFakeAwsEvents } from '../support/fake-aws-events.ts';
-import { type FakeKms, startFakeKms } from '../support/fake-kms.ts';
 import {
   clearRefreshTables,
+  kmsVault,
   newUserIds,
   openStored,
   readConnections,
@@ -38,21 +38,13 @@ const configuredLevel = vi.hoisted(() => {
 const db = useTestDatabase();
 let sandbox: Sandbox;
 let sqs: FakeAwsEvents;
-let kms: FakeKms;
-let keyArn: string;
+const vault = kmsVault();
 /** The queue's URL on the loopback SQS: the SQS client sends to the host of the QueueUrl. */
 let QUEUE_URL: string;
 
 beforeAll(async () => {
   vi.stubEnv('DB_POOL_MAX', '10');
-  kms = await startFakeKms();
-  keyArn = kms.createKey();
-  vi.stubEnv('TOKEN_VAULT_LOCAL_KEY', undefined);
-  vi.stubEnv('TOKEN_VAULT_LOCAL_KEYS', undefined);
-  vi.stubEnv('TOKEN_VAULT_KMS_ENDPOINT', kms.endpoint);
-  vi.stubEnv('TOKEN_VAULT_KMS_KEY_ARN', keyArn);
-  vi.stubEnv('TOKEN_VAULT_KMS_KEY_VERSION', '1');
-  resetVaultForTests();
+  await vault.setUp();
   sandbox = await startRefreshSandbox();
   sqs = await startFakeAwsEvents();
   QUEUE_URL = `${sqs.endpoint}/123456789012/token-refresh`;
@@ -62,8 +54,8 @@ beforeEach(async () => {
   await withClient(superuserUrl(db().name), (c) => c.query('delete from provider_refresh_pauses'));
   sandbox.control.reset();
   sqs.clear();
-  kms.setKeyEnabled(keyArn, true);
-  kms.clearCalls();
+  vault.kms.setKeyEnabled(vault.keyArn, true);
+  vault.kms.clearCalls();
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -77,7 +69,7 @@ afterAll(async () => {
   resetVaultForTests();
   await sandbox?.stop();
   await sqs?.close();
-  await kms?.close();
+  await vault.tearDown();
 });
 
 const refreshCalls = () => PROVIDERS.reduce((n, p) => n + sandbox.control.tokenCalls(p, 'refresh_token'), 0);
@@ -96,7 +88,7 @@ describe('the refresh scheduler (EventBridge → SQS)', () => {
   it('claims the due ids and sends them to the refresh queue 10 per batch, calling no provider and no KMS', async () => {
     vi.stubEnv('REFRESH_QUEUE_URL', QUEUE_URL);
     const seeded = await seedDue(23);
-    kms.clearCalls();
+    vault.kms.clearCalls();
     const output = captureOutput();
 
     const result = await scheduler({}, fakeLambdaContext(110_000) as never);
@@ -113,7 +105,7 @@ describe('the refresh scheduler (EventBridge → SQS)', () => {
     for (const body of bodies)
       expect(Object.keys(JSON.parse(body)).sort()).toEqual(['id', 'provider', 'userId']);
     expect(refreshCalls()).toBe(0);
-    expect(kms.calls).toHaveLength(0);
+    expect(vault.kms.calls).toHaveLength(0);
     expect(output.metrics()).toMatchObject({
       'BrandCloud/RefreshIdsQueued': 23,
       'BrandCloud/RefreshSendFailures': 0,
@@ -192,18 +184,18 @@ describe('the refresh worker (SQS → Lambda)', () => {
       [...(await readConnections(db().name))].map(([key, row]) => [key, row.tokens_ciphertext]),
     );
     await scheduler({}, fakeLambdaContext(110_000) as never);
-    kms.setKeyEnabled(keyArn, false);
-    kms.clearCalls();
+    vault.kms.setKeyEnabled(vault.keyArn, false);
+    vault.kms.clearCalls();
     const output = captureOutput();
 
     const response = await worker({ Records: queue.receive(10) }, fakeLambdaContext(55_000) as never);
     vi.restoreAllMocks();
 
-    const attempted = kms.calls.length;
+    const attempted = vault.kms.calls.length;
     expect(attempted).toBeGreaterThanOrEqual(1);
     // At most one attempt per record in flight (WORKER_CONCURRENCY at once), then nothing more.
     expect(attempted).toBeLessThanOrEqual(WORKER_CONCURRENCY);
-    expect(kms.calls.every((c) => c.outcome === 'DisabledException')).toBe(true);
+    expect(vault.kms.calls.every((c) => c.outcome === 'DisabledException')).toBe(true);
     expect(response.batchItemFailures).toHaveLength(seeded.length - attempted);
     expect(sandbox.control.tokenRequests()).toHaveLength(0);
     expect(output.metrics()).toMatchObject({
