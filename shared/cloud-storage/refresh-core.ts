@@ -6,6 +6,7 @@ import { ProviderError } from '#shared/providers/errors';
 import { refreshAccessToken, toTokenSet } from '#shared/providers/token-client';
 import type { Provider } from '#shared/providers/types';
 import {
+  type PreparedSeal,
   type SealedTokens,
   type TokenSet,
   tokenVault,
@@ -221,9 +222,28 @@ export async function refreshLockedConnection(
     const { reason } = await markNeedsReauth(tx, row, 'no_refresh_token');
     return { kind: 'needs_reauth', code: 'no_refresh_token', reason };
   }
+  // The new tokens' data key is made while the provider answers (one KMS round trip off the row's path, under
+  // its lock); dropped unused when the provider's answer is not a success.
+  const prepared = tokenVault.prepareSeal({ userId, provider });
+  try {
+    return await refreshWithPreparedSeal(tx, row, current, current.refreshToken, prepared);
+  } finally {
+    prepared.discard();
+  }
+}
+
+async function refreshWithPreparedSeal(
+  tx: Tx,
+  row: StoredConnection,
+  current: TokenSet,
+  refreshToken: string,
+  prepared: PreparedSeal,
+): Promise<RefreshOutcome> {
+  const userId = row.user_id;
+  const provider = row.provider;
   let response: Awaited<ReturnType<typeof refreshAccessToken>>;
   try {
-    response = await refreshAccessToken(provider, current.refreshToken);
+    response = await refreshAccessToken(provider, refreshToken);
   } catch (error) {
     const failure = error instanceof ProviderError ? error : new ProviderError('transient', 'unexpected');
     if (failure.kind === 'reauth' || isLostScope(provider, failure)) {
@@ -271,7 +291,7 @@ export async function refreshLockedConnection(
   const rotated = Boolean(response.refreshToken && response.refreshToken !== current.refreshToken);
   let sealed: SealedTokens;
   try {
-    sealed = await sealBriefly(tokens, { userId, provider });
+    sealed = await sealBriefly(tokens, { userId, provider }, prepared);
   } catch (error) {
     const reason: VaultFailureReason = error instanceof VaultError ? error.reason : 'error';
     logger.error('Token vault failure during refresh', {
@@ -313,10 +333,15 @@ export async function refreshLockedConnection(
 /** Quick retries of a seal whose failure may pass (KMS throttled or briefly unreachable), under the row lock. */
 const SEAL_RETRY_DELAYS_MS = [100, 300];
 
-async function sealBriefly(tokens: TokenSet, ctx: { userId: string; provider: Provider }) {
+async function sealBriefly(
+  tokens: TokenSet,
+  ctx: { userId: string; provider: Provider },
+  prepared: PreparedSeal,
+) {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await tokenVault.seal(tokens, ctx);
+      // The first attempt uses the data key prepared during the token call; a retry asks for a fresh one.
+      return await (attempt === 0 ? prepared.seal(tokens) : tokenVault.seal(tokens, ctx));
     } catch (error) {
       const delay = SEAL_RETRY_DELAYS_MS[attempt];
       if (!(error instanceof VaultError) || !error.retryable || delay === undefined) throw error;

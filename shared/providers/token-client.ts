@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { intEnv } from '#shared/config';
 import type { TokenSet } from '#shared/vault/token-vault';
 import { clientCredentials, OAUTH_SETTINGS, providerEndpoints } from './config.ts';
@@ -19,6 +21,89 @@ export interface TokenResponse {
  */
 const tokenTimeoutMs = (): number => intEnv('PROVIDER_TOKEN_TIMEOUT_MS', 8_000) || 8_000;
 
+/** The most a token response may weigh (a token set with an id_token is a few KiB). */
+const MAX_RESPONSE_BYTES = 256 * 1024;
+
+/**
+ * One keep-alive agent per scheme for every token request of the container: the TLS connection to a provider's
+ * token endpoint (and its session) is reused across rows and invocations. Plain `node:https` rather than global
+ * `fetch`: a token request is one small form POST and one small JSON answer, and fetch's WHATWG layers cost
+ * about half a millisecond of CPU per request more, per refreshed row. Idle sockets close after 4 s (undici's
+ * default), sooner if the server's `Keep-Alive` header says so.
+ */
+const agents = {
+  'https:': new https.Agent({ keepAlive: true, timeout: 4_000 }),
+  'http:': new http.Agent({ keepAlive: true, timeout: 4_000 }),
+} as const;
+
+interface RawResponse {
+  status: number;
+  retryAfter: string | undefined;
+  body: string;
+}
+
+/** POSTs the form and reads the whole answer, within `timeoutMs` for both; no redirects are followed. */
+function postForm(url: string, form: URLSearchParams, timeoutMs: number): Promise<RawResponse> {
+  const target = new URL(url);
+  const agent = agents[target.protocol as keyof typeof agents];
+  if (!agent) return Promise.reject(new ProviderError('config', 'not_configured'));
+  const body = form.toString();
+  const signal = AbortSignal.timeout(timeoutMs);
+  const failed = () => new ProviderError('transient', signal.aborted ? 'timeout' : 'network');
+  return new Promise<RawResponse>((resolve, reject) => {
+    const request = (target.protocol === 'https:' ? https : http).request(target, {
+      method: 'POST',
+      agent,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        'content-length': Buffer.byteLength(body),
+      },
+      signal,
+    });
+    // Never the error itself: its message may quote the request.
+    request.on('error', () => reject(failed()));
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) {
+          // Too large to be a token response: read no further, classified like an unreadable answer.
+          response.destroy();
+          resolve({ status: response.statusCode ?? 502, retryAfter: undefined, body: '' });
+          return;
+        }
+        chunks.push(chunk);
+      });
+      // Cut off mid-answer (the deadline, a reset): no answer at all. A no-op once resolved.
+      response.on('close', () => {
+        if (!response.complete) reject(failed());
+      });
+      response.on('end', () => {
+        const retryAfter = response.headers['retry-after'];
+        resolve({
+          status: response.statusCode ?? 502,
+          retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+      });
+    });
+    request.end(body);
+  });
+}
+
+function parseJson(body: string): Record<string, unknown> | undefined {
+  try {
+    const json: unknown = JSON.parse(body);
+    return json && typeof json === 'object' && !Array.isArray(json)
+      ? (json as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One RFC 6749 token request (form POST, client_secret_post) to a provider's token endpoint. The same small
  * client serves the three providers so that code exchange and refresh classify errors identically.
@@ -26,28 +111,19 @@ const tokenTimeoutMs = (): number => intEnv('PROVIDER_TOKEN_TIMEOUT_MS', 8_000) 
 async function tokenRequest(provider: Provider, params: Record<string, string>): Promise<TokenResponse> {
   const credentials = await clientCredentials(provider);
   if (!credentials) throw new ProviderError('config', 'not_configured');
-  const body = new URLSearchParams({
+  const form = new URLSearchParams({
     ...params,
     client_id: credentials.clientId,
     client_secret: credentials.clientSecret,
   });
-  let res: Response;
-  try {
-    res = await fetch(providerEndpoints()[provider].tokenUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body,
-      signal: AbortSignal.timeout(tokenTimeoutMs()),
-    });
-  } catch (error) {
-    throw new ProviderError('transient', (error as Error).name === 'TimeoutError' ? 'timeout' : 'network');
-  }
-  const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-  if (!res.ok || !json || typeof json.access_token !== 'string') {
+  const res = await postForm(providerEndpoints()[provider].tokenUrl, form, tokenTimeoutMs());
+  const ok = res.status >= 200 && res.status < 300;
+  const json = parseJson(res.body);
+  if (!ok || !json || typeof json.access_token !== 'string') {
     throw classifyTokenError(
-      res.ok ? 502 : res.status,
+      ok ? 502 : res.status,
       typeof json?.error === 'string' ? json.error : undefined,
-      parseRetryAfter(res.headers.get('retry-after')) ??
+      parseRetryAfter(res.retryAfter) ??
         (typeof json?.retry_after === 'number' ? json.retry_after : undefined),
       Array.isArray(json?.error_codes)
         ? json.error_codes.filter((n): n is number => typeof n === 'number')

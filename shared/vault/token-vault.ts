@@ -5,8 +5,10 @@ import {
   type EncryptionContext,
   type KeyringNode,
   KmsKeyringNode,
+  NodeAlgorithmSuite,
   type NodeDecryptionRequest,
   NodeDefaultCryptographicMaterialsManager,
+  type NodeEncryptionMaterial,
   type NodeEncryptionRequest,
   type NodeMaterialsManager,
   RawAesKeyringNode,
@@ -58,10 +60,8 @@ const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COM
 // One data key per message and no caching materials manager: every seal asks KMS for a fresh data key and
 // every open asks KMS to unwrap it. A data-key cache across users would be useless (each user/provider has its
 // own encryption context) and would widen the blast radius of one leaked data key.
-const esdk = buildClient({
-  commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-  maxEncryptedDataKeys: 1,
-});
+const COMMITMENT_POLICY = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT;
+const esdk = buildClient({ commitmentPolicy: COMMITMENT_POLICY, maxEncryptedDataKeys: 1 });
 
 /** Largest sealed payload accepted by open; provider token sets are a few KiB at most. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -156,6 +156,56 @@ class RowBoundMaterialsManager implements NodeMaterialsManager {
   }
 }
 
+/**
+ * Encryption materials asked for ahead of the seal that uses them: the keyring's KMS GenerateDataKey (or the
+ * local wrap) starts when the manager is built, so its round trip overlaps whatever the caller waits for
+ * meanwhile (the provider's token endpoint). Still one data key per message: the materials are handed out
+ * once, only for exactly the context and suite they were made for, and zeroed if never used.
+ */
+class PreparedMaterialsManager implements NodeMaterialsManager {
+  #materials: Promise<NodeEncryptionMaterial> | undefined;
+  readonly #expected: EncryptionContext;
+
+  constructor(keyring: KeyringNode, expected: EncryptionContext) {
+    this.#expected = expected;
+    this.#materials = new NodeDefaultCryptographicMaterialsManager(keyring).getEncryptionMaterials({
+      suite: new NodeAlgorithmSuite(SUITE),
+      encryptionContext: expected,
+      commitmentPolicy: COMMITMENT_POLICY,
+    });
+    // Observed by the seal that uses them (or dropped by discard): never an unhandled rejection meanwhile.
+    this.#materials.catch(() => undefined);
+  }
+
+  getEncryptionMaterials(request: NodeEncryptionRequest) {
+    const materials = this.#materials;
+    this.#materials = undefined;
+    if (
+      !materials ||
+      request.suite?.id !== SUITE ||
+      !sameContext(request.encryptionContext, this.#expected)
+    ) {
+      if (materials) void materials.then(zeroMaterial, () => undefined);
+      return Promise.reject(new VaultError('encrypt-failed', 'Prepared seal used twice or for another row'));
+    }
+    return materials;
+  }
+
+  decryptMaterials(): never {
+    throw new VaultError('decrypt-failed', 'A prepared seal cannot open');
+  }
+
+  discard(): void {
+    const materials = this.#materials;
+    this.#materials = undefined;
+    void materials?.then(zeroMaterial, () => undefined);
+  }
+}
+
+const zeroMaterial = (material: NodeEncryptionMaterial): void => {
+  if (material.hasUnencryptedDataKey) material.zeroUnencryptedDataKey();
+};
+
 const contextMismatch = () =>
   new VaultError('context-mismatch', 'Sealed tokens belong to a different user, provider or purpose');
 
@@ -183,25 +233,62 @@ function deserialise(plaintext: Buffer): TokenSet {
   return tokens;
 }
 
-async function seal(tokens: TokenSet, ctx: VaultContext): Promise<SealedTokens> {
-  const config = keys();
-  const context = encryptionContext(ctx);
-  const key = config.keys.get(config.currentVersion)!;
+async function encryptWith(
+  materials: KeyringNode | NodeMaterialsManager,
+  tokens: TokenSet,
+  context: EncryptionContext,
+  keyVersion: number,
+  kmsFailures: unknown[],
+): Promise<SealedTokens> {
   const payload = serialise(tokens);
-  const kmsFailures: unknown[] = [];
   try {
-    const { result } = await esdk.encrypt(keyringFor(key, config.kmsEndpoint, kmsFailures), payload, {
+    const { result } = await esdk.encrypt(materials, payload, {
       encryptionContext: context,
       suiteId: SUITE,
       plaintextLength: payload.length,
     });
-    return { ciphertext: result, keyVersion: key.version };
-  } catch {
+    return { ciphertext: result, keyVersion };
+  } catch (error) {
     if (kmsFailures.length > 0) throw kmsFailure(kmsFailures.at(-1));
+    if (error instanceof VaultError) throw error;
     throw new VaultError('encrypt-failed', 'Sealing the token set failed');
   } finally {
     payload.fill(0);
   }
+}
+
+async function seal(tokens: TokenSet, ctx: VaultContext): Promise<SealedTokens> {
+  const config = keys();
+  const context = encryptionContext(ctx);
+  const key = config.keys.get(config.currentVersion)!;
+  const kmsFailures: unknown[] = [];
+  return encryptWith(
+    keyringFor(key, config.kmsEndpoint, kmsFailures),
+    tokens,
+    context,
+    key.version,
+    kmsFailures,
+  );
+}
+
+/** One seal for one row whose data key is being made already (see `tokenVault.prepareSeal`). */
+export interface PreparedSeal {
+  /** Seals with the prepared data key; once only. */
+  seal(tokens: TokenSet): Promise<SealedTokens>;
+  /** Drops the prepared data key unused (zeroed); a no-op after `seal`. */
+  discard(): void;
+}
+
+function prepareSeal(ctx: VaultContext): PreparedSeal {
+  const config = keys();
+  const context = encryptionContext(ctx);
+  const key = config.keys.get(config.currentVersion)!;
+  const kmsFailures: unknown[] = [];
+  const materials = new PreparedMaterialsManager(keyringFor(key, config.kmsEndpoint, kmsFailures), context);
+  return {
+    seal: (tokens) => encryptWith(materials, tokens, context, key.version, kmsFailures),
+    discard: () => materials.discard(),
+  };
 }
 
 async function open(sealed: SealedTokens, ctx: VaultContext): Promise<TokenSet> {
@@ -253,6 +340,12 @@ async function open(sealed: SealedTokens, ctx: VaultContext): Promise<TokenSet> 
  */
 export const tokenVault = Object.freeze({
   seal,
+  /**
+   * Starts making the data key of a seal for this row now (KMS GenerateDataKey), so that the seal itself is
+   * local work: for a caller that learns what to seal only after a wait of its own (the provider's token
+   * endpoint). Call `discard()` when the seal is not needed after all.
+   */
+  prepareSeal,
   open,
   /** The version new seals use; rows with another key_version are rotated by `npm run vault:rotate`. */
   currentKeyVersion(): number {
