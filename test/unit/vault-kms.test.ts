@@ -256,6 +256,60 @@ describe('token vault on KMS (real @aws-sdk/client-kms against the loopback fake
     expect(kms.count('GenerateDataKey', 'KMSInternalException')).toBeGreaterThanOrEqual(1);
   });
 
+  it('a prepared seal asks KMS for its data key at once; the seal itself is local, once only, and opens as usual', async () => {
+    const ctx: VaultContext = { userId: ALICE, provider: 'dropbox' };
+    const prepared = tokenVault.prepareSeal(ctx);
+    // The GenerateDataKey is under way before anything is sealed (the refresh overlaps it with the token call).
+    await vi.waitFor(() => expect(kms.count('GenerateDataKey', 'ok')).toBe(1));
+
+    const sealed = await prepared.seal(tokens('prepared'));
+    expect(sealed.keyVersion).toBe(1);
+    expect(kms.calls.map((c) => [c.operation, c.keyId, c.encryptionContext])).toEqual([
+      ['GenerateDataKey', keyArn, contextOf(ctx)],
+    ]);
+    expect(await tokenVault.open(sealed, ctx)).toEqual(tokens('prepared'));
+    // Bound to its row like any seal: another user or provider cannot open it.
+    expect((await refusal(tokenVault.open(sealed, { userId: BOB, provider: 'dropbox' }))).reason).toBe(
+      'context-mismatch',
+    );
+
+    // One data key per message: a second seal with the same preparation is refused, without a KMS call.
+    kms.clearCalls();
+    const again = await refusal(prepared.seal(tokens('again')));
+    expect(again.reason).toBe('encrypt-failed');
+    prepared.discard();
+    expect(kms.calls).toHaveLength(0);
+
+    // Two preparations, two data keys: their ciphertexts carry different encrypted data keys.
+    const [a, b] = await Promise.all(
+      [tokenVault.prepareSeal(ctx), tokenVault.prepareSeal(ctx)].map((p) => p.seal(tokens('same'))),
+    );
+    expect(kms.count('GenerateDataKey', 'ok')).toBe(2);
+    const edk = (c: Buffer) => c.subarray(0, 400).toString('hex');
+    expect(edk(a!.ciphertext)).not.toBe(edk(b!.ciphertext));
+  });
+
+  it('a discarded preparation is never used; a refused one fails its seal like a plain seal, never unhandled', async () => {
+    const ctx: VaultContext = { userId: BOB, provider: 'onedrive' };
+    const unused = tokenVault.prepareSeal(ctx);
+    unused.discard();
+    expect((await refusal(unused.seal(tokens('late')))).reason).toBe('encrypt-failed');
+    // Its data key was made (and is zeroed on arrival), only never used.
+    await vi.waitFor(() => expect(kms.count('GenerateDataKey', 'ok')).toBe(1));
+
+    kms.denyAccess(true);
+    kms.clearCalls();
+    const refused = tokenVault.prepareSeal(ctx);
+    await vi.waitFor(() => expect(kms.count('GenerateDataKey', 'AccessDeniedException')).toBe(1));
+    // Nothing awaited the refusal yet: the next ticks must not see an unhandled rejection (vitest fails on one).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await refusal(refused.seal(tokens('denied')))).toMatchObject({
+      reason: 'key-unusable',
+      kmsError: 'AccessDeniedException',
+    });
+    expect(kms.calls).toHaveLength(1);
+  });
+
   it('opens rows of a previous key version with that key and seals new rows with the current one', async () => {
     const ctx: VaultContext = { userId: ALICE, provider: 'google_drive' };
     const old = await tokenVault.seal(tokens('v1'), ctx);
