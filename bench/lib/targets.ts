@@ -190,7 +190,7 @@ export function evaluateTargets(r: Measured): TargetRow[] {
           fix:
             w.batchSize % w.concurrency
               ? 'a batch size that is a multiple of the records at once (or as many at once as the batch holds), then the row path'
-              : `a core per worker (a Lambda instance has its own vCPU share: ${w.concurrency} records at once ÷ ${w.tokenLatencyMs} ms × ${ms(w.cpuMsPerRow, 1)} is ${((w.concurrency / (w.tokenLatencyMs / 1000)) * (w.cpuMsPerRow / 1000)).toFixed(2)} of a core), and less CPU per row (the vault's open and seal and the HTTPS exchanges with the token endpoint and KMS are most of it); the round trips are already four per record plus one pause read per batch`,
+              : `a core per worker (a Lambda instance has its own vCPU share: ${w.concurrency} records at once ÷ ${w.tokenLatencyMs} ms × ${ms(w.cpuMsPerRow, 1)} is ${((w.concurrency / (w.tokenLatencyMs / 1000)) * (w.cpuMsPerRow / 1000)).toFixed(2)} of a core), and less CPU per row (the vault's open and seal and the HTTPS exchanges with the token endpoint and KMS are most of it); the round trips are four per record (the provider pause is read with the row lock) and the seal's KMS data key is made during the token call`,
         }),
   });
 

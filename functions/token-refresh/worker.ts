@@ -7,8 +7,8 @@ import { handleRefreshBatch, WORKER_CONCURRENCY } from '#shared/cloud-storage/re
 import { logger } from '#shared/logger';
 import { addWorkerMetrics, emptyWorkerSummary, REFRESH_METRICS, recordWorkerResult } from './metrics.ts';
 
-// WORKER_CONCURRENCY records at once, each on its own refresher connection, plus one for the pause reads and
-// writes between them. Read when the pool is created, on first use.
+// WORKER_CONCURRENCY records at once, each on its own refresher connection, plus one for the pause writes
+// between them. Read when the pool is created, on first use.
 process.env.DB_POOL_MAX ??= String(WORKER_CONCURRENCY + 1);
 
 const metrics = new Metrics({
@@ -32,7 +32,7 @@ async function refreshBatch(event: SQSEvent, context: Context): Promise<SQSBatch
       onResult: (message, result, outcome) => recordWorkerResult(summary, message, result, outcome),
     });
   } catch (error) {
-    // Reading the provider pauses failed (the database): the whole batch comes back.
+    // Not expected (each record's database failure is its own `error` result); the whole batch comes back.
     metrics.addMetric(REFRESH_METRICS.errors, MetricUnit.Count, 1);
     throw error;
   }

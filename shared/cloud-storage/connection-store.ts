@@ -608,20 +608,34 @@ const CLAIM_DUE_IDS_SQL = `with due as (${DUE_IDS_SQL})
  * The refresh worker's lock and re-check in one round trip: the row locked (SKIP LOCKED: someone else is
  * refreshing it), whether it is still due leaving its own claim aside (computed on the locked, latest version of
  * the row, so a duplicated or redelivered message finds the row already refreshed and does nothing), and the refresh
- * limits of allowSlowRefresh set for the rest of the transaction (the provider call and the write). Nothing is
- * returned when the row is gone or locked.
+ * limits of allowSlowRefresh set for the rest of the transaction (the provider call and the write), and the
+ * provider-wide pause as it stands now: paused (no provider call), or failing (failures counted, which a success
+ * must clear). Nothing is returned when the row is gone or locked.
  */
 export async function lockDueForWorker(
   tx: Tx,
   userId: string,
   provider: Provider,
-): Promise<{ row: StoredConnection; due: boolean } | undefined> {
-  const { rows } = await tx.query<Sealed<StoredConnection> & { due: boolean; limits: unknown }>(
+): Promise<
+  { row: StoredConnection; due: boolean; providerPaused: boolean; providerFailing: boolean } | undefined
+> {
+  const { rows } = await tx.query<
+    Sealed<StoredConnection> & {
+      due: boolean;
+      limits: unknown;
+      provider_paused: boolean | null;
+      provider_failing: boolean | null;
+    }
+  >(
     `select ${STORED_COLUMNS},
             status = 'active' and connection_refresh_due_at(token_expires_at, last_used_at, last_refreshed_at,
               connected_at, next_refresh_at, null) <= now() as due,
             concat(set_config('statement_timeout', '20s', true), set_config('lock_timeout', '15s', true),
-                   set_config('idle_in_transaction_session_timeout', '30s', true)) as limits
+                   set_config('idle_in_transaction_session_timeout', '30s', true)) as limits,
+            (select p.paused_until > now() from provider_refresh_pauses p where p.provider = $2)
+              as provider_paused,
+            (select p.consecutive_failures > 0 or p.paused_until is not null
+               from provider_refresh_pauses p where p.provider = $2) as provider_failing
        from user_cloud_storage_tokens
       where user_id = $1 and provider = $2
       for update skip locked`,
@@ -629,20 +643,12 @@ export async function lockDueForWorker(
   );
   const found = rows[0];
   if (!found) return undefined;
-  const { due, limits: _limits, ...row } = found;
-  return { row: withSealed<StoredConnection>(row as Sealed<StoredConnection>), due };
-}
-
-/** Per provider: paused right now, and failing (consecutive failures counted or a pause set) — one read. */
-export async function providerPauseStates(tx: Tx): Promise<{ paused: Provider[]; failing: Provider[] }> {
-  const { rows } = await tx.query<{ provider: Provider; paused: boolean; failing: boolean }>(
-    `select provider, coalesce(paused_until > now(), false) as paused,
-            consecutive_failures > 0 or paused_until is not null as failing
-       from provider_refresh_pauses`,
-  );
+  const { due, limits: _limits, provider_paused, provider_failing, ...row } = found;
   return {
-    paused: rows.filter((r) => r.paused).map((r) => r.provider),
-    failing: rows.filter((r) => r.failing).map((r) => r.provider),
+    row: withSealed<StoredConnection>(row as Sealed<StoredConnection>),
+    due,
+    providerPaused: provider_paused === true,
+    providerFailing: provider_failing === true,
   };
 }
 

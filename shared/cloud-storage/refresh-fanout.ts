@@ -7,7 +7,6 @@ import {
   type DueClaim,
   lockDueForWorker,
   pausedProviders,
-  providerPauseStates,
   recordProviderOutcome,
   releaseClaim,
 } from './connection-store.ts';
@@ -123,22 +122,34 @@ export type WorkerResult =
   | 'invalid'
   | 'error';
 
+interface RecordDone {
+  result: WorkerResult;
+  /** The refresh core's outcome, when it ran. */
+  outcome?: RefreshOutcome;
+  /** The provider had failures counted when the row was locked (a success must clear them). */
+  providerFailing: boolean;
+}
+
 /**
- * One message: the row lock (SKIP LOCKED: someone is refreshing it) and the re-check in one statement, then the
- * shared refresh core; four round trips on the way that refreshes (BEGIN, lock and re-check, write, COMMIT).
+ * One message: the row lock (SKIP LOCKED: someone is refreshing it), the re-check and the provider's pause in one
+ * statement, then the shared refresh core; four round trips on the way that refreshes (BEGIN, lock and
+ * re-check, write, COMMIT).
  */
-async function refreshOne(message: RefreshMessage): Promise<RefreshOutcome | WorkerResult> {
-  return withRefresher(async (tx) => {
+async function refreshOne(message: RefreshMessage): Promise<RecordDone> {
+  return withRefresher(async (tx): Promise<RecordDone> => {
     const locked = await lockDueForWorker(tx, message.userId, message.provider);
-    if (!locked) return 'skipped_locked';
-    if (locked.row.id !== message.id || !locked.due) return 'skipped_not_due';
-    return refreshLockedConnection(tx, locked.row);
+    if (!locked) return { result: 'skipped_locked', providerFailing: false };
+    const providerFailing = locked.providerFailing;
+    if (locked.providerPaused) return { result: 'paused', providerFailing };
+    if (locked.row.id !== message.id || !locked.due) return { result: 'skipped_not_due', providerFailing };
+    const outcome = await refreshLockedConnection(tx, locked.row);
+    return { result: outcome.kind, outcome, providerFailing };
   });
 }
 
 /**
  * Records a worker processes at once by default, each on its own database connection (a worker's pool needs one
- * more, for the pause reads and writes between records). Five divides SQS's batch of 10 into two full waves: with
+ * more, for the pause writes between records). Five divides SQS's batch of 10 into two full waves: with
  * four, the third wave of a batch would run two records and leave half the slots idle (at most 83 % of the
  * concurrency bound; bench/REPORT.md section 4).
  */
@@ -157,10 +168,11 @@ export interface WorkerOptions {
 /**
  * The SQS-triggered refresh worker: returns the records to retry as `batchItemFailures` (database errors,
  * paused providers, records not started before the time budget ran out or after a key-level vault failure);
- * everything else is done, including skips (someone else refreshed the row). The provider-wide pause is read
- * once per batch and written after each token-endpoint outcome. A key-level vault failure (disabled key, KMS
- * down) stops the batch like it stops a scheduled pass: no further provider call whose new tokens could not
- * be kept.
+ * everything else is done, including skips (someone else refreshed the row). Records run as a pool: each of the
+ * `concurrency` slots takes the next record as soon as its last one is done. The provider-wide pause is read
+ * with each record's row lock (no round trip of its own, and a pause another worker sets mid-batch counts) and
+ * written after each token-endpoint outcome. A key-level vault failure (disabled key, KMS down) stops the batch
+ * like it stops a scheduled pass: no further provider call whose new tokens could not be kept.
  */
 export async function handleRefreshBatch(
   event: Pick<SQSEvent, 'Records'>,
@@ -169,11 +181,12 @@ export async function handleRefreshBatch(
   const remaining = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
   const reserveMs = options.reserveMs ?? 20_000;
   const failures: string[] = [];
-  const states = await withRefresher((tx) => providerPauseStates(tx));
-  const paused = new Set(states.paused);
-  // Providers whose failure count a success must clear: failing when the batch started, or since. A success of
-  // a provider nobody counted failures for writes nothing (the common case costs no round trip).
-  const failing = new Set(states.failing);
+  // Providers seen paused in this batch: their further records come back without a round trip.
+  const paused = new Set<Provider>();
+  // Providers whose failures this batch counted: a later success clears them even when its row was locked
+  // before they were written. (Failures counted elsewhere come with the row lock.) A success of a provider
+  // nobody counted failures for writes nothing (the common case costs no round trip).
+  const failing = new Set<Provider>();
   const pending = [...event.Records];
   let vaultStopped = false;
   const work = async () => {
@@ -185,14 +198,14 @@ export async function handleRefreshBatch(
       else if (paused.has(message.provider)) result = 'paused';
       else if (vaultStopped || remaining() < reserveMs) result = 'deferred';
       else {
+        let providerFailing = false;
         try {
           const done = await refreshOne(message);
-          if (typeof done === 'string') result = done;
-          else {
-            outcome = done;
-            result = done.kind;
-            if (done.kind === 'vault' && isKeyLevelVaultFailure(done.reason)) vaultStopped = true;
-          }
+          result = done.result;
+          outcome = done.outcome;
+          providerFailing = done.providerFailing;
+          if (result === 'paused') paused.add(message.provider);
+          if (outcome?.kind === 'vault' && isKeyLevelVaultFailure(outcome.reason)) vaultStopped = true;
         } catch (error) {
           logger.error('Refresh worker: a connection failed', {
             provider: message.provider,
@@ -201,7 +214,10 @@ export async function handleRefreshBatch(
           result = 'error';
         }
         const provider = message.provider;
-        if (result === 'transient' || (result === 'refreshed' && failing.has(provider))) {
+        if (
+          result === 'transient' ||
+          (result === 'refreshed' && (providerFailing || failing.has(provider)))
+        ) {
           const ok = result === 'refreshed';
           if (ok) failing.delete(provider);
           else failing.add(provider);

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, it, vi } from 'vitest';
 import { InProcessQueue } from '#local/refresh-queue';
 import {
   handleRefreshBatch,
@@ -168,5 +169,52 @@ describe('refresh fan-out', { timeout: 600_000 }, () => {
       ['google_drive', 0, null],
       ['onedrive', 0, null],
     ]);
+  });
+  it('a record costs four round trips and its batch none more; a pause set mid-batch holds for the rest of it', async () => {
+    await seedConnections(
+      db().name,
+      sandbox,
+      newUserIds(6).map((userId) => ({ userId, provider: 'dropbox' as const })),
+    );
+    const queue = new InProcessQueue();
+    await scheduleDueRefreshes({ queue });
+    const records = queue.receive(10);
+    expect(records).toHaveLength(6);
+    const results: WorkerResult[] = [];
+    const onResult = (_m: RefreshMessage | undefined, r: WorkerResult) => results.push(r);
+
+    // The pause is read with the row lock: BEGIN, lock + re-check + pause, write, COMMIT.
+    const spy = vi.spyOn(pg.Client.prototype, 'query');
+    const one = await handleRefreshBatch({ Records: records.slice(0, 1) }, { concurrency: 1, onResult });
+    const statements = spy.mock.calls.map(([q]) =>
+      typeof q === 'string' ? q : (q as { text: string }).text,
+    );
+    spy.mockRestore();
+    expect(one.batchItemFailures).toEqual([]);
+    expect(results).toEqual(['refreshed']);
+    expect(statements).toHaveLength(4);
+    expect(statements[0]).toBe('BEGIN');
+    expect(statements[1]).toMatch(/provider_refresh_pauses[\s\S]*for update skip locked/);
+    expect(statements[2]).toMatch(/^update user_cloud_storage_tokens/);
+    expect(statements[3]).toBe('COMMIT');
+
+    // While this batch's first token call is in flight, another worker pauses Dropbox: the batch's other
+    // records come back for later, without a token call.
+    sandbox.control.failNextTokenCalls('dropbox', { kind: 'delay', ms: 1_000 }, 1);
+    const calls = refreshCalls();
+    const rest = handleRefreshBatch({ Records: records.slice(1) }, { concurrency: 1, onResult });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sql(
+      "insert into provider_refresh_pauses (provider, consecutive_failures, last_error, paused_until) values ('dropbox', 5, 'transient', now() + interval '1 minute')",
+    );
+    const failed = (await rest).batchItemFailures.map((f) => f.itemIdentifier);
+    expect(results.slice(1)).toEqual(['refreshed', 'paused', 'paused', 'paused', 'paused']);
+    expect(failed.sort()).toEqual(
+      records
+        .slice(2)
+        .map((r) => r.messageId)
+        .sort(),
+    );
+    expect(refreshCalls()).toBe(calls + 1);
   });
 });
