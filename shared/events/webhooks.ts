@@ -105,37 +105,55 @@ async function post(options: DeliverOptions, delivery: DueDelivery, body: string
   }
 }
 
+/** A claimed delivery is the claimer's for this long past its attempt's timeout (then it is due again). */
+const LEASE_MARGIN_SECONDS = 30;
+
 /**
  * Delivers the oldest due delivery that is the head of its subject's queue (nothing earlier of the same
- * connection still pending), in one transaction holding its row lock: exactly one deliverer works on a
- * subject at a time, so a subject's events reach the receiver in order. Receivers deduplicate on
- * `webhook-id` (the event id): a crash after the POST and before COMMIT sends it again.
+ * connection still pending). Three steps, and no transaction stays open during the request:
+ * 1. claim (one short transaction, SKIP LOCKED): the delivery stays pending, so later events of its subject keep
+ *    waiting behind it, and is leased (next_attempt_at = now + timeout + margin), so no other deliverer takes it:
+ *    exactly one deliverer works on a subject at a time and a subject's events reach the receiver in order;
+ * 2. the POST;
+ * 3. the outcome, the attempt log (and a dead letter before its commit) in a second transaction.
+ * A transaction held through the request would hold a transaction id (the row lock) for as long as the receiver
+ * takes, and the relay publishes only rows of transactions older than every running one: every newer event,
+ * for the bus too, would wait for the slowest receiver. Receivers deduplicate on `webhook-id` (the event id): a
+ * crash after the POST and before the outcome's commit sends it again when the lease ends.
  */
 async function deliverOne(
   options: DeliverOptions,
   summary: DeliverySummary,
 ): Promise<'none' | 'delivered' | 'retry' | 'dead'> {
-  return withRefresher(async (tx) => {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const delivery = await withRefresher(async (tx) => {
     const { rows } = await tx.query<DueDelivery>(
-      `select d.event_id, d.user_id, d.attempts,
-              d.created_at <= now() - make_interval(hours => $1) as expired,
-              e.id, e.type, e.subject_type, e.subject_id, e.data, e.occurred_at
-         from webhook_deliveries d join events e on e.id = d.event_id
-        where d.status = 'pending' and d.next_attempt_at <= now()
-          and not exists (select 1 from webhook_deliveries p
-                           where p.status = 'pending' and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq)
-        order by d.event_seq
-        limit 1
-        for update of d skip locked`,
-      [WEBHOOK_RETRY_WINDOW_HOURS],
+      `with head as (
+         select d.event_id
+           from webhook_deliveries d
+          where d.status = 'pending' and d.next_attempt_at <= now()
+            and not exists (select 1 from webhook_deliveries p
+                             where p.status = 'pending' and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq)
+          order by d.event_seq
+          limit 1
+          for update of d skip locked)
+       update webhook_deliveries d set next_attempt_at = now() + make_interval(secs => $2)
+         from head, events e
+        where d.event_id = head.event_id and e.id = d.event_id
+       returning d.event_id, d.user_id, d.attempts,
+                 d.created_at <= now() - make_interval(hours => $1) as expired,
+                 e.id, e.type, e.subject_type, e.subject_id, e.data, e.occurred_at`,
+      [WEBHOOK_RETRY_WINDOW_HOURS, Math.ceil(timeoutMs / 1000) + LEASE_MARGIN_SECONDS],
     );
-    const delivery = rows[0];
-    if (!delivery) return 'none';
-    const payload = webhookPayload(toLifecycleEvent(delivery), delivery.user_id);
-    const started = Date.now();
-    const result = await post(options, delivery, JSON.stringify(payload));
-    const attempt = delivery.attempts + 1;
-    summary.attempts += 1;
+    return rows[0];
+  });
+  if (!delivery) return 'none';
+  const payload = webhookPayload(toLifecycleEvent(delivery), delivery.user_id);
+  const started = Date.now();
+  const result = await post({ ...options, timeoutMs }, delivery, JSON.stringify(payload));
+  const attempt = delivery.attempts + 1;
+  summary.attempts += 1;
+  return withRefresher(async (tx) => {
     await tx.query(
       `insert into webhook_delivery_attempts (event_id, attempt, status_code, error, duration_ms)
        values ($1, $2, $3, $4, $5)`,
@@ -202,7 +220,8 @@ export async function deliverWebhooks(options: DeliverOptions): Promise<Delivery
     try {
       return (await deliverOne(options, summary)) !== 'none';
     } catch (error) {
-      // Database or dead-letter failure: nothing was committed for that delivery; it stays due.
+      // Database or dead-letter failure: no outcome was committed for that delivery; it is due again once its
+      // lease (if it was claimed) ends.
       summary.errors += 1;
       logger.error('Webhook delivery failed', { error: (error as Error).message });
       return false;

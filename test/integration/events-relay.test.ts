@@ -359,6 +359,57 @@ describe('webhooks', () => {
     ]);
   });
 
+  it('a slow receiver holds nothing back: the relay publishes and another deliverer delivers during the POST, never the same event twice', async () => {
+    // The relay publishes only rows of transactions older than every running one (pg_snapshot_xmin). A deliverer
+    // that kept its row lock (and so a transaction id) through the request would stall every newer event, for
+    // the bus too, for as long as the receiver takes (up to the 5 s timeout, per delivery).
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const arrived: string[] = [];
+    const slow = http.createServer((req, res) => {
+      arrived.push(String(req.headers['webhook-id']));
+      req.resume();
+      void released.then(() => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const [first] = await emit(randomUUID(), ['cloud_storage.connected']);
+      await relayEvents({ publisher, webhooks: true });
+      const inFlight = deliverWebhooks({
+        url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`,
+        secret,
+        concurrency: 1,
+      });
+      for (let i = 0; i < 200 && arrived.length === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+      expect(arrived).toEqual([first]);
+
+      const [later] = await emit(randomUUID(), ['cloud_storage.disconnected']);
+      expect((await relayEvents({ publisher, webhooks: true })).published).toBe(1);
+      // A second deliverer meanwhile: it delivers the newer event, not the one in flight.
+      expect(await deliver()).toMatchObject({ attempts: 1, delivered: 1 });
+      expect(receiver.requests.map((r) => r.id)).toEqual([later]);
+
+      release();
+      expect(await inFlight).toMatchObject({ attempts: 1, delivered: 1 });
+      const rows = await asSuperuser(
+        db().name,
+        'select event_id, status, attempts from webhook_deliveries order by event_seq',
+      );
+      expect(rows).toEqual([
+        { event_id: first, status: 'delivered', attempts: 1 },
+        { event_id: later, status: 'delivered', attempts: 1 },
+      ]);
+      await makeDue();
+      expect((await deliver()).attempts).toBe(0);
+    } finally {
+      release();
+      slow.closeAllConnections();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+
   it('a receiver that does not answer in time is retried (timeout), never holding other connections', async () => {
     const slow = http.createServer(() => undefined);
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
