@@ -63,7 +63,8 @@ export const jobs = {
     alarmOnMetrics: { namespace: 'BrandCloud', service: 'webhooks', names: ['WebhooksDeadLettered'] },
   },
   'documents/sweep-uploads': {
-    summary: 'Marks uploads never completed within an hour as failed: upload_expired',
+    summary:
+      'Marks uploads never completed within an hour as failed: upload_expired, and documents processing without progress for two hours (their queue message dead-lettered) as failed: processing_stalled',
     capabilities: ['refresher-db'],
     timeoutSeconds: 60,
     memoryMb: 256,

@@ -26,8 +26,8 @@ function clip(value: string, max: number): string {
   return out;
 }
 
-/** Failures a new attempt at the same revision may cure: the provider's, not the file's. */
-const RETRYABLE = new Set(['provider_error', 'reauth_required', 'not_found', 'timeout']);
+/** Failures a new attempt at the same revision may cure: the provider's or a stalled run's, not the file's. */
+const RETRYABLE = new Set(['provider_error', 'reauth_required', 'not_found', 'timeout', 'processing_stalled']);
 
 export interface ImportStarted {
   /** 202: a new asset, being copied; 200: the asset of an earlier import of the same file. */

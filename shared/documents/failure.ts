@@ -13,6 +13,7 @@ export const FAILURE_CODES = [
   'provider_error',
   'reauth_required',
   'not_found',
+  'processing_stalled',
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
@@ -28,6 +29,7 @@ const MESSAGES: Record<FailureCode, string> = {
   provider_error: 'The file could not be copied from the connected storage.',
   reauth_required: 'The connected storage needs to be reconnected.',
   not_found: 'The file was not found.',
+  processing_stalled: 'Processing stopped before the document was ready; import or upload the file again.',
 };
 
 export const failureMessage = (code: FailureCode): string => MESSAGES[code];

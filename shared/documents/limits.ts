@@ -38,6 +38,16 @@ export const DOCUMENT_LIMITS: DocumentLimits = Object.freeze({
  */
 export const DOCUMENT_QUEUE_MAX_RECEIVES = 5;
 
+/**
+ * How long a document may stay `processing` without progress (since its status changed, or its import was last
+ * claimed) before the scheduled sweep ends it as `failed: processing_stalled`. Past the last moment a delivery of
+ * its queue message could still be running: DOCUMENT_QUEUE_MAX_RECEIVES deliveries, each redelivered after the
+ * queue's visibility timeout (6 × the worker's 120 s: 60 minutes in all; the infra tests hold the queue to it),
+ * plus an hour of backlog. A message older than that is in the dead-letter queue (the worker crashed or timed out
+ * on every delivery, or the database was unreachable), or so far behind that the user is owed an answer.
+ */
+export const PROCESSING_EXPIRY_SECONDS = 2 * 60 * 60;
+
 /** How long a presigned POST is valid, and how long an upload may stay `uploading` before it is swept. */
 export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
 export const UPLOAD_EXPIRY_SECONDS = 60 * 60;

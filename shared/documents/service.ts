@@ -12,7 +12,13 @@ import { insertBrandVoiceRow, toBrandVoiceAsset } from '#shared/resources/brand-
 import { extractDocument } from './extract.ts';
 import { DocumentFailure, type FailureCode } from './failure.ts';
 import { assetObjectKey, decodeEventKey, parseObjectKey } from './keys.ts';
-import { DOCUMENT_LIMITS, type DocumentLimits, MiB, UPLOAD_EXPIRY_SECONDS } from './limits.ts';
+import {
+  DOCUMENT_LIMITS,
+  type DocumentLimits,
+  MiB,
+  PROCESSING_EXPIRY_SECONDS,
+  UPLOAD_EXPIRY_SECONDS,
+} from './limits.ts';
 import { getObject, presignDownload, presignUpload, sanitiseFileName } from './store.ts';
 import type { UploadCreateBody } from './upload-schemas.ts';
 
@@ -276,22 +282,24 @@ export function objectsInMessage(body: string): ObjectCreated[] {
 }
 
 /**
- * The scheduled sweep: uploads still `uploading` an hour after they were created become `failed:
- * upload_expired`. Runs as the refresher role, whose policy on brand_voice_assets allows exactly this change.
+ * The scheduled sweep (functions/documents/sweep-uploads.ts), as the refresher role, whose row policy on
+ * brand_voice_assets allows exactly these changes (migrations 007, 017): an asset nobody will finish becomes
+ * `failed`, emptied, with no import job left, and gets its audit entry and `brand_voice_asset.failed` event like
+ * any other failure. Rows are taken oldest first, `batch` at a time, skipping rows a worker holds.
  */
-export async function sweepExpiredUploads(
-  olderThanSeconds = UPLOAD_EXPIRY_SECONDS,
-  batch = 500,
+async function sweepAssets(
+  code: 'upload_expired' | 'processing_stalled',
+  stale: string,
+  params: unknown[],
 ): Promise<number> {
   return withRefresher(async (tx) => {
     const { rows } = await tx.query<{ id: string; user_id: string; title: string }>(
-      `update brand_voice_assets set status = 'failed', failure_code = 'upload_expired',
+      `update brand_voice_assets set status = 'failed', failure_code = $1, content = '', word_count = 0,
+              import_job = null, import_claimed_at = null,
               status_changed_at = clock_timestamp(), updated_at = clock_timestamp()
-        where id in (select id from brand_voice_assets
-                      where status = 'uploading' and status_changed_at < clock_timestamp() - make_interval(secs => $1)
-                      order by status_changed_at limit $2 for update skip locked)
+        where id in (${stale} for update skip locked)
         returning id, user_id, title`,
-      [olderThanSeconds, batch],
+      [code, ...params],
     );
     for (const row of rows) {
       await tx.query("select set_config('app.user_id', $1, true)", [row.user_id]);
@@ -299,14 +307,39 @@ export async function sweepExpiredUploads(
         action: 'brand_voice_asset.failed',
         resourceType: RESOURCE,
         resourceId: row.id,
-        metadata: { failureCode: 'upload_expired' },
+        metadata: { failureCode: code },
       });
-      await emitAssetEvent(tx, 'brand_voice_asset.failed', {
-        id: row.id,
-        title: row.title,
-        failureCode: 'upload_expired',
-      });
+      await emitAssetEvent(tx, 'brand_voice_asset.failed', { id: row.id, title: row.title, failureCode: code });
     }
     return rows.length;
   });
 }
+
+/** Uploads still `uploading` an hour after they were created become `failed: upload_expired`. */
+export const sweepExpiredUploads = (olderThanSeconds = UPLOAD_EXPIRY_SECONDS, batch = 500): Promise<number> =>
+  sweepAssets(
+    'upload_expired',
+    `select id from brand_voice_assets
+      where status = 'uploading' and status_changed_at < clock_timestamp() - make_interval(secs => $2)
+      order by status_changed_at limit $3`,
+    [olderThanSeconds, batch],
+  );
+
+/**
+ * Documents `processing` with no progress for PROCESSING_EXPIRY_SECONDS (neither their status nor an import claim
+ * changed) become `failed: processing_stalled`: their queue message was dead-lettered (or is hopelessly late), so
+ * nothing else would ever end them. A late delivery of the same import job or object version then does nothing
+ * (the job is cleared; the version's run is over); importing the file again retries it.
+ */
+export const sweepStalledProcessing = (
+  olderThanSeconds = PROCESSING_EXPIRY_SECONDS,
+  batch = 500,
+): Promise<number> =>
+  sweepAssets(
+    'processing_stalled',
+    `select id from brand_voice_assets
+      where status = 'processing' and status_changed_at < clock_timestamp() - make_interval(secs => $2)
+        and coalesce(import_claimed_at < clock_timestamp() - make_interval(secs => $2), true)
+      order by status_changed_at limit $3`,
+    [olderThanSeconds, batch],
+  );

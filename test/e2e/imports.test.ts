@@ -2,13 +2,18 @@ import { createHash } from 'node:crypto';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { handler as sweepJob } from '#functions/documents/sweep-uploads';
 import { handler as worker } from '#functions/documents/worker';
 import { sqsRecord } from '#local/s3/queue';
 import { BRAND_KIT_TEXT } from '#local/sandbox/brand-kit';
+import { failureMessage } from '#shared/documents/failure';
 import { assetObjectKey, userPrefix } from '#shared/documents/keys';
+import { DOCUMENT_QUEUE_MAX_RECEIVES, PROCESSING_EXPIRY_SECONDS } from '#shared/documents/limits';
 import { documentsBucket, s3 } from '#shared/documents/store';
 import { PROVIDERS, type Provider } from '#shared/providers/types';
+import { fakeLambdaContext } from '../support/capture-output.ts';
 import { connectProvider } from '../support/connect.ts';
+import { withClient } from '../support/db.ts';
 import { type ApiResponse, type TestUser, useTestStack } from '../support/stack.ts';
 
 // Provider retries without waiting: only the number of attempts matters here.
@@ -336,6 +341,90 @@ describe('imports from cloud storage: 202, the worker copies (multipart) and ext
     expect(asset.failure?.message).not.toMatch(/generalException|Internal/);
   });
 
+  it('a job dead-lettered on its last delivery (a crashed copy still held the claim): processing until the sweep, then failed: processing_stalled with its event; a late delivery does nothing; importing again retries', async () => {
+    const user = await stack().createUser();
+    await connectProvider(stack(), user, 'dropbox');
+    const fileId = control().fileId('dropbox', '/Brand kit/guidelines.pdf');
+    const hold = holdQueue();
+    const started = await importFile(user, { provider: 'dropbox', fileId, category: 'other' });
+    expect(started.status).toBe(202);
+    const id = started.body.asset.id;
+    const [job] = hold.discard();
+    expect(job?.Records[0]?.body).toContain(id);
+    // An earlier delivery crashed mid-copy (a Lambda timeout leaves nothing behind but its claim), and SQS hands
+    // the worker the last of its DOCUMENT_QUEUE_MAX_RECEIVES deliveries while that claim is still live.
+    const asTenant = (sql: string) =>
+      withClient(stack().db.appUrl, async (c) => {
+        await c.query('begin');
+        await c.query("select set_config('app.user_id', $1, true)", [user.userId]);
+        await c.query(sql, [id]);
+        await c.query('commit');
+      });
+    await asTenant('update brand_voice_assets set import_claimed_at = clock_timestamp() where id = $1');
+    const before = downloads('dropbox');
+    const last = {
+      ...job!.Records[0]!,
+      attributes: {
+        ...job!.Records[0]!.attributes,
+        ApproximateReceiveCount: String(DOCUMENT_QUEUE_MAX_RECEIVES),
+      },
+    };
+    // The worker fails it (retry later; a batch of one that fails is a failed invocation): on the last delivery,
+    // SQS moves it to the dead-letter queue.
+    await expect(worker({ Records: [last] }, {} as never)).rejects.toThrow(/All records failed/);
+    // The local queue does the same: delivered, failed, dropped as dead-lettered, never delivered again.
+    stack().documents.queue.send({ Records: [last] });
+    await stack().documents.queue.idle();
+    expect(downloads('dropbox')).toBe(before);
+    expect((await getAsset(user, id)).body).toMatchObject({ status: 'processing', failure: null });
+
+    // The scheduled sweep leaves it alone within PROCESSING_EXPIRY_SECONDS of its last progress …
+    const sweep = () => sweepJob({}, fakeLambdaContext(60_000) as never);
+    expect((await sweep()).stalled).toBe(0);
+    expect((await getAsset(user, id)).body.status).toBe('processing');
+    // … and ends it once that much time has passed since its status changed and since the claim.
+    await asTenant(
+      `update brand_voice_assets
+          set status_changed_at = clock_timestamp() - make_interval(secs => ${PROCESSING_EXPIRY_SECONDS + 60}),
+              import_claimed_at = clock_timestamp() - make_interval(secs => ${PROCESSING_EXPIRY_SECONDS + 60})
+        where id = $1`,
+    );
+    expect(await sweep()).toEqual({ expired: 0, stalled: 1 });
+    const failed = (await getAsset(user, id)).body;
+    expect(failed).toMatchObject({
+      status: 'failed',
+      content: '',
+      wordCount: 0,
+      failure: { code: 'processing_stalled', message: failureMessage('processing_stalled') },
+    });
+    const feed = await stack().api<{
+      items: Array<{ type: string; subject: { id: string }; data: unknown }>;
+    }>('GET', '/events?limit=100', { token: user.accessToken });
+    expect(feed.body.items.filter((e) => e.subject.id === id)).toMatchObject([
+      { type: 'brand_voice_asset.failed', data: { title: failed.title, failureCode: 'processing_stalled' } },
+    ]);
+    const audit = await stack().api<{
+      items: Array<{ action: string; resourceId: string; metadata: unknown }>;
+    }>('GET', '/audit-log?limit=100', { token: user.accessToken });
+    expect(
+      audit.body.items.filter((a) => a.resourceId === id && a.action === 'brand_voice_asset.failed'),
+    ).toMatchObject([{ metadata: { failureCode: 'processing_stalled' } }]);
+    expect(await sweep()).toEqual({ expired: 0, stalled: 0 });
+
+    // The dead-lettered job redriven later: its job is no longer the asset's, so nothing is copied or changed.
+    expect((await worker({ Records: [sqsRecord(last.body)] }, {} as never)).batchItemFailures).toEqual([]);
+    await stack().documents.queue.idle();
+    expect(downloads('dropbox')).toBe(before);
+    expect((await getAsset(user, id)).body.updatedAt).toBe(failed.updatedAt);
+
+    // Importing the same file again retries it (the failure was ours, not the file's).
+    const again = await importFile(user, { provider: 'dropbox', fileId, category: 'other' });
+    expect([again.status, again.body.asset.id, again.body.asset.status]).toEqual([200, id, 'processing']);
+    const ready = await settled(user, id);
+    expect([ready.status, ready.failure]).toEqual(['ready', null]);
+    expect(ready.content).toContain(BRAND_KIT_TEXT.guidelines);
+  });
+
   it('a redelivered import message does nothing twice; a message naming another user’s asset does nothing', async () => {
     const user = await stack().createUser();
     await connectProvider(stack(), user, 'dropbox');
@@ -488,6 +577,11 @@ describe('imports from cloud storage: 202, the worker copies (multipart) and ext
         queue.send = original;
         for (const event of held) original(event);
         await queue.idle();
+      },
+      /** Stops holding; the held deliveries never happen (the test makes its own). */
+      discard(): SQSEvent[] {
+        queue.send = original;
+        return held;
       },
     };
   }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { jobs } from '#functions/jobs';
 import { routeEntries } from '#functions/routes';
 import { workers } from '#functions/workers';
-import { DOCUMENT_QUEUE_MAX_RECEIVES } from '#shared/documents/limits';
+import { DOCUMENT_QUEUE_MAX_RECEIVES, PROCESSING_EXPIRY_SECONDS } from '#shared/documents/limits';
 import { ENTRY_TAG } from '../../infra/constructs/backend-function.ts';
 import { beforeAllStages, functionFor, functionStatements } from './support/stages.ts';
 import {
@@ -96,6 +97,16 @@ describe('document bucket', () => {
   });
 });
 
+/** The document queue's properties: the queue the worker's event source mapping reads. */
+function documentQueue(json: Json): Json {
+  const [workerId] = functionFor(json, 'documents/worker');
+  const mappings = resourcesOfType(json, 'AWS::Lambda::EventSourceMapping').filter(
+    ([, m]) => refTarget(m.Properties.FunctionName) === workerId,
+  );
+  expect(mappings).toHaveLength(1);
+  return json.Resources[refTarget(mappings[0]![1].Properties.EventSourceArn)!].Properties;
+}
+
 describe('document queue and worker', () => {
   it('has a DLQ (alarmed) and a visibility timeout above the worker timeout', () => {
     const [workerId, worker] = functionFor(dev.json, 'documents/worker');
@@ -107,8 +118,7 @@ describe('document queue and worker', () => {
     expect(mappings).toHaveLength(1);
     const [, mapping] = mappings[0]!;
     expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    const queueId = refTarget(mapping.Properties.EventSourceArn)!;
-    const queue = dev.json.Resources[queueId].Properties;
+    const queue = documentQueue(dev.json);
     expect(queue.VisibilityTimeout).toBeGreaterThan(worker.Properties.Timeout);
     const dlqId = refTarget(queue.RedrivePolicy.deadLetterTargetArn)!;
     expect(queue.RedrivePolicy.maxReceiveCount).toBe(DOCUMENT_QUEUE_MAX_RECEIVES);
@@ -201,5 +211,43 @@ describe('document capabilities: exactly the S3 actions each needs, under users/
     expect(asArray<string>(sends[0].Action)).toEqual(['sqs:SendMessage']);
     expect(refTarget(sends[0].Resource)).toBe(queueId);
     expect(refTarget(route.Properties.Environment.Variables.DOCUMENTS_QUEUE_URL)).toBe(queueId);
+  });
+});
+
+describe('the document sweep (uploads never completed, documents whose queue message was dead-lettered)', () => {
+  it('ends a stalled document only once every delivery of its message is over, and runs well inside that bound', () => {
+    const queue = documentQueue(dev.json);
+    // Every delivery, each redelivered after the visibility timeout, and an hour of backlog on top.
+    expect(PROCESSING_EXPIRY_SECONDS).toBeGreaterThanOrEqual(
+      queue.VisibilityTimeout * queue.RedrivePolicy.maxReceiveCount + 3600,
+    );
+    const [sweepId] = functionFor(dev.json, 'documents/sweep-uploads');
+    const rules = resourcesOfType(dev.json, 'AWS::Events::Rule').filter(([, r]) =>
+      r.Properties.Targets.some((t: Json) => refTarget(t.Arn) === sweepId),
+    );
+    expect(rules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual([
+      `rate(${jobs['documents/sweep-uploads'].scheduleRateMinutes} minutes)`,
+    ]);
+    expect(jobs['documents/sweep-uploads'].scheduleRateMinutes * 60 * 4).toBeLessThanOrEqual(
+      PROCESSING_EXPIRY_SECONDS,
+    );
+  });
+
+  it('runs as the refresher database role and nothing else: no queue, no document store, no vault', () => {
+    expect(jobs['documents/sweep-uploads'].capabilities).toEqual(['refresher-db']);
+    const [, sweep] = functionFor(dev.json, 'documents/sweep-uploads');
+    const env = sweep.Properties.Environment.Variables;
+    expect(env.REFRESHER_DB_SECRET_ARN).toBeDefined();
+    for (const name of [
+      'DB_SECRET_ARN',
+      'DOCUMENTS_QUEUE_URL',
+      'DOCUMENTS_BUCKET',
+      'TOKEN_VAULT_KMS_KEY_ARN',
+    ])
+      expect(env[name], name).toBeUndefined();
+    const actions = functionStatements(dev.json, 'documents/sweep-uploads').flatMap((st) =>
+      asArray<string>(st.Action),
+    );
+    expect(actions.filter((a) => /^(sqs|s3|kms):/.test(a))).toEqual([]);
   });
 });

@@ -3,14 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FAILURE_CODES } from '#shared/documents/failure';
 import { PROBLEM_TYPES } from '#shared/http/openapi';
 import { buildWebApp } from '../../web/build.ts';
-import { PROBLEM_MESSAGES, toProblem } from '../../web/src/api/problems.ts';
+import { ASSET_FAILURES, PROBLEM_MESSAGES, toProblem } from '../../web/src/api/problems.ts';
 
 const out = path.join(os.tmpdir(), `brand-web-${process.pid}`);
 afterAll(() => rm(out, { recursive: true, force: true }));
 
 describe('web app', () => {
+  it('has plain words for every reason a document can fail (WEB.md: no silent failures)', () => {
+    for (const code of FAILURE_CODES) expect(ASSET_FAILURES[code], code).toBeTruthy();
+  });
+
   it('has plain words for every problem type the API can answer', () => {
     for (const slug of Object.keys(PROBLEM_TYPES)) expect(PROBLEM_MESSAGES[slug], slug).toBeTruthy();
     const problem = toProblem(

@@ -119,3 +119,74 @@ describe('the refresher role', () => {
     });
   });
 });
+
+describe('the refresher role on brand voice assets (the document sweep, migrations 007 and 017)', () => {
+  /** An asset of `user` inserted as the application role, in its tenant context. */
+  async function asset(status: string, content = '', importJob: string | null = null): Promise<string> {
+    return withClient(db().appUrl, async (c) => {
+      await c.query('begin');
+      await c.query("select set_config('app.user_id', $1, true)", [user]);
+      const { rows } = await c.query<{ id: string }>(
+        `insert into brand_voice_assets (user_id, title, category, content, status, word_count, import_job,
+                                         import_claimed_at)
+         values ($1, 'Guide', 'other', $2, $3, $4, $5, case when $5::uuid is null then null else now() end)
+         returning id`,
+        [user, content, status, content ? 2 : 0, importJob],
+      );
+      await c.query('commit');
+      return rows[0]!.id;
+    });
+  }
+  const stalled = `status = 'failed', failure_code = 'processing_stalled', content = '', word_count = 0,
+                   import_job = null, import_claimed_at = null, status_changed_at = now(), updated_at = now()`;
+
+  it('may end a processing document as failed: processing_stalled, emptied, its import job cleared', async () => {
+    const id = await asset('processing', 'old text', randomUUID());
+    await withClient(db().refresherUrl, async (c) => {
+      const { rows } = await c.query(
+        `update brand_voice_assets set ${stalled} where id = $1 returning id, user_id, title`,
+        [id],
+      );
+      expect(rows).toEqual([{ id, user_id: user, title: 'Guide' }]);
+    });
+    await withClient(superuser(), async (c) => {
+      const { rows } = await c.query(
+        'select status, failure_code, content, word_count, import_job from brand_voice_assets where id = $1',
+        [id],
+      );
+      expect(rows[0]).toEqual({
+        status: 'failed',
+        failure_code: 'processing_stalled',
+        content: '',
+        word_count: 0,
+        import_job: null,
+      });
+    });
+  });
+
+  it('may not keep the content, set another status or code, or touch a ready document', async () => {
+    const processing = await asset('processing', 'old text', randomUUID());
+    const ready = await asset('ready', 'final text');
+    await withClient(db().refresherUrl, async (c) => {
+      for (const set of [
+        `status = 'failed', failure_code = 'processing_stalled'`, // content kept
+        `status = 'ready', failure_code = null, content = '', word_count = 0, import_job = null, import_claimed_at = null`,
+        `status = 'failed', failure_code = 'corrupt', content = '', word_count = 0, import_job = null, import_claimed_at = null`,
+      ]) {
+        await expect(
+          c.query(`update brand_voice_assets set ${set} where id = $1`, [processing]),
+        ).rejects.toThrow(/row-level security/);
+      }
+      expect(
+        (await c.query(`update brand_voice_assets set ${stalled} where id = $1`, [ready])).rowCount,
+      ).toBe(0);
+      expect((await c.query('select id from brand_voice_assets where id = $1', [ready])).rows).toEqual([]);
+      await expect(
+        c.query('select content from brand_voice_assets where id = $1', [processing]),
+      ).rejects.toThrow(/permission denied/);
+      await expect(
+        c.query(`update brand_voice_assets set title = 'x' where id = $1`, [processing]),
+      ).rejects.toThrow(/permission denied/);
+    });
+  });
+});

@@ -151,4 +151,5 @@ export const ASSET_FAILURES: Record<string, string> = {
   provider_error: 'The storage provider could not deliver the file',
   reauth_required: 'The connection has to be reconnected first',
   not_found: 'The file no longer exists at the provider',
+  processing_stalled: 'Processing stopped before it finished. Import or upload the file again',
 };
