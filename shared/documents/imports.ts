@@ -1,4 +1,3 @@
-import { recordAudit } from '#shared/audit';
 import type { SessionOptions } from '#shared/cloud-storage/provider-session';
 import { withProviderSession } from '#shared/cloud-storage/provider-session';
 import { type Tx, withTenant } from '#shared/db/tenant';
@@ -12,7 +11,7 @@ import { DocumentFailure, type FailureCode } from './failure.ts';
 import { assetObjectKey } from './keys.ts';
 import { DOCUMENT_LIMITS, DOCUMENT_QUEUE_MAX_RECEIVES, type DocumentLimits } from './limits.ts';
 import type { ImportMessage } from './queue.ts';
-import { emitAssetEvent } from './service.ts';
+import { recordAssetFailed } from './service.ts';
 import { deleteObject, putStream, sanitiseFileName } from './store.ts';
 import { UPLOAD_TYPES } from './upload-schemas.ts';
 
@@ -206,13 +205,7 @@ async function failImport(userId: string, assetId: string, job: string, code: Fa
     );
     const row = rows[0];
     if (!row) return false;
-    await recordAudit(tx, {
-      action: 'brand_voice_asset.failed',
-      resourceType: 'brand_voice_asset',
-      resourceId: row.id,
-      metadata: { failureCode: code },
-    });
-    await emitAssetEvent(tx, 'brand_voice_asset.failed', { id: row.id, title: row.title, failureCode: code });
+    await recordAssetFailed(tx, row, code);
     return true;
   });
 }

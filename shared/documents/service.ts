@@ -46,6 +46,25 @@ export async function emitAssetEvent(
   });
 }
 
+/** A document that ended `failed`: its audit entry and its event, in the transaction of the status change. */
+export async function recordAssetFailed(
+  tx: Tx,
+  asset: { id: string; title: string },
+  code: FailureCode,
+): Promise<void> {
+  await recordAudit(tx, {
+    action: 'brand_voice_asset.failed',
+    resourceType: RESOURCE,
+    resourceId: asset.id,
+    metadata: { failureCode: code },
+  });
+  await emitAssetEvent(tx, 'brand_voice_asset.failed', {
+    id: asset.id,
+    title: asset.title,
+    failureCode: code,
+  });
+}
+
 const PROJECTION = `id, title, category, content, status, failure_code as "failureCode", file_name as "fileName",
   mime_type as "mimeType", file_size as "fileSize", file_sha256 as "fileSha256", file_pages as "filePages",
   word_count as "wordCount", source, source_file_id as "sourceFileId", source_revision as "sourceRevision",
@@ -303,13 +322,7 @@ async function sweepAssets(
     );
     for (const row of rows) {
       await tx.query("select set_config('app.user_id', $1, true)", [row.user_id]);
-      await recordAudit(tx, {
-        action: 'brand_voice_asset.failed',
-        resourceType: RESOURCE,
-        resourceId: row.id,
-        metadata: { failureCode: code },
-      });
-      await emitAssetEvent(tx, 'brand_voice_asset.failed', { id: row.id, title: row.title, failureCode: code });
+      await recordAssetFailed(tx, row, code);
     }
     return rows.length;
   });
