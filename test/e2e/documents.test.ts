@@ -2,11 +2,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { handler as sweepJob } from '#functions/documents/sweep-uploads';
 import { handler as worker } from '#functions/documents/worker';
 import { docx, pdf, pptx, zipBombDocx } from '#local/documents/fixtures';
 import { assetObjectKey, userPrefix } from '#shared/documents/keys';
+import { PROCESSING_EXPIRY_SECONDS } from '#shared/documents/limits';
 import { sweepExpiredUploads } from '#shared/documents/service';
 import { documentsBucket, s3 } from '#shared/documents/store';
+import { fakeLambdaContext } from '../support/capture-output.ts';
+import { withClient } from '../support/db.ts';
 import { type TestUser, useTestStack } from '../support/stack.ts';
 
 // This file uploads far more than a user may start per minute (its subject is extraction; the limit itself is
@@ -294,6 +298,50 @@ describe('documents end to end: presigned POST to the local S3, worker, extracti
     expect(
       (await stack().api('GET', `/brand-voice-assets/${asset.id}/file`, { token: alice.accessToken })).status,
     ).toBe(404);
+  });
+
+  it('an upload whose extraction never finishes (the store unreachable for the worker): processing until the sweep, then failed: processing_stalled; the notification redriven later does nothing', async () => {
+    const before = events.length;
+    const bytes = Buffer.from('never read');
+    const started = await startUpload(alice, 'stuck.txt', MIME.txt, bytes.length);
+    const id = started.body.asset.id;
+    const bucket = process.env.DOCUMENTS_BUCKET;
+    process.env.DOCUMENTS_BUCKET = `${bucket}-unreachable`;
+    try {
+      expect((await postFile(started.body.upload, bytes)).status).toBe(204);
+      await stack().documents.queue.idle();
+    } finally {
+      process.env.DOCUMENTS_BUCKET = bucket;
+    }
+    expect((await getAsset(alice, id)).body).toMatchObject({ status: 'processing', failure: null });
+
+    const sweep = () => sweepJob({}, fakeLambdaContext(60_000) as never);
+    expect((await sweep()).stalled).toBe(0);
+    await withClient(stack().db.appUrl, async (c) => {
+      await c.query('begin');
+      await c.query("select set_config('app.user_id', $1, true)", [alice.userId]);
+      await c.query(
+        `update brand_voice_assets
+            set status_changed_at = clock_timestamp() - make_interval(secs => $2) where id = $1`,
+        [id, PROCESSING_EXPIRY_SECONDS + 60],
+      );
+      await c.query('commit');
+    });
+    expect((await sweep()).stalled).toBe(1);
+    const failed = (await getAsset(alice, id)).body;
+    expect(failed).toMatchObject({ status: 'failed', content: '', failure: { code: 'processing_stalled' } });
+    const feed = await stack().api<{
+      items: Array<{ type: string; subject: { id: string }; data: unknown }>;
+    }>('GET', '/events?limit=100', { token: alice.accessToken });
+    expect(feed.body.items.filter((e) => e.subject.id === id)).toMatchObject([
+      { type: 'brand_voice_asset.failed', data: { title: failed.title, failureCode: 'processing_stalled' } },
+    ]);
+
+    // Redriven from the dead-letter queue with the store back: the version's run is over; nothing changes.
+    const notification = events.slice(before).find((e) => e.Records[0]!.body.includes(id))!;
+    expect(notification).toBeDefined();
+    expect((await worker(notification, {} as never)).batchItemFailures).toEqual([]);
+    expect((await getAsset(alice, id)).body).toMatchObject({ status: 'failed', updatedAt: failed.updatedAt });
   });
 
   it('pasted text: up to 5 MiB through the JSON POST, more is refused', async () => {
