@@ -178,7 +178,7 @@ refreshTimer = setInterval(async () => {
   refreshing = true;
   try {
     await runLocalRefresh(refreshQueue);
-    // The upload sweep's schedule (every 15 minutes in AWS), in the same local timer.
+    // The document sweep's schedule (expired uploads, stalled processing; every 15 minutes in AWS), same timer.
     await invokeJob('documents/sweep-uploads');
   } catch (error) {
     console.error('Scheduled refresh failed:', (error as Error).message);
