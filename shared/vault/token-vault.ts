@@ -280,15 +280,20 @@ export interface PreparedSeal {
 }
 
 function prepareSeal(ctx: VaultContext): PreparedSeal {
-  const config = keys();
-  const context = encryptionContext(ctx);
-  const key = config.keys.get(config.currentVersion)!;
-  const kmsFailures: unknown[] = [];
-  const materials = new PreparedMaterialsManager(keyringFor(key, config.kmsEndpoint, kmsFailures), context);
-  return {
-    seal: (tokens) => encryptWith(materials, tokens, context, key.version, kmsFailures),
-    discard: () => materials.discard(),
-  };
+  try {
+    const config = keys();
+    const context = encryptionContext(ctx);
+    const key = config.keys.get(config.currentVersion)!;
+    const kmsFailures: unknown[] = [];
+    const materials = new PreparedMaterialsManager(keyringFor(key, config.kmsEndpoint, kmsFailures), context);
+    return {
+      seal: (tokens) => encryptWith(materials, tokens, context, key.version, kmsFailures),
+      discard: () => materials.discard(),
+    };
+  } catch (error) {
+    // Like `seal`, a bad configuration or context fails the seal (a rejection), never the caller's setup.
+    return { seal: () => Promise.reject(error), discard: () => undefined };
+  }
 }
 
 async function open(sealed: SealedTokens, ctx: VaultContext): Promise<TokenSet> {

@@ -308,6 +308,12 @@ describe('token vault on KMS (real @aws-sdk/client-kms against the loopback fake
       kmsError: 'AccessDeniedException',
     });
     expect(kms.calls).toHaveLength(1);
+
+    // A context that could never be sealed fails the seal, not the preparation (no KMS call either).
+    const bad = tokenVault.prepareSeal({ userId: 'not-a-uuid', provider: 'dropbox' });
+    expect((await refusal(bad.seal(tokens('bad')))).reason).toBe('invalid-input');
+    bad.discard();
+    expect(kms.calls).toHaveLength(1);
   });
 
   it('opens rows of a previous key version with that key and seals new rows with the current one', async () => {
