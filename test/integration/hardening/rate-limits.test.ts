@@ -48,6 +48,20 @@ async function liveAttempts(userId: string): Promise<string[]> {
   return rows.map((r) => r.h).sort();
 }
 
+/** The declared 429: a rate-limited problem with a Retry-After within the window (60 s in these tests). */
+function expectRateLimited(res: {
+  status: number;
+  headers: Record<string, unknown>;
+  body: { type?: unknown };
+}) {
+  expect(res.status).toBe(429);
+  expect(res.headers['content-type']).toBe('application/problem+json');
+  expect(res.body.type).toMatch(/rate-limited$/);
+  const retryAfter = Number(res.headers['retry-after']);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+}
+
 const auditCount = async (userId: string) =>
   (
     await asSuperuser<{ n: number }>(
@@ -87,12 +101,7 @@ describe('per-user rate limits', () => {
     const attempts = await liveAttempts(userId);
     const audit = await auditCount(userId);
     const limited = await connect(userId);
-    expect(limited.status).toBe(429);
-    expect(limited.headers['content-type']).toBe('application/problem+json');
-    expect(limited.body.type).toMatch(/rate-limited$/);
-    const retryAfter = Number(limited.headers['retry-after']);
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
+    expectRateLimited(limited);
     expect(await liveAttempts(userId)).toEqual(attempts);
     expect(await auditCount(userId)).toBe(audit);
     expect((await connect(await newUser())).status).toBe(200);
@@ -150,12 +159,7 @@ describe('per-user rate limits', () => {
     }
     const audit = await auditCount(userId);
     const limited = await call('brand-voice-assets/upload', { userId, body: body(1000) });
-    expect(limited.status).toBe(429);
-    expect(limited.headers['content-type']).toBe('application/problem+json');
-    expect(limited.body.type).toMatch(/rate-limited$/);
-    const retryAfter = Number(limited.headers['retry-after']);
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
+    expectRateLimited(limited);
     expect(await assets()).toBe(2);
     expect(await auditCount(userId)).toBe(audit);
     // Per user: another user still uploads.
