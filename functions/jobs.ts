@@ -64,7 +64,7 @@ export const jobs = {
   },
   'documents/sweep-uploads': {
     summary:
-      'Marks uploads never completed within an hour as failed: upload_expired, and documents processing without progress for two hours (their queue message dead-lettered) as failed: processing_stalled',
+      'Marks uploads never completed within an hour as failed: upload_expired, and documents processing without progress for two hours (their queue message dead-lettered) as failed: timeout',
     capabilities: ['refresher-db'],
     timeoutSeconds: 60,
     memoryMb: 256,

@@ -13,10 +13,3 @@ ALTER POLICY brand_voice_assets_upload_sweep_read ON brand_voice_assets
 ALTER POLICY brand_voice_assets_upload_sweep ON brand_voice_assets
   USING (status = 'uploading')
   WITH CHECK (status = 'failed' AND failure_code = 'upload_expired');
--- The older schema has no such code: a stalled document keeps its failure as the nearest one it knows (a
--- retryable `timeout`) rather than failing the migration.
-UPDATE brand_voice_assets SET failure_code = 'timeout' WHERE failure_code = 'processing_stalled';
-ALTER TABLE brand_voice_assets DROP CONSTRAINT brand_voice_assets_failure_code_check;
-ALTER TABLE brand_voice_assets ADD CONSTRAINT brand_voice_assets_failure_code_check
-  CHECK (failure_code IN ('unsupported_type', 'too_large', 'encrypted', 'corrupt', 'no_text', 'timeout',
-                          'upload_expired', 'provider_error', 'reauth_required', 'not_found'));

@@ -7,7 +7,7 @@ const BATCH = 500;
 /**
  * EventBridge, every 15 minutes: uploads still `uploading` after an hour become `failed: upload_expired`, and
  * documents `processing` without progress for two hours (their queue message dead-lettered) become
- * `failed: processing_stalled`.
+ * `failed: timeout`.
  */
 export const handler = async (_event: unknown, context: Context) => {
   logger.addContext(context);

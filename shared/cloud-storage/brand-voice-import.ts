@@ -27,13 +27,7 @@ function clip(value: string, max: number): string {
 }
 
 /** Failures a new attempt at the same revision may cure: the provider's or a stalled run's, not the file's. */
-const RETRYABLE = new Set([
-  'provider_error',
-  'reauth_required',
-  'not_found',
-  'timeout',
-  'processing_stalled',
-]);
+const RETRYABLE = new Set(['provider_error', 'reauth_required', 'not_found', 'timeout']);
 
 export interface ImportStarted {
   /** 202: a new asset, being copied; 200: the asset of an earlier import of the same file. */

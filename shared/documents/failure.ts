@@ -13,7 +13,6 @@ export const FAILURE_CODES = [
   'provider_error',
   'reauth_required',
   'not_found',
-  'processing_stalled',
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
@@ -24,12 +23,11 @@ const MESSAGES: Record<FailureCode, string> = {
   encrypted: 'The file is password-protected.',
   corrupt: 'The file is damaged and cannot be read.',
   no_text: 'The file contains no text.',
-  timeout: 'Reading the file took too long.',
+  timeout: 'Reading the file took too long or stopped before it finished; import or upload it again.',
   upload_expired: 'The upload was not completed within an hour.',
   provider_error: 'The file could not be copied from the connected storage.',
   reauth_required: 'The connected storage needs to be reconnected.',
   not_found: 'The file was not found.',
-  processing_stalled: 'Processing stopped before the document was ready; import or upload the file again.',
 };
 
 export const failureMessage = (code: FailureCode): string => MESSAGES[code];

@@ -40,7 +40,7 @@ export const DOCUMENT_QUEUE_MAX_RECEIVES = 5;
 
 /**
  * How long a document may stay `processing` without progress (since its status changed, or its import was last
- * claimed) before the scheduled sweep ends it as `failed: processing_stalled`. Past the last moment a delivery of
+ * claimed) before the scheduled sweep ends it as `failed: timeout`. Past the last moment a delivery of
  * its queue message could still be running: DOCUMENT_QUEUE_MAX_RECEIVES deliveries, each redelivered after the
  * queue's visibility timeout (6 × the worker's 120 s: 60 minutes in all; the infra tests hold the queue to it),
  * plus an hour of backlog. A message older than that is in the dead-letter queue (the worker crashed or timed out

@@ -307,7 +307,7 @@ export function objectsInMessage(body: string): ObjectCreated[] {
  * any other failure. Rows are taken oldest first, `batch` at a time, skipping rows a worker holds.
  */
 async function sweepAssets(
-  code: 'upload_expired' | 'processing_stalled',
+  code: 'upload_expired' | 'timeout',
   stale: string,
   params: unknown[],
 ): Promise<number> {
@@ -340,7 +340,7 @@ export const sweepExpiredUploads = (olderThanSeconds = UPLOAD_EXPIRY_SECONDS, ba
 
 /**
  * Documents `processing` with no progress for PROCESSING_EXPIRY_SECONDS (neither their status nor an import claim
- * changed) become `failed: processing_stalled`: their queue message was dead-lettered (or is hopelessly late), so
+ * changed) become `failed: timeout` (API.md's code for a document that took too long): their queue message was dead-lettered (or is hopelessly late), so
  * nothing else would ever end them. A late delivery of the same import job or object version then does nothing
  * (the job is cleared; the version's run is over); importing the file again retries it.
  */
@@ -349,7 +349,7 @@ export const sweepStalledProcessing = (
   batch = 500,
 ): Promise<number> =>
   sweepAssets(
-    'processing_stalled',
+    'timeout',
     `select id from brand_voice_assets
       where status = 'processing' and status_changed_at < clock_timestamp() - make_interval(secs => $2)
         and coalesce(import_claimed_at < clock_timestamp() - make_interval(secs => $2), true)

@@ -300,7 +300,7 @@ describe('documents end to end: presigned POST to the local S3, worker, extracti
     ).toBe(404);
   });
 
-  it('an upload whose extraction never finishes (the store unreachable for the worker): processing until the sweep, then failed: processing_stalled; the notification redriven later does nothing', async () => {
+  it('an upload whose extraction never finishes (the store unreachable for the worker): processing until the sweep, then failed: timeout; the notification redriven later does nothing', async () => {
     const before = events.length;
     const bytes = Buffer.from('never read');
     const started = await startUpload(alice, 'stuck.txt', MIME.txt, bytes.length);
@@ -329,12 +329,12 @@ describe('documents end to end: presigned POST to the local S3, worker, extracti
     });
     expect((await sweep()).stalled).toBe(1);
     const failed = (await getAsset(alice, id)).body;
-    expect(failed).toMatchObject({ status: 'failed', content: '', failure: { code: 'processing_stalled' } });
+    expect(failed).toMatchObject({ status: 'failed', content: '', failure: { code: 'timeout' } });
     const feed = await stack().api<{
       items: Array<{ type: string; subject: { id: string }; data: unknown }>;
     }>('GET', '/events?limit=100', { token: alice.accessToken });
     expect(feed.body.items.filter((e) => e.subject.id === id)).toMatchObject([
-      { type: 'brand_voice_asset.failed', data: { title: failed.title, failureCode: 'processing_stalled' } },
+      { type: 'brand_voice_asset.failed', data: { title: failed.title, failureCode: 'timeout' } },
     ]);
 
     // Redriven from the dead-letter queue with the store back: the version's run is over; nothing changes.

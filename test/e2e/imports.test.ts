@@ -341,7 +341,7 @@ describe('imports from cloud storage: 202, the worker copies (multipart) and ext
     expect(asset.failure?.message).not.toMatch(/generalException|Internal/);
   });
 
-  it('a job dead-lettered on its last delivery (a crashed copy still held the claim): processing until the sweep, then failed: processing_stalled with its event; a late delivery does nothing; importing again retries', async () => {
+  it('a job dead-lettered on its last delivery (a crashed copy still held the claim): processing until the sweep, then failed: timeout with its event; a late delivery does nothing; importing again retries', async () => {
     const user = await stack().createUser();
     await connectProvider(stack(), user, 'dropbox');
     const fileId = control().fileId('dropbox', '/Brand kit/guidelines.pdf');
@@ -395,20 +395,20 @@ describe('imports from cloud storage: 202, the worker copies (multipart) and ext
       status: 'failed',
       content: '',
       wordCount: 0,
-      failure: { code: 'processing_stalled', message: failureMessage('processing_stalled') },
+      failure: { code: 'timeout', message: failureMessage('timeout') },
     });
     const feed = await stack().api<{
       items: Array<{ type: string; subject: { id: string }; data: unknown }>;
     }>('GET', '/events?limit=100', { token: user.accessToken });
     expect(feed.body.items.filter((e) => e.subject.id === id)).toMatchObject([
-      { type: 'brand_voice_asset.failed', data: { title: failed.title, failureCode: 'processing_stalled' } },
+      { type: 'brand_voice_asset.failed', data: { title: failed.title, failureCode: 'timeout' } },
     ]);
     const audit = await stack().api<{
       items: Array<{ action: string; resourceId: string; metadata: unknown }>;
     }>('GET', '/audit-log?limit=100', { token: user.accessToken });
     expect(
       audit.body.items.filter((a) => a.resourceId === id && a.action === 'brand_voice_asset.failed'),
-    ).toMatchObject([{ metadata: { failureCode: 'processing_stalled' } }]);
+    ).toMatchObject([{ metadata: { failureCode: 'timeout' } }]);
     expect(await sweep()).toEqual({ expired: 0, stalled: 0 });
 
     // The dead-lettered job redriven later: its job is no longer the asset's, so nothing is copied or changed.

@@ -137,10 +137,10 @@ describe('the refresher role on brand voice assets (the document sweep, migratio
       return rows[0]!.id;
     });
   }
-  const stalled = `status = 'failed', failure_code = 'processing_stalled', content = '', word_count = 0,
+  const stalled = `status = 'failed', failure_code = 'timeout', content = '', word_count = 0,
                    import_job = null, import_claimed_at = null, status_changed_at = now(), updated_at = now()`;
 
-  it('may end a processing document as failed: processing_stalled, emptied, its import job cleared', async () => {
+  it('may end a processing document as failed: timeout, emptied, its import job cleared', async () => {
     const id = await asset('processing', 'old text', randomUUID());
     await withClient(db().refresherUrl, async (c) => {
       const { rows } = await c.query(
@@ -156,7 +156,7 @@ describe('the refresher role on brand voice assets (the document sweep, migratio
       );
       expect(rows[0]).toEqual({
         status: 'failed',
-        failure_code: 'processing_stalled',
+        failure_code: 'timeout',
         content: '',
         word_count: 0,
         import_job: null,
@@ -169,7 +169,7 @@ describe('the refresher role on brand voice assets (the document sweep, migratio
     const ready = await asset('ready', 'final text');
     await withClient(db().refresherUrl, async (c) => {
       for (const set of [
-        `status = 'failed', failure_code = 'processing_stalled'`, // content kept
+        `status = 'failed', failure_code = 'timeout'`, // content kept
         `status = 'ready', failure_code = null, content = '', word_count = 0, import_job = null, import_claimed_at = null`,
         `status = 'failed', failure_code = 'corrupt', content = '', word_count = 0, import_job = null, import_claimed_at = null`,
       ]) {

@@ -146,10 +146,9 @@ export const ASSET_FAILURES: Record<string, string> = {
   encrypted: 'The file is password-protected',
   corrupt: 'The file is damaged and could not be read',
   no_text: 'No text was found in the file',
-  timeout: 'Reading the file took too long',
+  timeout: 'Reading the file took too long or stopped before it finished. Import or upload it again',
   upload_expired: 'The upload did not finish in time',
   provider_error: 'The storage provider could not deliver the file',
   reauth_required: 'The connection has to be reconnected first',
   not_found: 'The file no longer exists at the provider',
-  processing_stalled: 'Processing stopped before it finished. Import or upload the file again',
 };

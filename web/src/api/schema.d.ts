@@ -629,7 +629,7 @@ export interface components {
         };
         BrandVoiceAssetFailure: {
             /** @enum {string} */
-            code: "unsupported_type" | "too_large" | "encrypted" | "corrupt" | "no_text" | "timeout" | "upload_expired" | "provider_error" | "reauth_required" | "not_found" | "processing_stalled";
+            code: "unsupported_type" | "too_large" | "encrypted" | "corrupt" | "no_text" | "timeout" | "upload_expired" | "provider_error" | "reauth_required" | "not_found";
             message: string;
         };
         BrandVoiceAssetFile: {
