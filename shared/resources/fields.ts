@@ -134,8 +134,9 @@ export const jsonObject = (maxBytes: number) =>
 /**
  * A schema built on first use, then kept. A collection's schemas are thunks of this kind, so a route's cold start
  * builds none of them and its first request builds only the one it validates with (a list route its query, a
- * create route its body); zod builds a schema's methods into each instance, which made building a whole
- * collection's schemas at import the largest piece of a data route's init. The OpenAPI document builds them all.
+ * create route its body). zod builds a schema's methods into each instance, so building a whole collection's
+ * schemas at import cost every one of its routes a few milliseconds of init (bench/REPORT.md, section 2). The
+ * OpenAPI document builds them all.
  */
 export function onFirstUse<T>(build: () => T): () => T {
   let built: T | undefined;
