@@ -75,7 +75,8 @@ export async function readFeed(
         and (txid, seq) > ($2::xid8, $3::bigint)
         and txid < pg_snapshot_xmin(pg_current_snapshot())
         and ($4::text is null or type = $4)
-      order by txid, seq
+      -- Qualified: a bare \`txid\` here would name the text output column above and sort '100' before '99'.
+      order by events.txid, events.seq
       limit $5`,
     [userId, after.txid, after.seq, options.type ?? null, options.limit],
   );

@@ -133,6 +133,30 @@ describe('GET /events', () => {
     });
   });
 
+  it('orders by transaction id as a number, also across a digit boundary (99 before 100), on every page', async () => {
+    // Transaction ids written as the outbox's default would write them, on either side of a power of ten: as
+    // text '100' sorts before '99', and a feed ordered so served 100 first and then skipped 99 from its cursor.
+    const user = randomUUID();
+    await insertUsers(db().appUrl, user);
+    // Served only once older than every running transaction: the ids used must be below the current horizon.
+    const [horizon] = await asSuperuser<{ xmin: string }>(
+      db().name,
+      'select pg_snapshot_xmin(pg_current_snapshot())::text as xmin',
+    );
+    expect(BigInt(horizon!.xmin)).toBeGreaterThan(100n);
+    const inserted = await asSuperuser<{ id: string }>(
+      db().name,
+      `insert into events (user_id, type, subject_type, subject_id, data, txid)
+       select $1, 'cloud_storage.connected', 'cloud_connection', $2, jsonb_build_object('n', n), n::text::xid8
+         from unnest(array[9, 10, 99, 100]) as n
+       returning id`,
+      [user, subject.id],
+    );
+    const expected = inserted.map((r) => r.id);
+    expect((await listEvents(user, { limit: 100 })).items.map((e) => e.id)).toEqual(expected);
+    expect((await drain(user, undefined, 1)).ids).toEqual(expected);
+  });
+
   it('never skips an event whose transaction commits after a later one was served', async () => {
     const user = randomUUID();
     await insertUsers(db().appUrl, user);
