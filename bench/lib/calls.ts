@@ -16,6 +16,19 @@ export interface CallCount {
   note?: string;
 }
 
+/** A row for a request the bench could not make (no such route, or one it cannot address yet). */
+export const unmeasured = (request: string, status: string, note: string): CallCount => ({
+  request,
+  dataRoute: false,
+  tenantRequest: true,
+  status,
+  samples: 0,
+  roundTrips: { min: 0, max: 0 },
+  kms: { generateDataKey: 0, decrypt: 0, other: 0 },
+  statements: [],
+  note,
+});
+
 export interface Counted<T> {
   result: T;
   roundTrips: number;

@@ -53,19 +53,21 @@ export interface InitRuntimes {
 }
 
 /**
- * One cold init as Lambda runs it: a fresh Node 24 process starts the runtime interface client (aws-lambda-ric,
- * what Lambda's Node.js runtimes are built from), which sets up its Runtime API client and console, loads the
- * function from LAMBDA_TASK_ROOT by _HANDLER (`index.handler`), and asks for its first event; that request ends
- * the init (bench/ric-preload.cjs prints the figures there). AWS_LAMBDA_RUNTIME_API names a closed port: the
- * request is never sent. The cwd is the task directory, as /var/task is in Lambda.
+ * How Lambda starts a function: a Node 24 process runs the runtime interface client (aws-lambda-ric, what
+ * Lambda's Node.js runtimes are built from), which sets up its Runtime API client and console, loads the function
+ * from LAMBDA_TASK_ROOT by _HANDLER (`index.handler`), and asks for its first event; that request ends the init
+ * (bench/ric-preload.cjs prints the figures there). AWS_LAMBDA_RUNTIME_API names a closed port: the request is
+ * never sent. The cwd is the task directory, as /var/task is in Lambda. `nodeArgs` go before the client (profiling).
  */
-function runLambdaInit(
+export function lambdaLaunch(
   ric: InitRuntimes['ric'],
   bundleFile: string,
   env: NodeJS.ProcessEnv,
-): Promise<InitRun> {
+  nodeArgs: string[] = [],
+): { args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
   const taskRoot = path.dirname(bundleFile);
-  return runNodeForJson<InitRun>(`init of ${bundleFile}`, ['--require', ric.preload, ric.entry], {
+  return {
+    args: [...nodeArgs, '--require', ric.preload, ric.entry],
     env: {
       ...env,
       AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9',
@@ -74,7 +76,17 @@ function runLambdaInit(
       _HANDLER: `${path.basename(bundleFile, '.mjs')}.handler`,
     },
     cwd: taskRoot,
-  });
+  };
+}
+
+/** One cold init as Lambda runs it (lambdaLaunch). */
+function runLambdaInit(
+  ric: InitRuntimes['ric'],
+  bundleFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<InitRun> {
+  const { args, ...options } = lambdaLaunch(ric, bundleFile, env);
+  return runNodeForJson<InitRun>(`init of ${bundleFile}`, args, options);
 }
 
 /** One bare import: a fresh Node 24 process importing the bundle and nothing else (the figure of earlier runs). */

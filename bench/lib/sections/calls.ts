@@ -1,4 +1,4 @@
-import { type CallCount, type Counted, callRow, counted, findFilesRoute } from '../calls.ts';
+import { type CallCount, type Counted, callRow, counted, findFilesRoute, unmeasured } from '../calls.ts';
 import { runScheduledRefresh, seedDueConnections } from '../refresh.ts';
 import type { BenchStack, BenchUser } from '../stack.ts';
 
@@ -119,32 +119,18 @@ export async function measureCalls(bench: BenchStack, user: BenchUser): Promise<
   if (files) {
     const urlPath = files.path.replace('{provider}', provider);
     if (/\{\w+\}/.test(urlPath)) {
-      rows.push({
-        request: `${files.method} ${files.path} (files list)`,
-        dataRoute: false,
-        tenantRequest: true,
-        status: 'not measured',
-        samples: 0,
-        roundTrips: { min: 0, max: 0 },
-        kms: { generateDataKey: 0, decrypt: 0, other: 0 },
-        statements: [],
-        note: 'path parameters other than {provider}: extend bench/lib/main.ts',
-      });
+      rows.push(
+        unmeasured(
+          `${files.method} ${files.path} (files list)`,
+          'not measured',
+          'path parameters other than {provider}: extend bench/lib/main.ts',
+        ),
+      );
     } else {
       await repeat(`${files.method} ${files.path} (files list)`, provFlags, () => http('GET', urlPath));
     }
   } else {
-    rows.push({
-      request: 'files list',
-      dataRoute: false,
-      tenantRequest: true,
-      status: 'no route',
-      samples: 0,
-      roundTrips: { min: 0, max: 0 },
-      kms: { generateDataKey: 0, decrypt: 0, other: 0 },
-      statements: [],
-      note: 'no GET …/files route in functions/routes.ts yet',
-    });
+    rows.push(unmeasured('files list', 'no route', 'no GET …/files route in functions/routes.ts yet'));
   }
 
   // A scheduled pass with exactly one due row (the handler's settings: pool of 8, purge first).

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lambdaInitEnv } from '../cold-start.ts';
+import { lambdaInitEnv, lambdaLaunch } from '../cold-start.ts';
 import type { ProfileBucket } from '../profile.ts';
 import { contributorName, REPO_ROOT, sourceMapLookup } from '../shipped.ts';
 
@@ -42,28 +42,15 @@ export async function profileInit(
 ): Promise<InitProfile> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const env = {
-    ...lambdaInitEnv(key),
-    AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9',
-    AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1: 'true',
-    LAMBDA_TASK_ROOT: path.dirname(bundleFile),
-    _HANDLER: `${path.basename(bundleFile, '.mjs')}.handler`,
-  };
   for (let i = 0; i < runs; i++) {
-    await run(
-      [
-        '--cpu-prof',
-        '--cpu-prof-interval',
-        '100',
-        '--cpu-prof-dir',
-        dir,
-        '--require',
-        ric.preload,
-        ric.entry,
-      ],
-      env,
-      path.dirname(bundleFile),
-    );
+    const launch = lambdaLaunch(ric, bundleFile, lambdaInitEnv(key), [
+      '--cpu-prof',
+      '--cpu-prof-interval',
+      '100',
+      '--cpu-prof-dir',
+      dir,
+    ]);
+    await run(launch.args, launch.env, launch.cwd);
   }
   const ricUrl = new URL(`file://${ric.entry}`).href;
   const lookup = await sourceMapLookup(bundleFile, sourceDir);
