@@ -1,15 +1,15 @@
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { page } from '#shared/http/schemas';
 import { idPathParams, onFirstUse } from '#shared/resources/fields';
 
 const db = ['db'] as const;
-type Page<I extends z.ZodType> = ReturnType<typeof page<I>>;
+type Page<I extends z.ZodMiniType> = ReturnType<typeof page<I>>;
 
 export interface CollectionSpec<
-  I extends z.ZodType,
-  C extends z.ZodType,
-  P extends z.ZodType,
-  Q extends z.ZodType,
+  I extends z.ZodMiniType,
+  C extends z.ZodMiniType,
+  P extends z.ZodMiniType,
+  Q extends z.ZodMiniType,
 > {
   /** `/competitors`; the item routes are `/competitors/{id}`. */
   path: `/${string}`;
@@ -30,10 +30,10 @@ export interface CollectionSpec<
 /** The five routes of one collection, typed so that each handler's input follows its route's schemas. */
 export type CollectionRoutes<
   A extends string,
-  I extends z.ZodType,
-  C extends z.ZodType,
-  P extends z.ZodType,
-  Q extends z.ZodType,
+  I extends z.ZodMiniType,
+  C extends z.ZodMiniType,
+  P extends z.ZodMiniType,
+  Q extends z.ZodMiniType,
 > = {
   [K in `${A}/list`]: Shared & { method: 'GET'; query: Q; status: 200; response: Page<I> };
 } & {
@@ -66,10 +66,10 @@ interface Item extends Shared {
  */
 export function collection<
   const A extends string,
-  I extends z.ZodType,
-  C extends z.ZodType,
-  P extends z.ZodType,
-  Q extends z.ZodType,
+  I extends z.ZodMiniType,
+  C extends z.ZodMiniType,
+  P extends z.ZodMiniType,
+  Q extends z.ZodMiniType,
 >(area: A, spec: CollectionSpec<I, C, P, Q>): CollectionRoutes<A, I, C, P, Q> {
   const shared = { auth: 'jwt', tag: spec.tag, capabilities: db } as const;
   const itemPath = `${spec.path}/{id}`;

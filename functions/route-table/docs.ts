@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { RouteDef } from '#shared/http/route';
+import { describe } from '#shared/schema-meta';
 
 export const docsRoutes = {
   'openapi/get': {
@@ -10,6 +11,6 @@ export const docsRoutes = {
     tag: 'meta',
     capabilities: [],
     status: 200,
-    response: z.record(z.string(), z.unknown()).describe('An OpenAPI 3.1 document'),
+    response: describe(z.record(z.string(), z.unknown()), 'An OpenAPI 3.1 document'),
   },
 } as const satisfies Record<string, RouteDef>;

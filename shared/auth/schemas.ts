@@ -1,11 +1,12 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { cloudConnection } from '#shared/cloud-storage/schemas';
+import { meta } from '#shared/schema-meta';
 import { normaliseName, storable } from '#shared/text';
 
-const email = z
-  .email()
-  .max(320)
-  .transform((v) => v.trim().toLowerCase());
+const email = z.pipe(
+  z.email().check(z.maxLength(320)),
+  z.transform((v: string) => v.trim().toLowerCase()),
+);
 
 const STORABLE = 'Must be valid Unicode text without NUL characters';
 
@@ -14,19 +15,20 @@ const STORABLE = 'Must be valid Unicode text without NUL characters';
  * 400 before a sign-up exists, not a failed insert after it. Names are normalised like every other name.
  */
 const displayName = (min: number) =>
-  z
-    .string()
-    .meta({ minLength: min, maxLength: 200 })
-    .refine(storable, STORABLE)
-    .transform(normaliseName)
-    .pipe(z.string().min(min, 'Must contain a visible character').max(200));
+  z.pipe(
+    z.pipe(
+      meta(z.string(), { minLength: min, maxLength: 200 }).check(z.refine(storable, STORABLE)),
+      z.transform(normaliseName),
+    ),
+    z.string().check(z.minLength(min, 'Must contain a visible character'), z.maxLength(200)),
+  );
 
 export const registerBody = z.strictObject({
   email,
   // The policy itself is checked by the service so the 400 names the rule that was broken.
-  password: z.string().min(1).max(256).refine(storable, STORABLE),
+  password: z.string().check(z.minLength(1), z.maxLength(256), z.refine(storable, STORABLE)),
   name: displayName(1),
-  organizationName: displayName(0).nullable().optional(),
+  organizationName: z.optional(z.nullable(displayName(0))),
 });
 export const registerResponse = z.object({
   userId: z.uuid(),
@@ -34,25 +36,33 @@ export const registerResponse = z.object({
   confirmationRequired: z.boolean(),
 });
 
-export const confirmBody = z.strictObject({ email, code: z.string().min(1).max(64) });
+export const confirmBody = z.strictObject({
+  email,
+  code: z.string().check(z.minLength(1), z.maxLength(64)),
+});
 
-export const loginBody = z.strictObject({ email, password: z.string().min(1).max(256) });
+export const loginBody = z.strictObject({
+  email,
+  password: z.string().check(z.minLength(1), z.maxLength(256)),
+});
 export const loginResponse = z.object({
   accessToken: z.string(),
   idToken: z.string(),
   refreshToken: z.string(),
-  expiresIn: z.number().int(),
+  expiresIn: z.number().check(z.int()),
   tokenType: z.literal('Bearer'),
 });
 
-export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(8192) });
-export const refreshResponse = loginResponse.omit({ refreshToken: true });
+export const refreshBody = z.strictObject({
+  refreshToken: z.string().check(z.minLength(1), z.maxLength(8192)),
+});
+export const refreshResponse = z.omit(loginResponse, { refreshToken: true });
 
 export const meResponse = z.object({
   id: z.uuid(),
   email: z.string(),
   name: z.string(),
-  organizationName: z.string().nullable(),
+  organizationName: z.nullable(z.string()),
   createdAt: z.string(),
   connections: z.array(cloudConnection),
 });

@@ -1,37 +1,39 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { cloudFile } from '#shared/providers/types';
 import { brandVoiceAsset, brandVoiceCategory } from '#shared/resources/brand-voice-assets/schemas';
 import { label } from '#shared/resources/fields';
+import { meta } from '#shared/schema-meta';
 import { providerName } from './schemas.ts';
 
 /** Ids are checked per provider by the service (their alphabets differ); here only their size. */
 export const listFilesQuery = z.strictObject({
-  folderId: z.string().min(1).max(300).optional(),
+  folderId: z.optional(z.string().check(z.minLength(1), z.maxLength(300))),
   /** The `nextCursor` of the previous page: the provider's continuation, signed for this user and folder. */
-  cursor: z.string().min(1).max(8192).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(8192))),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
 });
 
 /** A file as listed: what the provider says, and whether POST /brand-voice-assets/import would take it. */
-export const listedFile = cloudFile.extend({ importable: z.boolean() }).meta({ id: 'CloudFile' });
+export const listedFile = meta(z.extend(cloudFile, { importable: z.boolean() }), { id: 'CloudFile' });
 
-export const filesPage = z
-  .object({ items: z.array(listedFile), nextCursor: z.string().nullable() })
-  .meta({ id: 'CloudFilePage' });
+export const filesPage = meta(z.object({ items: z.array(listedFile), nextCursor: z.nullable(z.string()) }), {
+  id: 'CloudFilePage',
+});
 
-export const brandVoiceImportBody = z
-  .strictObject({
+export const brandVoiceImportBody = meta(
+  z.strictObject({
     provider: providerName,
-    fileId: z.string().min(1).max(300),
+    fileId: z.string().check(z.minLength(1), z.maxLength(300)),
     category: brandVoiceCategory,
     /** Defaults to the file name. */
-    title: label(300).optional(),
-  })
-  .meta({ id: 'BrandVoiceAssetImport' });
+    title: z.optional(label(300)),
+  }),
+  { id: 'BrandVoiceAssetImport' },
+);
 
-export const brandVoiceImported = z
-  .object({ asset: brandVoiceAsset() })
-  .meta({ id: 'BrandVoiceAssetImported' });
+export const brandVoiceImported = meta(z.object({ asset: brandVoiceAsset() }), {
+  id: 'BrandVoiceAssetImported',
+});
 
 export type ListFilesQuery = z.output<typeof listFilesQuery>;
 export type FilesPage = z.output<typeof filesPage>;

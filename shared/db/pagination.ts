@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { BadRequest } from '#shared/errors';
 
 /**
@@ -35,10 +35,9 @@ const userTag = (userId: string): string =>
   createHash('sha256').update(`list-cursor:${userId}`).digest().subarray(0, 12).toString('base64url');
 
 const positionSchema = z.strictObject({
-  at: z
-    .string()
-    .regex(AT)
-    .refine((at) => {
+  at: z.string().check(
+    z.regex(AT),
+    z.refine((at) => {
       // zod runs every check, so this one also sees values the regex refused.
       const match = AT.exec(at);
       if (!match) return false;
@@ -46,8 +45,9 @@ const positionSchema = z.strictObject({
       const date = new Date(ms);
       return !Number.isNaN(date.getTime()) && date.toISOString() === ms;
     }),
+  ),
   id: z.guid(),
-  u: z.string().regex(/^[A-Za-z0-9_-]{16}$/),
+  u: z.string().check(z.regex(/^[A-Za-z0-9_-]{16}$/)),
 });
 
 /** A cursor as this API writes them: JSON in base64url, opaque to clients. */
@@ -58,7 +58,11 @@ export const opaqueCursor = (json: unknown): string =>
  * What an opaque cursor holds, checked by `schema`, and only when `encode` of it gives back exactly the cursor
  * (no alternative spellings of one position); anything else → 400 naming `cursor`.
  */
-export function readOpaqueCursor<T>(cursor: string, schema: z.ZodType<T>, encode: (value: T) => string): T {
+export function readOpaqueCursor<T>(
+  cursor: string,
+  schema: z.ZodMiniType<T>,
+  encode: (value: T) => string,
+): T {
   const invalid = () =>
     new BadRequest('The cursor is invalid.', [{ path: 'cursor', message: 'Invalid cursor' }]);
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
@@ -84,10 +88,8 @@ export function encodeCursor(userId: string, position: Position): string {
 export function decodeCursor(userId: string, cursor: string | undefined): Position | undefined {
   if (cursor === undefined) return undefined;
   const tag = userTag(userId);
-  const { at, id } = readOpaqueCursor(
-    cursor,
-    positionSchema.refine((p) => p.u === tag),
-    (p) => encodeCursor(userId, p),
+  const { at, id } = readOpaqueCursor(cursor, positionSchema.check(z.refine((p) => p.u === tag)), (p) =>
+    encodeCursor(userId, p),
   );
   return { at, id };
 }

@@ -1,5 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { optionalEnv, requireEnv } from '#shared/config';
 import { PROVIDERS } from '#shared/providers/types';
 
@@ -18,7 +18,7 @@ export const importMessage = z.strictObject({
   /** The row's `import_job` this message is for: any other value means superseded or already done. */
   job: z.uuid(),
   provider: z.enum(PROVIDERS),
-  fileId: z.string().min(1).max(300),
+  fileId: z.string().check(z.minLength(1), z.maxLength(300)),
 });
 export type ImportMessage = z.output<typeof importMessage>;
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { opaqueCursor, readOpaqueCursor } from '#shared/db/pagination';
 import type { Tx } from '#shared/db/tenant';
 import { withTenant } from '#shared/db/tenant';
@@ -20,9 +20,9 @@ const START: FeedPosition = { txid: '0', seq: 0 };
 
 const envelopeSchema = z.strictObject({
   v: z.literal(1),
-  x: z.string().regex(/^(0|[1-9]\d{0,19})$/),
-  s: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  u: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
+  x: z.string().check(z.regex(/^(0|[1-9]\d{0,19})$/)),
+  s: z.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)),
+  u: z.string().check(z.regex(/^[A-Za-z0-9_-]{22}$/)),
 });
 
 /** Binds a cursor to its user: another user's cursor is refused (400), like every cursor of this API. */

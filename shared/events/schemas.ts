@@ -1,31 +1,40 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pageQuery } from '#shared/http/schemas';
+import { describe, meta } from '#shared/schema-meta';
 import { EVENT_TYPES } from './types.ts';
 
-export const lifecycleEvent = z
-  .object({
-    id: z.guid().describe('Unique per event; the idempotency key of the bus and the webhook (`webhook-id`).'),
+export const lifecycleEvent = meta(
+  z.object({
+    id: describe(
+      z.guid(),
+      'Unique per event; the idempotency key of the bus and the webhook (`webhook-id`).',
+    ),
     type: z.enum(EVENT_TYPES),
     occurredAt: z.iso.datetime(),
     subject: z.object({
-      type: z.string().describe('`cloud_connection` or `brand_voice_asset`'),
+      type: describe(z.string(), '`cloud_connection` or `brand_voice_asset`'),
       id: z.string(),
     }),
-    data: z.record(z.string(), z.unknown()).describe('Ids, codes and states; never tokens or provider text.'),
-  })
-  .meta({ id: 'Event' });
+    data: describe(
+      z.record(z.string(), z.unknown()),
+      'Ids, codes and states; never tokens or provider text.',
+    ),
+  }),
+  { id: 'Event' },
+);
 
 export const eventsQuery = z.strictObject({
   ...pageQuery(),
-  type: z.enum(EVENT_TYPES).optional(),
+  type: z.optional(z.enum(EVENT_TYPES)),
 });
 
-export const eventsPage = z
-  .object({
+export const eventsPage = meta(
+  z.object({
     items: z.array(lifecycleEvent),
-    nextCursor: z.string().describe('Always present: poll again from here.'),
-  })
-  .meta({ id: 'EventsPage' });
+    nextCursor: describe(z.string(), 'Always present: poll again from here.'),
+  }),
+  { id: 'EventsPage' },
+);
 
 export type EventsQuery = z.output<typeof eventsQuery>;
 export type EventsPage = z.output<typeof eventsPage>;

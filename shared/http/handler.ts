@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   BadRequest,
   type FieldError,
@@ -31,7 +31,7 @@ export type HttpEvent = APIGatewayProxyEventV2 & {
 };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
+type Out<T> = T extends z.core.$ZodType ? z.output<T> : undefined;
 
 export interface HandlerInput<R extends RouteDef> {
   /** The caller's id: the validated Cognito `sub`. The only source of the tenant. */
@@ -74,7 +74,7 @@ type Middleware = middy.MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext>
 /** The input the first middleware put on the context (present for every middleware after it). */
 const inputOf = (request: Req): RequestInput => request.context.input!;
 
-function zodErrors(error: z.ZodError, prefix?: string): FieldError[] {
+function zodErrors(error: z.core.$ZodError, prefix?: string): FieldError[] {
   return error.issues.flatMap((issue) => {
     const base = [prefix, ...issue.path.map(String)].filter((p) => p !== undefined && p !== '');
     // Unknown keys are reported one per key so every offending field is named.
@@ -85,15 +85,15 @@ function zodErrors(error: z.ZodError, prefix?: string): FieldError[] {
   });
 }
 
-function validate<S extends z.ZodType>(
+function validate<S extends z.core.$ZodType>(
   schema: S,
   value: unknown,
   prefix: string | undefined,
   what: string,
 ): z.output<S> {
-  let result: z.ZodSafeParseResult<z.output<S>>;
+  let result: z.core.util.SafeParseResult<z.output<S>>;
   try {
-    result = schema.safeParse(value, { error: plainMessage });
+    result = z.safeParse(schema, value, { error: plainMessage });
   } catch (error) {
     // A validator that throws (a stack overflow, a refinement bug) is still the input's fault: 400, never 500.
     logger.warn('Validator threw', { what, errorName: (error as Error)?.name });

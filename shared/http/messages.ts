@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 
 /**
  * Plain, per-field validation messages ("name is required", "must be at most 200 characters") in place of

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { acceptsIdempotencyKey, type RouteDef } from './route.ts';
 import { problemDetails } from './schemas.ts';
 
@@ -86,7 +86,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
 class Components {
   readonly schemas: Record<string, JsonSchema> = {};
 
-  add(schema: z.ZodType, io: 'input' | 'output', prefix: string): JsonSchema {
+  add(schema: z.core.$ZodType, io: 'input' | 'output', prefix: string): JsonSchema {
     const raw = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
     const { $schema: _dialect, $defs, ...root } = raw;
     const defs = ($defs as Record<string, Json> | undefined) ?? {};

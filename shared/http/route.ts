@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 
 /** What a route's function gets when its entry states no `timeoutSeconds`/`memoryMb` (CDK stack, local gateway). */
 export const ROUTE_DEFAULTS = { timeoutSeconds: 10, memoryMb: 512 } as const;
@@ -31,12 +31,12 @@ export interface RouteDef {
   summary: string;
   tag: string;
   capabilities: readonly Capability[];
-  params?: z.ZodType;
-  query?: z.ZodType;
-  body?: z.ZodType;
+  params?: z.ZodMiniType;
+  query?: z.ZodMiniType;
+  body?: z.ZodMiniType;
   /** Successful status and response schema (for the OpenAPI document). */
   status: number;
-  response?: z.ZodType;
+  response?: z.ZodMiniType;
   /**
    * Other successful statuses with the same response schema (the handler answers them with an HttpResponse),
    * e.g. 200 for an import of a file imported before, where a new import is 202.

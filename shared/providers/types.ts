@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { meta } from '#shared/schema-meta';
 
 /**
  * The provider vocabulary shared by the provider modules, the connection code and the tests: which providers
@@ -59,31 +60,32 @@ export const REAL_ENDPOINTS: ProviderEndpoints = {
 };
 
 /** A file or folder in the user's connected storage, the same shape for every provider. */
-export const cloudFile = z
-  .object({
+export const cloudFile = meta(
+  z.object({
     id: z.string(),
     name: z.string(),
     isFolder: z.boolean(),
-    mimeType: z.string().nullable(),
-    size: z.number().int().nullable(),
-    modifiedAt: z.string().nullable(),
-    webUrl: z.string().nullable(),
-    parentId: z.string().nullable(),
+    mimeType: z.nullable(z.string()),
+    size: z.nullable(z.number().check(z.int())),
+    modifiedAt: z.nullable(z.string()),
+    webUrl: z.nullable(z.string()),
+    parentId: z.nullable(z.string()),
     /**
      * The content's revision as the provider names it (Drive `headRevisionId`, or `v<version>` for Google
      * Docs Editors files; Graph `cTag`, else `eTag`; Dropbox `rev`); null for folders where none is given.
      * An import remembers it: importing the same file again re-reads it only when this changed.
      */
-    revision: z.string().nullable(),
+    revision: z.nullable(z.string()),
     /**
      * Present (true) only on a Google shared drive, listed as a root after My Drive's own items: browse it with its
      * id as `folderId`. Added in a backward-compatible way: clients that do not know it see a folder.
      */
-    sharedDrive: z.literal(true).optional().meta({
+    sharedDrive: meta(z.optional(z.literal(true)), {
       description: 'Only on a Google shared drive listed as a root next to My Drive: browse it by its id.',
     }),
-  })
-  .meta({ id: 'ProviderFile' });
+  }),
+  { id: 'ProviderFile' },
+);
 export type CloudFile = z.output<typeof cloudFile>;
 
 export interface ProviderAccount {

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { meta } from '#shared/schema-meta';
 import { normaliseName, storable } from '#shared/text';
 
 /**
@@ -10,23 +11,24 @@ import { normaliseName, storable } from '#shared/text';
 const STORABLE = 'Must be valid Unicode text without NUL characters';
 
 /** Text PostgreSQL stores as sent: no NUL character (text columns refuse it), no lone surrogate. */
-export const text = () => z.string().refine(storable, STORABLE);
+export const text = () => z.string().check(z.refine(storable, STORABLE));
 
 /**
  * A required name or title: NFC, without invisible or format characters, trimmed (normaliseName), so that
  * names that look the same are the same name for every uniqueness check (finding 7 of the security review).
  */
 export const label = (max: number) =>
-  z
-    .string()
-    // The bounds apply after normalising; stated here for the OpenAPI document, which shows the input side.
-    .meta({ minLength: 1, maxLength: max })
-    .refine(storable, STORABLE)
-    .transform(normaliseName)
-    .pipe(z.string().min(1, 'Must contain a visible character').max(max));
+  z.pipe(
+    z.pipe(
+      // The bounds apply after normalising; stated here for the OpenAPI document, which shows the input side.
+      meta(z.string(), { minLength: 1, maxLength: max }).check(z.refine(storable, STORABLE)),
+      z.transform(normaliseName),
+    ),
+    z.string().check(z.minLength(1, 'Must contain a visible character'), z.maxLength(max)),
+  );
 
 export const stringList = (maxItems: number, maxLength: number) =>
-  z.array(text().min(1).max(maxLength)).max(maxItems);
+  z.array(text().check(z.minLength(1), z.maxLength(maxLength))).check(z.maxLength(maxItems));
 
 function parsesAsUrl(value: string): boolean {
   try {
@@ -40,21 +42,26 @@ function parsesAsUrl(value: string): boolean {
 export const webUrl = () =>
   z
     .string()
-    .max(2048)
-    .regex(/^https?:\/\/\S+$/i, 'Must be an http or https URL')
-    .refine(parsesAsUrl, 'Must be an http or https URL')
-    .refine(storable, STORABLE);
+    .check(
+      z.maxLength(2048),
+      z.regex(/^https?:\/\/\S+$/i, 'Must be an http or https URL'),
+      z.refine(parsesAsUrl, 'Must be an http or https URL'),
+      z.refine(storable, STORABLE),
+    );
 
 /** An absolute https URL; the scheme is lower-case, as the logo_url column requires. */
 export const httpsUrl = () =>
   z
     .string()
-    .max(2048)
-    .regex(/^https:\/\/\S+$/, 'Must be an https URL')
-    .refine(parsesAsUrl, 'Must be an https URL')
-    .refine(storable, STORABLE);
+    .check(
+      z.maxLength(2048),
+      z.regex(/^https:\/\/\S+$/, 'Must be an https URL'),
+      z.refine(parsesAsUrl, 'Must be an https URL'),
+      z.refine(storable, STORABLE),
+    );
 
-export const hexColor = () => z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'Must be a colour in the form #RRGGBB');
+export const hexColor = () =>
+  z.string().check(z.regex(/^#[0-9A-Fa-f]{6}$/, 'Must be a colour in the form #RRGGBB'));
 
 const EARLIEST = Date.UTC(1900, 0, 1);
 const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59);
@@ -64,10 +71,12 @@ const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59);
  * timestamptz and comes back as a plain ISO string.
  */
 export const isoDateTime = () =>
-  z.iso.datetime({ offset: true }).refine((value) => {
-    const ms = Date.parse(value);
-    return ms >= EARLIEST && ms <= LATEST;
-  }, 'Must be between the years 1900 and 9999');
+  z.iso.datetime({ offset: true }).check(
+    z.refine((value) => {
+      const ms = Date.parse(value);
+      return ms >= EARLIEST && ms <= LATEST;
+    }, 'Must be between the years 1900 and 9999'),
+  );
 
 /** How deep a free-form JSON field may nest (the field itself is level 0). */
 export const MAX_JSON_DEPTH = 32;
@@ -121,22 +130,24 @@ const isJsonObject = (value: unknown): value is Record<string, unknown> =>
  * passes through untouched instead, after the iterative check above.
  */
 export const jsonObject = (maxBytes: number) =>
-  z
-    .custom<Record<string, unknown>>(isJsonObject, 'Must be a JSON object')
-    .superRefine((value, ctx) => {
-      const issue = freeFormJsonIssue(value);
-      if (issue) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-      else if (Buffer.byteLength(JSON.stringify(value), 'utf8') > maxBytes)
-        ctx.addIssue({ code: 'custom', message: `Must be at most ${maxBytes} bytes as JSON` });
-    })
-    .meta({ type: 'object', additionalProperties: true });
+  meta(
+    z.custom<Record<string, unknown>>(isJsonObject, 'Must be a JSON object').check(
+      z.superRefine((value, ctx) => {
+        const issue = freeFormJsonIssue(value);
+        if (issue) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+        else if (Buffer.byteLength(JSON.stringify(value), 'utf8') > maxBytes)
+          ctx.addIssue({ code: 'custom', message: `Must be at most ${maxBytes} bytes as JSON` });
+      }),
+    ),
+    { type: 'object', additionalProperties: true },
+  );
 
 /**
  * A schema built on first use, then kept. A collection's schemas are thunks of this kind, so a route's cold start
  * builds none of them and its first request builds only the one it validates with (a list route its query, a
- * create route its body). zod builds a schema's methods into each instance, so building a whole collection's
- * schemas at import cost every one of its routes a few milliseconds of init (bench/REPORT.md, section 2). The
- * OpenAPI document builds them all.
+ * create route its body). With classic zod, which built its methods into every schema instance, building a whole
+ * collection's schemas at import cost every one of its routes a few milliseconds of init (bench/REPORT.md,
+ * section 2). The OpenAPI document builds them all.
  */
 export function onFirstUse<T>(build: () => T): () => T {
   let built: T | undefined;

@@ -14,7 +14,7 @@ import {
   RawAesKeyringNode,
   RawAesWrappingSuiteIdentifier,
 } from '@aws-crypto/client-node';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PROVIDERS, type Provider } from '#shared/providers/types';
 import { VaultError } from './errors.ts';
 import { loadVaultKeys, type VaultKey, type VaultKeys } from './keys.ts';
@@ -69,13 +69,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const TokenSetSchema = z.object({
-  accessToken: z.string().min(1),
-  refreshToken: z.string().min(1).optional(),
-  tokenType: z.string().min(1).optional(),
-  scope: z.string().optional(),
-  expiresAt: z.iso.datetime({ offset: true }).optional(),
+  accessToken: z.string().check(z.minLength(1)),
+  refreshToken: z.optional(z.string().check(z.minLength(1))),
+  tokenType: z.optional(z.string().check(z.minLength(1))),
+  scope: z.optional(z.string()),
+  expiresAt: z.optional(z.iso.datetime({ offset: true })),
 });
-const PayloadSchema = TokenSetSchema.extend({ v: z.literal(1) });
+const PayloadSchema = z.extend(TokenSetSchema, { v: z.literal(1) });
 
 let keysCache: VaultKeys | undefined;
 const rawKeyrings = new Map<number, KeyringNode>();

@@ -116,7 +116,9 @@ describe('shipped bundles (cdk.out)', () => {
   // zod's classic build builds every method into every schema instance and cannot be tree-shaken: ~90 KB of a data
   // route's bundle and several ms of its cold init. Runtime schemas use zod/mini (functions, only the checks used).
   it.each(everyFunction)('%s: contains no zod classic code (runtime schemas use zod/mini)', (key) => {
-    const classic = shipped(key).sources.filter((s) => /[\\/]node_modules[\\/]zod[\\/]v4[\\/]classic[\\/]/.test(s));
+    const classic = shipped(key).sources.filter((s) =>
+      /[\\/]node_modules[\\/]zod[\\/]v4[\\/]classic[\\/]/.test(s),
+    );
     expect(classic).toEqual([]);
   });
 

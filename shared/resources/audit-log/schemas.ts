@@ -1,19 +1,22 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pageQuery } from '#shared/http/schemas';
+import { describe, meta } from '#shared/schema-meta';
 import { entityId, timestamp } from '../fields.ts';
 
-export const auditEvent = z
-  .object({
+export const auditEvent = meta(
+  z.object({
     id: entityId(),
-    action: z.string().describe('Dotted and lower-case: `competitor.created`, `cloud_storage.connected`, …'),
+    action: describe(z.string(), 'Dotted and lower-case: `competitor.created`, `cloud_storage.connected`, …'),
     resourceType: z.string(),
-    resourceId: z.string().nullable(),
-    metadata: z
-      .record(z.string(), z.unknown())
-      .describe('Ids, codes and changed field names; never contents.'),
+    resourceId: z.nullable(z.string()),
+    metadata: describe(
+      z.record(z.string(), z.unknown()),
+      'Ids, codes and changed field names; never contents.',
+    ),
     createdAt: timestamp(),
-  })
-  .meta({ id: 'AuditEvent' });
+  }),
+  { id: 'AuditEvent' },
+);
 
 export const auditLogQuery = z.strictObject(pageQuery());
 

@@ -1,37 +1,40 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pageQuery } from '#shared/http/schemas';
+import { meta } from '#shared/schema-meta';
 import { entityId, hexColor, httpsUrl, stringList, text, timestamp } from '../fields.ts';
 
-const strategyText = () => text().max(5000);
+const strategyText = () => text().check(z.maxLength(5000));
 
 /** The brand-asset subset of a strategy, also served on its own at /brand-assets. */
 const assetFields = {
-  brandColors: z.array(hexColor()).max(100),
+  brandColors: z.array(hexColor()).check(z.maxLength(100)),
   brandFonts: stringList(100, 200),
-  logoUrl: httpsUrl().nullable(),
+  logoUrl: z.nullable(httpsUrl()),
 };
 
 /** PUT /brand-strategy: any subset; omitted fields carry over from the newest version. */
-export const brandStrategyPut = z
-  .strictObject({
-    mission: strategyText(),
-    vision: strategyText(),
-    values: stringList(100, 5000),
-    targetAudience: strategyText(),
-    positioning: strategyText(),
-    toneOfVoice: strategyText(),
-    ...assetFields,
-  })
-  .partial()
-  .meta({ id: 'BrandStrategyPut' });
+export const brandStrategyPut = meta(
+  z.partial(
+    z.strictObject({
+      mission: strategyText(),
+      vision: strategyText(),
+      values: stringList(100, 5000),
+      targetAudience: strategyText(),
+      positioning: strategyText(),
+      toneOfVoice: strategyText(),
+      ...assetFields,
+    }),
+  ),
+  { id: 'BrandStrategyPut' },
+);
 
 /** PUT /brand-assets: any subset of the asset fields; adds a strategy version. */
-export const brandAssetsPut = z.strictObject(assetFields).partial().meta({ id: 'BrandAssetsPut' });
+export const brandAssetsPut = meta(z.partial(z.strictObject(assetFields)), { id: 'BrandAssetsPut' });
 
-export const brandStrategy = z
-  .object({
+export const brandStrategy = meta(
+  z.object({
     id: entityId(),
-    version: z.number().int().min(1),
+    version: z.number().check(z.int(), z.gte(1)),
     mission: z.string(),
     vision: z.string(),
     values: z.array(z.string()),
@@ -40,18 +43,20 @@ export const brandStrategy = z
     toneOfVoice: z.string(),
     brandColors: z.array(z.string()),
     brandFonts: z.array(z.string()),
-    logoUrl: z.string().nullable(),
+    logoUrl: z.nullable(z.string()),
     createdAt: timestamp(),
-  })
-  .meta({ id: 'BrandStrategy' });
+  }),
+  { id: 'BrandStrategy' },
+);
 
-export const brandAssets = z
-  .object({
+export const brandAssets = meta(
+  z.object({
     brandColors: z.array(z.string()),
     brandFonts: z.array(z.string()),
-    logoUrl: z.string().nullable(),
-  })
-  .meta({ id: 'BrandAssets' });
+    logoUrl: z.nullable(z.string()),
+  }),
+  { id: 'BrandAssets' },
+);
 
 export const brandStrategyHistoryQuery = z.strictObject(pageQuery());
 

@@ -1,6 +1,7 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { FAILURE_CODES } from '#shared/documents/failure';
 import { pageQuery } from '#shared/http/schemas';
+import { meta } from '#shared/schema-meta';
 import { entityId, label, NON_EMPTY, nonEmpty, onFirstUse, text, timestamp } from '../fields.ts';
 
 export const BRAND_VOICE_CATEGORIES = [
@@ -25,68 +26,74 @@ export const brandVoiceStatus = z.enum(BRAND_VOICE_STATUSES);
 
 /** The JSON POST: pasted text. Files come through uploads and imports. */
 export const brandVoiceAssetCreate = onFirstUse(() =>
-  z
-    .strictObject({
+  meta(
+    z.strictObject({
       title: label(300),
       category: brandVoiceCategory,
-      content: text().refine(
-        (value) => Buffer.byteLength(value, 'utf8') <= MAX_BRAND_VOICE_CONTENT_BYTES,
-        'Must be at most 5 MiB (UTF-8)',
+      content: text().check(
+        z.refine(
+          (value) => Buffer.byteLength(value, 'utf8') <= MAX_BRAND_VOICE_CONTENT_BYTES,
+          'Must be at most 5 MiB (UTF-8)',
+        ),
       ),
-    })
-    .meta({ id: 'BrandVoiceAssetCreate' }),
+    }),
+    { id: 'BrandVoiceAssetCreate' },
+  ),
 );
 
 /** Only the title and the category can change; content comes from the text or the file. */
 export const brandVoiceAssetPatch = onFirstUse(() =>
-  z
-    .strictObject({ title: label(300), category: brandVoiceCategory })
-    .partial()
-    .refine(nonEmpty, NON_EMPTY)
-    .meta({ id: 'BrandVoiceAssetPatch', minProperties: 1 }),
+  meta(
+    z
+      .partial(z.strictObject({ title: label(300), category: brandVoiceCategory }))
+      .check(z.refine(nonEmpty, NON_EMPTY)),
+    { id: 'BrandVoiceAssetPatch', minProperties: 1 },
+  ),
 );
 
 export const brandVoiceFile = onFirstUse(() =>
-  z
-    .object({
+  meta(
+    z.object({
       name: z.string(),
       mimeType: z.string(),
-      size: z.number().int(),
+      size: z.number().check(z.int()),
       sha256: z.string(),
-      pages: z.number().int().nullable(),
-    })
-    .meta({ id: 'BrandVoiceAssetFile' }),
+      pages: z.nullable(z.number().check(z.int())),
+    }),
+    { id: 'BrandVoiceAssetFile' },
+  ),
 );
 
 export const brandVoiceFailure = onFirstUse(() =>
-  z.object({ code: z.enum(FAILURE_CODES), message: z.string() }).meta({ id: 'BrandVoiceAssetFailure' }),
+  meta(z.object({ code: z.enum(FAILURE_CODES), message: z.string() }), { id: 'BrandVoiceAssetFailure' }),
 );
 
 export const brandVoiceAsset = onFirstUse(() =>
-  z
-    .object({
+  meta(
+    z.object({
       id: entityId(),
       title: z.string(),
       category: brandVoiceCategory,
       content: z.string(),
       status: brandVoiceStatus,
-      failure: brandVoiceFailure().nullable(),
-      file: brandVoiceFile().nullable(),
+      failure: z.nullable(brandVoiceFailure()),
+      file: z.nullable(brandVoiceFile()),
       source: brandVoiceSource,
-      sourceFileId: z.string().nullable(),
-      sourceRevision: z.string().nullable(),
-      wordCount: z.number().int(),
+      sourceFileId: z.nullable(z.string()),
+      sourceRevision: z.nullable(z.string()),
+      wordCount: z.number().check(z.int()),
       createdAt: timestamp(),
       updatedAt: timestamp(),
-    })
-    .meta({ id: 'BrandVoiceAsset' }),
+    }),
+    { id: 'BrandVoiceAsset' },
+  ),
 );
 
 export const brandVoiceAssetListQuery = onFirstUse(() =>
   z.strictObject({
     ...pageQuery(),
-    category: brandVoiceCategory.optional(),
-    status: brandVoiceStatus.optional(),
+    category: z.optional(brandVoiceCategory),
+    status: z.optional(brandVoiceStatus),
   }),
 );
 

@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pageQuery } from '#shared/http/schemas';
+import { describe, meta } from '#shared/schema-meta';
 import {
   entityId,
   label,
@@ -15,40 +16,42 @@ import {
 /** Every writable field of a competitor, as sent in a request. */
 const fields = onFirstUse(() =>
   z.strictObject({
-    name: label(200).describe(
+    name: describe(
+      label(200),
       'Unique per user, case-insensitive; stored in NFC without invisible or format characters, so names that look alike are the same name.',
     ),
-    website: webUrl().nullable(),
-    description: text().max(5000).nullable(),
+    website: z.nullable(webUrl()),
+    description: z.nullable(text().check(z.maxLength(5000))),
     strengths: stringList(100, 1000),
     weaknesses: stringList(100, 1000),
-    notes: text().max(10000).nullable(),
+    notes: z.nullable(text().check(z.maxLength(10000))),
   }),
 );
 
 /** POST /competitors: `name` is required; the rest default to null / []. */
 export const competitorCreate = onFirstUse(() =>
-  fields().partial().required({ name: true }).meta({ id: 'CompetitorCreate' }),
+  meta(z.required(z.partial(fields()), { name: true }), { id: 'CompetitorCreate' }),
 );
 /** PATCH /competitors/{id}: any non-empty subset. */
 export const competitorPatch = onFirstUse(() =>
-  fields().partial().refine(nonEmpty, NON_EMPTY).meta({ id: 'CompetitorPatch', minProperties: 1 }),
+  meta(z.partial(fields()).check(z.refine(nonEmpty, NON_EMPTY)), { id: 'CompetitorPatch', minProperties: 1 }),
 );
 
 export const competitor = onFirstUse(() =>
-  z
-    .object({
+  meta(
+    z.object({
       id: entityId(),
       name: z.string(),
-      website: z.string().nullable(),
-      description: z.string().nullable(),
+      website: z.nullable(z.string()),
+      description: z.nullable(z.string()),
       strengths: z.array(z.string()),
       weaknesses: z.array(z.string()),
-      notes: z.string().nullable(),
+      notes: z.nullable(z.string()),
       createdAt: timestamp(),
       updatedAt: timestamp(),
-    })
-    .meta({ id: 'Competitor' }),
+    }),
+    { id: 'Competitor' },
+  ),
 );
 
 export const competitorListQuery = onFirstUse(() => z.strictObject(pageQuery()));

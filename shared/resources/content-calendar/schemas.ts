@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pageQuery } from '#shared/http/schemas';
+import { describe, meta } from '#shared/schema-meta';
 import { entityId, isoDateTime, NON_EMPTY, nonEmpty, onFirstUse, text, timestamp } from '../fields.ts';
 
 export const CHANNELS = ['linkedin', 'twitter', 'facebook', 'instagram', 'blog', 'email', 'other'] as const;
@@ -9,50 +10,55 @@ export const calendarStatus = z.enum(CALENDAR_STATUSES);
 
 const fields = onFirstUse(() =>
   z.strictObject({
-    contentId: entityId().describe("One of the caller's content items; anything else → 422."),
+    contentId: describe(entityId(), "One of the caller's content items; anything else → 422."),
     channel,
     scheduledFor: isoDateTime(),
-    status: calendarStatus.describe('Defaults to "scheduled".'),
-    notes: text().max(5000).nullable(),
+    status: describe(calendarStatus, 'Defaults to "scheduled".'),
+    notes: z.nullable(text().check(z.maxLength(5000))),
   }),
 );
 
 export const calendarEntryCreate = onFirstUse(() =>
-  fields()
-    .partial()
-    .required({ contentId: true, channel: true, scheduledFor: true })
-    .meta({ id: 'CalendarEntryCreate' }),
+  meta(z.required(z.partial(fields()), { contentId: true, channel: true, scheduledFor: true }), {
+    id: 'CalendarEntryCreate',
+  }),
 );
 export const calendarEntryPatch = onFirstUse(() =>
-  fields().partial().refine(nonEmpty, NON_EMPTY).meta({ id: 'CalendarEntryPatch', minProperties: 1 }),
+  meta(z.partial(fields()).check(z.refine(nonEmpty, NON_EMPTY)), {
+    id: 'CalendarEntryPatch',
+    minProperties: 1,
+  }),
 );
 
 export const calendarEntry = onFirstUse(() =>
-  z
-    .object({
+  meta(
+    z.object({
       id: entityId(),
       contentId: entityId(),
       channel,
       scheduledFor: timestamp(),
       status: calendarStatus,
-      notes: z.string().nullable(),
+      notes: z.nullable(z.string()),
       createdAt: timestamp(),
       updatedAt: timestamp(),
-    })
-    .meta({ id: 'CalendarEntry' }),
+    }),
+    { id: 'CalendarEntry' },
+  ),
 );
 
 export const calendarListQuery = onFirstUse(() =>
   z
     .strictObject({
       ...pageQuery(),
-      from: isoDateTime().optional().describe('Entries scheduled at or after this instant.'),
-      to: isoDateTime().optional().describe('Entries scheduled at or before this instant.'),
+      from: describe(z.optional(isoDateTime()), 'Entries scheduled at or after this instant.'),
+      to: describe(z.optional(isoDateTime()), 'Entries scheduled at or before this instant.'),
     })
-    .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), {
-      message: 'Must not be before `from`',
-      path: ['to'],
-    }),
+    .check(
+      z.refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), {
+        message: 'Must not be before `from`',
+        path: ['to'],
+      }),
+    ),
 );
 
 export type CalendarEntryCreate = z.output<ReturnType<typeof calendarEntryCreate>>;

@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pageQuery } from '#shared/http/schemas';
+import { describe, meta } from '#shared/schema-meta';
 import { entityId, label, NON_EMPTY, nonEmpty, onFirstUse, stringList, text, timestamp } from '../fields.ts';
 
 export const CONTENT_TYPES = ['blog_post', 'social_post', 'email', 'ad', 'video_script', 'other'] as const;
@@ -10,23 +11,23 @@ export const contentStatus = z.enum(CONTENT_STATUSES);
 const fields = onFirstUse(() =>
   z.strictObject({
     title: label(300),
-    body: text().max(100_000).describe('Defaults to "".'),
+    body: describe(text().check(z.maxLength(100_000)), 'Defaults to "".'),
     contentType,
-    status: contentStatus.describe('Defaults to "draft".'),
+    status: describe(contentStatus, 'Defaults to "draft".'),
     tags: stringList(100, 100),
   }),
 );
 
 export const contentCreate = onFirstUse(() =>
-  fields().partial().required({ title: true, contentType: true }).meta({ id: 'ContentCreate' }),
+  meta(z.required(z.partial(fields()), { title: true, contentType: true }), { id: 'ContentCreate' }),
 );
 export const contentPatch = onFirstUse(() =>
-  fields().partial().refine(nonEmpty, NON_EMPTY).meta({ id: 'ContentPatch', minProperties: 1 }),
+  meta(z.partial(fields()).check(z.refine(nonEmpty, NON_EMPTY)), { id: 'ContentPatch', minProperties: 1 }),
 );
 
 export const contentItem = onFirstUse(() =>
-  z
-    .object({
+  meta(
+    z.object({
       id: entityId(),
       title: z.string(),
       body: z.string(),
@@ -35,15 +36,16 @@ export const contentItem = onFirstUse(() =>
       tags: z.array(z.string()),
       createdAt: timestamp(),
       updatedAt: timestamp(),
-    })
-    .meta({ id: 'Content' }),
+    }),
+    { id: 'Content' },
+  ),
 );
 
 export const contentListQuery = onFirstUse(() =>
   z.strictObject({
     ...pageQuery(),
-    status: contentStatus.optional(),
-    contentType: contentType.optional(),
+    status: z.optional(contentStatus),
+    contentType: z.optional(contentType),
   }),
 );
 

@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { pageQuery } from '#shared/http/schemas';
+import { describe, meta } from '#shared/schema-meta';
 import { channel } from '../content-calendar/schemas.ts';
 import {
   entityId,
@@ -16,40 +17,46 @@ export const MAX_METRICS_BYTES = 16 * 1024;
 
 const fields = onFirstUse(() =>
   z.strictObject({
-    contentId: entityId()
-      .nullable()
-      .describe("One of the caller's content items, or null; anything else → 422."),
-    calendarEntryId: entityId()
-      .nullable()
-      .describe("One of the caller's calendar entries, or null; anything else → 422."),
+    contentId: describe(
+      z.nullable(entityId()),
+      "One of the caller's content items, or null; anything else → 422.",
+    ),
+    calendarEntryId: describe(
+      z.nullable(entityId()),
+      "One of the caller's calendar entries, or null; anything else → 422.",
+    ),
     channel,
-    url: webUrl().nullable(),
+    url: z.nullable(webUrl()),
     publishedAt: isoDateTime(),
-    metrics: jsonObject(MAX_METRICS_BYTES).describe('Any JSON object, at most 16 KiB serialised.'),
+    metrics: describe(jsonObject(MAX_METRICS_BYTES), 'Any JSON object, at most 16 KiB serialised.'),
   }),
 );
 
 export const publishedPostCreate = onFirstUse(() =>
-  fields().partial().required({ channel: true, publishedAt: true }).meta({ id: 'PublishedPostCreate' }),
+  meta(z.required(z.partial(fields()), { channel: true, publishedAt: true }), { id: 'PublishedPostCreate' }),
 );
 export const publishedPostPatch = onFirstUse(() =>
-  fields().partial().refine(nonEmpty, NON_EMPTY).meta({ id: 'PublishedPostPatch', minProperties: 1 }),
+  meta(z.partial(fields()).check(z.refine(nonEmpty, NON_EMPTY)), {
+    id: 'PublishedPostPatch',
+    minProperties: 1,
+  }),
 );
 
 export const publishedPost = onFirstUse(() =>
-  z
-    .object({
+  meta(
+    z.object({
       id: entityId(),
-      contentId: entityId().nullable(),
-      calendarEntryId: entityId().nullable(),
+      contentId: z.nullable(entityId()),
+      calendarEntryId: z.nullable(entityId()),
       channel,
-      url: z.string().nullable(),
+      url: z.nullable(z.string()),
       publishedAt: timestamp(),
       metrics: z.record(z.string(), z.unknown()),
       createdAt: timestamp(),
       updatedAt: timestamp(),
-    })
-    .meta({ id: 'PublishedPost' }),
+    }),
+    { id: 'PublishedPost' },
+  ),
 );
 
 export const publishedPostListQuery = onFirstUse(() => z.strictObject(pageQuery()));
