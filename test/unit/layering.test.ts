@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The import direction is a lint rule (biome.json `overrides` → `noRestrictedImports`): shared/ never imports
- * its callers (functions/, the composition root, or local/), and functions/ never imports local/. These tests run
+ * its callers (functions/, the composition root, or local/), functions/ never imports local/, and neither imports
+ * zod's classic build (`zod`; Lambda code uses `zod/mini`). These tests run
  * the repository's own biome and its own biome.json (copied verbatim) over planted files, so a rule that stops
  * matching fails here.
  */
@@ -54,6 +55,9 @@ describe('import direction (biome noRestrictedImports)', () => {
     ['shared/db/planted.ts', '../../local/postgres.ts'],
     ['functions/competitors/planted.ts', '#local/gateway'],
     ['functions/planted.ts', '../local/ports.ts'],
+    // Lambda code: zod/mini only (zod's classic build would land in the bundles).
+    ['shared/resources/planted.ts', 'zod'],
+    ['functions/planted.ts', 'zod'],
   ])('refuses %s importing %s', async (file, specifier) => {
     const { failed, output } = await lintPlanted(file, importing(specifier));
     expect(failed).toBe(true);
@@ -66,6 +70,8 @@ describe('import direction (biome noRestrictedImports)', () => {
     ['local/planted.ts', '#functions/routes'],
     ['test/planted.ts', '#local/gateway'],
     ['shared/http/planted.ts', '#shared/errors'],
+    ['shared/resources/planted.ts', 'zod/mini'],
+    ['test/planted.ts', 'zod'],
   ])('allows %s importing %s', async (file, specifier) => {
     const { failed, output } = await lintPlanted(file, importing(specifier));
     expect(output).not.toContain('noRestrictedImports');
