@@ -1,5 +1,6 @@
 import { kib, ms, pct, ratio, size, yes } from './format.ts';
 import type { Results } from './results.ts';
+import { describeBreakdown } from './sections/init-profile.ts';
 
 /** A Markdown table; `align` has one letter per column: l(eft) or r(ight). */
 const table = (head: string[], rows: Array<Array<string | number>>, align = ''): string =>
@@ -118,7 +119,8 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
   );
   p(
     `Where \`${r.init.profile.key}\`'s init spends its CPU (${r.init.profile.runs} runs under \`--cpu-prof\` at 100 µs, ${r.init.profile.samplesPerRun.toFixed(0)} samples a run, self time by package via the bundle's source map): ` +
-      `${r.init.profile.buckets.map((b) => `${b.name} ${pct(b.share)}`).join(', ')}.`,
+      `${r.init.profile.buckets.map((b) => `${b.name} ${pct(b.share)}`).join(', ')}. ` +
+      `By part (the empty handler profiled the same way): ${describeBreakdown(r.init.profile.breakdown)}.`,
   );
 
   // 3. Soak

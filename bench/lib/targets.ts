@@ -6,6 +6,7 @@ import { TYPICAL_DATA_ROUTE } from './sections/bundles.ts';
 import { EXTRACTION_RSS_TARGET_BYTES } from './sections/documents.ts';
 import { IMPORT_RSS_GROWTH_TARGET_MB } from './sections/import.ts';
 import { INIT_TARGET_RATIO } from './sections/init.ts';
+import { describeBreakdown } from './sections/init-profile.ts';
 import { LATENCY_TARGET_RATIO } from './sections/latency.ts';
 import { FANOUT_EFFICIENCY_TARGET, WORKER_RATIO_TARGET } from './sections/refresh.ts';
 import { SOAK_RSS_GROWTH_TARGET } from './sections/soak.ts';
@@ -20,6 +21,40 @@ const top = (r: Measured, key: string, n = 5): string =>
     .slice(0, n)
     .map((c) => `${c.name} ${kib(c.bytes)}`)
     .join(', ');
+
+/**
+ * What the cold-init profile says is left: the parts every route that reaches PostgreSQL and logs carries (pg,
+ * the Powertools logger, the built-ins they import), each with its share of the compile by its bytes in the
+ * bundle, against what 1.5× the empty handler allows, both under the profiler.
+ */
+function initFix(r: Measured): string {
+  const b = r.init.profile.breakdown;
+  const parts = r.bundles.composition[TYPICAL_DATA_ROUTE] ?? [];
+  const compilePerByte = Math.max(0, b.compileMs - b.baselineCompileMs) / Math.max(1, b.bundleBytes);
+  const evaluated = (name: string) => b.evaluation.find((e) => e.name === name)?.ms ?? 0;
+  const bytes = (match: RegExp) => parts.filter((c) => match.test(c.name)).reduce((n, c) => n + c.bytes, 0);
+  const pgBytes = bytes(/^(pg|pg-[\w-]+|pgpass|postgres-[\w-]+|split2)$/);
+  const loggerBytes = bytes(/^@aws-lambda-powertools\/|^@aws\/lambda-invoke-store$/);
+  const zodBytes = bytes(/^zod$/);
+  const pg = evaluated('pg') + pgBytes * compilePerByte;
+  const logger = evaluated('@aws-lambda-powertools/logger') + loggerBytes * compilePerByte;
+  const zod = evaluated('zod') + zodBytes * compilePerByte;
+  const builtins = Math.max(0, b.builtinsMs - b.baselineBuiltinsMs);
+  const allowance = (INIT_TARGET_RATIO - 1) * b.baselineTotalMs;
+  const floor = pg + logger + builtins;
+  const rest = b.totalMs - b.baselineTotalMs - floor - zod;
+  const m = (value: number) => ms(value, 1);
+  return (
+    `under the profiler 1.5× allows ${m(allowance)} over the empty handler; the driver and the logger every route needs take ${m(floor)} of it by themselves: ` +
+    `pg ${m(pg)} (running ${m(evaluated('pg'))}, compiling its ${kib(pgBytes)} ${m(pgBytes * compilePerByte)}), ` +
+    `the Powertools logger ${m(logger)}, the built-ins they import (crypto, console) ${m(builtins)}; ` +
+    `zod (${kib(zodBytes)}) ${m(zod)}; everything else (garbage collection, native work with no JavaScript frame, the route's own code and middy) ${m(rest)}. ` +
+    (floor >= allowance
+      ? 'So no change to the route code reaches the target: it takes a PostgreSQL driver that loads less at import than pg (which the brief fixes) or no logger at init; ' +
+        'loading pg at the first request instead would pass the figure without shortening a cold start (the same work moves into the first invoke), so it is not done'
+      : `So ${m(floor + zod + rest - allowance)} more must go from zod and the route code: the largest remaining share is named above`)
+  );
+}
 
 /** One size target over a group of functions (every one measured in cdk.out). */
 function sizeTarget(
@@ -136,14 +171,14 @@ export function evaluateTargets(r: Measured): TargetRow[] {
             `on-CPU samples of its init (${r.init.profile.runs} runs, source-mapped): ${r.init.profile.buckets
               .slice(0, 8)
               .map((p) => `${p.name} ${pct(p.share)}`)
-              .join(', ')}` +
+              .join(', ')}; by part, ${describeBreakdown(r.init.profile.breakdown)}` +
             (initOver.some((f) => f.error)
               ? `; failed: ${initOver
                   .filter((f) => f.error)
                   .map((f) => `${f.key} (${f.error})`)
                   .join(', ')}`
               : ''),
-          fix: "this round took out what only some requests need (the RGI emoji regex, other collections' schemas, the S3 client on brand-voice routes, middy's stream/web) and builds a collection's schemas on first use; what is left is zod itself (its module evaluation and the few schemas still built at import: problem details, path ids, enums), compiling the bundle (the module loader's share, which grows with the bundle) and the Node built-ins the handler stack imports that the runtime client does not (crypto, console). The next step is zod's tree-shaken functional build (zod/mini: no methods built into every schema instance, only the checks used bundled) for the request schemas, which shrinks both the bundle and its evaluation",
+          fix: initFix(r),
         }),
   });
 

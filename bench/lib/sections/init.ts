@@ -60,6 +60,7 @@ export async function coldInit(ctx: BenchContext, bundles: BundlesSection): Prom
     ctx.quick ? 3 : 8,
     path.join(ctx.workDir, 'cpu-prof'),
     bundles.synth.assets.get(TYPICAL_DATA_ROUTE)!.dir,
+    layout.taskFile(BASELINE_KEY),
   );
   return {
     runs,
