@@ -8,14 +8,18 @@
 import type { SQSRecord } from 'aws-lambda';
 import { trustSandboxCertificate } from '#local/sandbox/index';
 import { handleRefreshBatch } from '#shared/cloud-storage/refresh-fanout';
+import { timeWorkerSteps } from './lib/worker-steps.ts';
 
 trustSandboxCertificate(process.env.BENCH_SANDBOX_CA ?? '');
 const send = (message: unknown) => process.send?.(message);
+const steps = timeWorkerSteps();
 
 process.on('message', async (message: { records?: SQSRecord[]; exit?: boolean }) => {
   if (message.exit) process.exit(0);
   const results: Record<string, number> = {};
   const cpu0 = process.cpuUsage();
+  steps.take();
+  const t0 = performance.now();
   try {
     const response = await handleRefreshBatch(
       { Records: message.records ?? [] },
@@ -30,6 +34,8 @@ process.on('message', async (message: { records?: SQSRecord[]; exit?: boolean })
       failures: response.batchItemFailures.map((f) => f.itemIdentifier),
       results,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      wallMs: performance.now() - t0,
+      steps: steps.take(),
     });
   } catch (error) {
     send({ crashed: (error as Error).message, results, cpuMs: 0 });

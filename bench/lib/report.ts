@@ -223,6 +223,43 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
     `One record alone, token latency 0 (${w.serialRows} rows): ${ms(w.serialMsPerRow, 1)} per row; its statements: ${w.serialStatements.map((x) => `\`${x}\``).join(' → ')}.`,
   );
   p(
+    'Where a record spends its slot, per refreshed row (timed around each call in the worker process: `pg.Client#query`, `KMSClient#send`, the HTTPS token request; bench/lib/worker-steps.ts):',
+  );
+  p(
+    table(
+      [
+        '',
+        'Slot',
+        'Token endpoint',
+        'KMS Decrypt',
+        'Database',
+        'Rest (own code, idle slots)',
+        'Data key (during the token call)',
+      ],
+      [
+        [
+          `${w.concurrency} at once, latency ${ms(w.tokenLatencyMs, 0)}`,
+          ms(w.slot.slotMs, 1),
+          ms(w.slot.tokenMs, 1),
+          ms(w.slot.decryptMs, 1),
+          `${ms(w.slot.dbMs, 1)} (${w.slot.dbCalls.toFixed(1)} round trips)`,
+          ms(w.slot.otherMs, 1),
+          ms(w.slot.dataKeyMs, 1),
+        ],
+        [
+          'alone, latency 0',
+          ms(w.serialMsPerRow, 1),
+          ms(w.serialSteps.tokenMs, 1),
+          ms(w.serialSteps.decryptMs, 1),
+          ms(w.serialSteps.dbMs, 1),
+          ms(w.serialSteps.otherMs, 1),
+          ms(w.serialSteps.dataKeyMs, 1),
+        ],
+      ],
+      'lrrrrrr',
+    ),
+  );
+  p(
     `Fan-out: 1, 2 and 4 worker processes (each polling its own batches, as concurrent Lambda instances would) drain one queue, token latency ${r.settings.fanoutTokenLatencyMs} ms. They share the machine's cores with PostgreSQL and the bench process (sandbox, KMS fake).`,
   );
   p(

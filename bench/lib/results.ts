@@ -67,8 +67,28 @@ export interface WorkerRun {
   kmsPerRow: number;
   /** The worker process's CPU per refreshed row. */
   cpuMsPerRow: number;
+  /**
+   * Per refreshed row, in the run above: the slot time a record takes (the handler's wall time × records at once
+   * ÷ rows, idle slots at a batch's end included) and what it waited for on its path (the token endpoint, KMS
+   * Decrypt, the database; each timed around its call in the worker process, bench/lib/worker-steps.ts), the
+   * rest being the worker's own code (the vault's crypto included) and idle slots. The new tokens' data key is
+   * made while the token endpoint answers, so it is shown apart and not counted on the path.
+   */
+  slot: {
+    slotMs: number;
+    tokenMs: number;
+    decryptMs: number;
+    decryptCalls: number;
+    dbMs: number;
+    dbCalls: number;
+    otherMs: number;
+    dataKeyMs: number;
+    dataKeyCalls: number;
+  };
   serialRows: number;
   serialMsPerRow: number;
+  /** The same steps of a record alone (token latency 0, in the bench process with the fakes), per row. */
+  serialSteps: { tokenMs: number; decryptMs: number; dbMs: number; dataKeyMs: number; otherMs: number };
   /** The statements of one record through the worker (one row, concurrency 1). */
   serialStatements: string[];
 }

@@ -88,7 +88,9 @@ function sampled(profile: CpuProfileFile) {
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
   const micros = new Map<number, number>();
-  profile.samples.forEach((id, i) => micros.set(id, (micros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) => {
+    micros.set(id, (micros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const out: Array<{ node: ProfileNode; us: number; ancestry: () => ProfileNode[] }> = [];
   for (const [id, us] of micros) {
     const node = nodes.get(id)!;
@@ -98,7 +100,8 @@ function sampled(profile: CpuProfileFile) {
       us,
       ancestry: () => {
         const chain: ProfileNode[] = [];
-        for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) chain.push(nodes.get(at)!);
+        for (let at: number | undefined = id; at !== undefined; at = parent.get(at))
+          chain.push(nodes.get(at)!);
         return chain;
       },
     });
@@ -107,10 +110,7 @@ function sampled(profile: CpuProfileFile) {
 }
 
 const selfMs = (all: CpuProfileFile[], match: (node: ProfileNode) => boolean) =>
-  all.reduce(
-    (sum, p) => sum + sampled(p).reduce((s, { node, us }) => s + (match(node) ? us : 0), 0),
-    0,
-  ) /
+  all.reduce((sum, p) => sum + sampled(p).reduce((s, { node, us }) => s + (match(node) ? us : 0), 0), 0) /
   1000 /
   Math.max(1, all.length);
 

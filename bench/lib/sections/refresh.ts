@@ -14,6 +14,7 @@ import { seedDueConnections } from '../refresh.ts';
 import type { FanoutRow, WorkerRun } from '../results.ts';
 import { REPO_ROOT } from '../shipped.ts';
 import type { BenchStack } from '../stack.ts';
+import { addSteps, noSteps, type StepTimes, timeWorkerSteps } from '../worker-steps.ts';
 
 export const WORKER_RATIO_TARGET = 0.85;
 export const FANOUT_EFFICIENCY_TARGET = 0.8;
@@ -26,6 +27,8 @@ interface ChildAnswer {
   crashed?: string;
   results?: Record<string, number>;
   cpuMs?: number;
+  wallMs?: number;
+  steps?: StepTimes;
 }
 
 /** A worker process: one concurrent Lambda instance of the refresh worker (bench/refresh-worker-child.ts). */
@@ -79,6 +82,9 @@ interface Drained {
   cpuMsPerRow: number;
   invocations: number;
   kmsCalls: number;
+  /** Summed over the invocations: their wall time and each step's (bench/lib/worker-steps.ts). */
+  handlerMs: number;
+  steps: StepTimes;
 }
 
 /**
@@ -103,6 +109,8 @@ async function drainRun(
   for (const provider of PROVIDERS) sandbox.control.configure(provider, { tokenLatencyMs });
   const results: Record<string, number> = {};
   let cpuMs = 0;
+  let handlerMs = 0;
+  const steps = noSteps();
   let invocations = 0;
   const kmsBefore = bench.kms.calls.length;
   const t0 = performance.now();
@@ -115,6 +123,8 @@ async function drainRun(
         const answer = await worker.invoke(records);
         for (const [k, v] of Object.entries(answer.results ?? {})) results[k] = (results[k] ?? 0) + v;
         cpuMs += answer.cpuMs ?? 0;
+        handlerMs += answer.wallMs ?? 0;
+        if (answer.steps) addSteps(steps, answer.steps);
         const ids = records.map((r) => r.messageId);
         queue.settle(ids, new Set(answer.crashed ? ids : (answer.failures ?? [])));
       }
@@ -132,6 +142,8 @@ async function drainRun(
     cpuMsPerRow: cpuMs / Math.max(1, refreshed),
     invocations,
     kmsCalls: bench.kms.calls.length - kmsBefore,
+    handlerMs,
+    steps,
   };
 }
 
@@ -179,8 +191,10 @@ export async function refreshWorkers(
       roundTripsPerRow: serial.statements.length,
       kmsPerRow: main.kmsCalls / Math.max(1, main.refreshed),
       cpuMsPerRow: main.cpuMsPerRow,
+      slot: slotTime(main, WORKER_CONCURRENCY),
       serialRows,
       serialMsPerRow: serial.msPerRow,
+      serialSteps: serial.steps,
       serialStatements: serial.statements,
     };
     ctx.log(
@@ -221,11 +235,33 @@ export async function refreshWorkers(
   }
 }
 
+/**
+ * A record's time in its slot, per refreshed row: the handler's wall time × records at once ÷ rows (so a slot
+ * left idle at a batch's end counts, as it costs throughput), and what the record waited for in it.
+ */
+function slotTime(run: Drained, concurrency: number): WorkerRun['slot'] {
+  const rows = Math.max(1, run.refreshed);
+  const per = (value: number) => value / rows;
+  const slotMs = per(run.handlerMs * concurrency);
+  const { steps } = run;
+  return {
+    slotMs,
+    tokenMs: per(steps.tokenMs),
+    decryptMs: per(steps.decryptMs),
+    decryptCalls: per(steps.decryptCalls),
+    dbMs: per(steps.dbMs),
+    dbCalls: per(steps.dbCalls),
+    otherMs: slotMs - per(steps.tokenMs + steps.decryptMs + steps.dbMs),
+    dataKeyMs: per(steps.kmsOtherMs),
+    dataKeyCalls: per(steps.kmsOtherCalls),
+  };
+}
+
 /** Records one at a time in this process, token latency 0: a row's own cost and its statements. */
 async function serialPath(
   bench: BenchStack,
   rows: number,
-): Promise<{ msPerRow: number; statements: string[] }> {
+): Promise<{ msPerRow: number; statements: string[]; steps: WorkerRun['serialSteps'] }> {
   const sandbox = bench.stack.sandbox!;
   await seedDueConnections(bench.superuserUrl, sandbox, rows, 'worker-serial');
   const queue = new InProcessQueue();
@@ -237,7 +273,22 @@ async function serialPath(
     records.map((r) => r.messageId),
     new Set(),
   );
+  const steps = timeWorkerSteps();
+  steps.take();
   const t0 = performance.now();
   await queue.drain((event) => handleRefreshBatch(event, { concurrency: 1 }), { workers: 1, batchSize: 1 });
-  return { msPerRow: (performance.now() - t0) / (rows - 1), statements: one.statements };
+  const msPerRow = (performance.now() - t0) / (rows - 1);
+  const taken = steps.take();
+  const per = (value: number) => value / (rows - 1);
+  return {
+    msPerRow,
+    statements: one.statements,
+    steps: {
+      tokenMs: per(taken.tokenMs),
+      decryptMs: per(taken.decryptMs),
+      dbMs: per(taken.dbMs),
+      dataKeyMs: per(taken.kmsOtherMs),
+      otherMs: msPerRow - per(taken.tokenMs + taken.decryptMs + taken.dbMs),
+    },
+  };
 }
