@@ -33,7 +33,7 @@ export interface BundleRow {
 export interface InitRow {
   key: string;
   label: string;
-  kind: FunctionKind | 'baseline';
+  kind: FunctionKind | 'baseline' | 'reference';
   bytes: number | null;
   runs: number;
   initMs: Summary;
@@ -194,6 +194,8 @@ export interface Results {
     /** aws-lambda-ric's version: the runtime interface client each init went through. */
     ricVersion: string;
     baseline: InitRow;
+    /** The handler stack alone (bench/lib/floor.ts): a reference point, not a function of the stack. */
+    reference: InitRow;
     functions: InitRow[];
     profile: InitProfile;
   };

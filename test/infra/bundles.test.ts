@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jobEntries } from '#functions/jobs';
 import { routeEntries } from '#functions/routes';
-import { BUNDLE_EXTERNALS, ENTRY_TAG } from '../../infra/constructs/backend-function.ts';
+import { ENTRY_TAG } from '../../infra/constructs/backend-function.ts';
+import { BUNDLE_EXTERNALS } from '../../infra/constructs/bundling.ts';
 import { beforeAllStages } from './support/stages.ts';
 import { resourcesOfType, type Synthesized, tagValue } from './support/synth.ts';
 

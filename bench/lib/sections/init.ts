@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { measureInit } from '../cold-start.ts';
 import type { BenchContext } from '../context.ts';
+import { buildFloor, FLOOR_KEY, FLOOR_LABEL } from '../floor.ts';
 import type { InitRow, Results } from '../results.ts';
 import { BASELINE_KEY, lambdaLayout } from '../shipped.ts';
 import { type BundlesSection, TYPICAL_DATA_ROUTE } from './bundles.ts';
@@ -18,7 +19,11 @@ export const INIT_TARGET_RATIO = 1.5;
 export async function coldInit(ctx: BenchContext, bundles: BundlesSection): Promise<Results['init']> {
   const keys = bundles.rows.filter((r) => r.bytes !== null).map((r) => r.key);
   const layout = await lambdaLayout(path.join(ctx.workDir, 'lambda'), bundles.synth, keys);
-  const targets = [BASELINE_KEY, ...keys].map((key) => ({ key, file: layout.taskFile(key) }));
+  const floor = await buildFloor(path.join(layout.root, 'task', 'reference-handler-stack'));
+  const targets = [
+    ...[BASELINE_KEY, ...keys].map((key) => ({ key, file: layout.taskFile(key) })),
+    { key: FLOOR_KEY, file: floor.file },
+  ];
   const runs = ctx.settings.initRuns;
   ctx.log(`cold init: ${targets.length} shipped bundles × ${runs} fresh Node processes (sequential)`);
   const results = await measureInit(
@@ -32,14 +37,15 @@ export async function coldInit(ctx: BenchContext, bundles: BundlesSection): Prom
   const baseline = results.find((r) => r.key === BASELINE_KEY)!;
   const rowOf = (r: (typeof results)[number]): InitRow => {
     const bundle = bundles.rows.find((b) => b.key === r.key);
-    const kind = r.key === BASELINE_KEY ? 'baseline' : bundle!.kind;
+    const kind = r.key === BASELINE_KEY ? 'baseline' : r.key === FLOOR_KEY ? 'reference' : bundle!.kind;
     const ratio = r.initMs.p50 / baseline.initMs.p50;
     const target = kind === 'data' ? INIT_TARGET_RATIO : null;
     return {
       key: r.key,
-      label: bundle?.label ?? 'export const handler = async () => ({})',
+      label:
+        bundle?.label ?? (kind === 'reference' ? FLOOR_LABEL : 'export const handler = async () => ({})'),
       kind,
-      bytes: bundle?.bytes ?? 41,
+      bytes: bundle?.bytes ?? (kind === 'reference' ? floor.bytes : 41),
       runs: r.runs,
       initMs: r.initMs,
       cpuMs: r.cpuMs,
@@ -72,7 +78,8 @@ export async function coldInit(ctx: BenchContext, bundles: BundlesSection): Prom
       'placeholder ARNs)',
     ricVersion: layout.ric.version,
     baseline: rowOf(baseline),
-    functions: results.filter((r) => r.key !== BASELINE_KEY).map(rowOf),
+    reference: rowOf(results.find((r) => r.key === FLOOR_KEY)!),
+    functions: results.filter((r) => r.key !== BASELINE_KEY && r.key !== FLOOR_KEY).map(rowOf),
     profile,
   };
 }
