@@ -13,6 +13,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { workers } from '#functions/workers';
 import type { Settings } from './lib/context.ts';
 import type { Results } from './lib/results.ts';
 
@@ -39,7 +40,8 @@ const SETTINGS: Settings = {
   refreshDue: quick ? 60 : 300,
   tokenLatencyMs: 50,
   fanoutTokenLatencyMs: 200,
-  fanoutRowsPerWorker: quick ? 40 : 120,
+  // Whole batches per worker (two, one when quick), so the fan-out measures workers, not how batches divide.
+  fanoutRowsPerWorker: (quick ? 1 : 2) * workers['token-refresh/worker'].batchSize,
   seededRowsPerTenant: 25,
   documentSizesMiB: quick ? [1, 50] : [1, 10, 50],
   webhookEvents: quick ? 10 : 50,

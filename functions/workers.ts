@@ -16,6 +16,8 @@ export interface WorkerDef {
   capabilities: readonly WorkerCapability[];
   timeoutSeconds: number;
   memoryMb: number;
+  /** Records per invocation at most (the SQS event source's batch size; over 10 it waits up to a second to fill). */
+  batchSize: number;
   /**
    * Custom metrics (Powertools EMF, dimension `service`) that raise an alarm as soon as one is non-zero, on top of
    * the alarm every worker gets on its Lambda errors.
@@ -33,16 +35,24 @@ export const workers = {
     timeoutSeconds: 120,
     // pdf.js and mammoth hold the whole file and its text; more memory also means more CPU in Lambda.
     memoryMb: 2048,
+    // Documents are extracted one after another; a small batch keeps one slow file from holding up many.
+    batchSize: 5,
   },
   'token-refresh/worker': {
     summary:
-      'Refreshes the provider tokens of the connection ids the refresh scheduler queued (SQS, 10 a batch)',
+      'Refreshes the provider tokens of the connection ids the refresh scheduler queued (SQS, 100 a batch)',
     queue: 'token-refresh',
     capabilities: ['refresher-db', 'vault', 'providers'],
-    // Ten rows, five at once (WORKER_CONCURRENCY), each at most a token-endpoint timeout (8 s) plus its database
-    // round trips; records not started 20 s before the end go back to the queue.
+    // Five rows at once (WORKER_CONCURRENCY), each at most a token-endpoint timeout (8 s) plus its database round
+    // trips; records not started 20 s before the end go back to the queue (a provider that keeps timing out is
+    // paused after five failures, so its further records come back at once instead of each waiting 8 s).
     timeoutSeconds: 60,
     memoryMb: 512,
+    // A worker's slots stand idle while the last records of a batch finish, and every batch starts its records
+    // together: per-batch costs that a batch of 10 paid every two records per slot. With 100, a slot runs twenty
+    // records per invocation (bench/REPORT.md, section 4: throughput against the concurrency bound at this batch
+    // size and at SQS's default of 10). At a typical token latency a batch takes a few seconds.
+    batchSize: 100,
     // Vault/provider configuration failures (disabled key, AccessDenied, invalid client), the vault alarm (a seal
     // or open that failed), a rotated refresh token the vault could not keep, and unexpected errors.
     alarmOnMetrics: {

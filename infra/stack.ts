@@ -157,7 +157,10 @@ export class BrandStack extends Stack {
       this.api.addRoute(constructIdFor(key), route, this.functions.addRoute(key, route));
     }
 
-    this.documents.addWorker(this.functions.addWorker('documents/worker', workers['documents/worker']));
+    this.documents.addWorker(
+      this.functions.addWorker('documents/worker', workers['documents/worker']),
+      workers['documents/worker'],
+    );
 
     const refreshWorker = this.functions.addWorker(
       'token-refresh/worker',

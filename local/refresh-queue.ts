@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { workers as workerTable } from '#functions/workers';
 import type { RefreshMessage, RefreshQueue } from '#shared/cloud-storage/refresh-fanout';
 import { useLocalRefreshQueue } from '#shared/cloud-storage/refresh-queue';
 import { invokeJob, invokeWorker } from './lambda.ts';
@@ -114,7 +115,8 @@ function toRecord(m: Stored): SQSRecord {
 /**
  * One run of the refresh as it runs in AWS, locally: the scheduler job (functions/token-refresh/handler.ts) claims
  * due ids into `queue` (registered as the refresh queue for it), then `workers` pollers hand them to the refresh
- * worker (functions/token-refresh/worker.ts) in SQS-shaped batches of 10 until the queue is empty. Records a
+ * worker (functions/token-refresh/worker.ts) in SQS-shaped batches of its batch size (functions/workers.ts) until
+ * the queue is empty. Records a
  * worker returns (a paused provider) go around again, at most `maxRounds` batches per poller; what is still
  * queued then stays for the next run. `npm start` runs this every 5 minutes, `npm run refresh` once.
  */
@@ -126,6 +128,7 @@ export async function runLocalRefresh(
   const scheduled = await invokeJob('token-refresh/handler');
   const drained = await queue.drain((event) => invokeWorker('token-refresh/worker', event), {
     workers: options.workers ?? 2,
+    batchSize: workerTable['token-refresh/worker'].batchSize,
     maxRounds: options.maxRounds ?? 1_000,
   });
   return { scheduled, ...drained, left: queue.depth };

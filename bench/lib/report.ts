@@ -239,13 +239,22 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
       ],
       [
         [
-          `${w.concurrency} at once, latency ${ms(w.tokenLatencyMs, 0)}`,
+          `${w.concurrency} at once, latency ${ms(w.tokenLatencyMs, 0)}, batches of ${w.batchSize}: ${w.rowsPerSecond.toFixed(1)} rows/s (${pct(w.ratio)})`,
           ms(w.slot.slotMs, 1),
           ms(w.slot.tokenMs, 1),
           ms(w.slot.decryptMs, 1),
           `${ms(w.slot.dbMs, 1)} (${w.slot.dbCalls.toFixed(1)} round trips)`,
           ms(w.slot.otherMs, 1),
           ms(w.slot.dataKeyMs, 1),
+        ],
+        [
+          `the same, SQS's default batch of ${w.atDefaultBatch.batchSize}: ${w.atDefaultBatch.rowsPerSecond.toFixed(1)} rows/s (${pct(w.atDefaultBatch.ratio)})`,
+          ms(w.atDefaultBatch.slot.slotMs, 1),
+          ms(w.atDefaultBatch.slot.tokenMs, 1),
+          ms(w.atDefaultBatch.slot.decryptMs, 1),
+          `${ms(w.atDefaultBatch.slot.dbMs, 1)} (${w.atDefaultBatch.slot.dbCalls.toFixed(1)} round trips)`,
+          ms(w.atDefaultBatch.slot.otherMs, 1),
+          ms(w.atDefaultBatch.slot.dataKeyMs, 1),
         ],
         [
           'alone, latency 0',

@@ -85,6 +85,14 @@ export interface WorkerRun {
     dataKeyMs: number;
     dataKeyCalls: number;
   };
+  /** The same run with SQS's default batch of 10 (the batch size before this round), for reference. */
+  atDefaultBatch: {
+    batchSize: number;
+    refreshed: number;
+    rowsPerSecond: number;
+    ratio: number;
+    slot: WorkerRun['slot'];
+  };
   serialRows: number;
   serialMsPerRow: number;
   /** The same steps of a record alone (token latency 0, in the bench process with the fakes), per row. */

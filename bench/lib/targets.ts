@@ -52,20 +52,22 @@ function initFix(r: Measured): string {
   );
 }
 
-/** The refresh worker's record path, step by step, under load and alone. */
+/** The refresh worker's record path, step by step, under load and alone, at the deployed batch size and at 10. */
 function refreshWhy(r: Measured): string {
   const w = r.refresh.worker;
   const s = w.slot;
+  const d = w.atDefaultBatch;
   const a = w.serialSteps;
   const m = (value: number) => ms(value, 1);
   const needed = w.tokenLatencyMs / WORKER_RATIO_TARGET;
   const waves = Math.ceil(w.batchSize / w.concurrency);
   return (
-    `each refreshed row held its slot ${m(s.slotMs)} (the handler's wall time × ${w.concurrency} ÷ rows): the token endpoint ${m(s.tokenMs)} (${m(w.tokenLatencyMs)} of it the endpoint's configured latency), ` +
-    `KMS Decrypt ${m(s.decryptMs)} (${s.decryptCalls.toFixed(1)} calls), ${s.dbCalls.toFixed(1)} database round trips ${m(s.dbMs)}, the rest ${m(s.otherMs)} (the vault's crypto and the worker's own code, and slots idle at a batch's end); ` +
-    `the new data key (${m(s.dataKeyMs)}) is made while the token endpoint answers. ${pct(WORKER_RATIO_TARGET)} needs ${m(needed)} a row, so ${m(Math.max(0, s.slotMs - needed))} must go. ` +
-    `The same steps of a record alone (token latency 0, one at a time): token call ${m(a.tokenMs)}, Decrypt ${m(a.decryptMs)}, database ${m(a.dbMs)}, the rest ${m(a.otherMs)} (${m(w.serialMsPerRow)} in all, ${w.serialStatements.length} round trips: ${w.serialStatements.join(' → ')}), ` +
-    `so under load each step waits several times as long as it takes: five records at once share the worker's one event loop (${m(w.cpuMsPerRow)} of CPU a row), and the worker shares ${r.machine.cpuCount} cores with PostgreSQL and the KMS and token fakes (load ${r.machine.loadAverageAtStart.join(' / ')} at the start)` +
+    `in batches of ${w.batchSize} each refreshed row held its slot ${m(s.slotMs)} (the handler's wall time × ${w.concurrency} ÷ rows): the token endpoint ${m(s.tokenMs)} (${m(w.tokenLatencyMs)} of it the endpoint's configured latency), ` +
+    `KMS Decrypt ${m(s.decryptMs)}, ${s.dbCalls.toFixed(1)} database round trips ${m(s.dbMs)}, the rest ${m(s.otherMs)} (the vault's crypto and the worker's own code, and slots idle while a batch's last records finish); ` +
+    `the new data key (${m(s.dataKeyMs)}) is made while the token endpoint answers. ${pct(WORKER_RATIO_TARGET)} needs ${m(needed)} a row, so ${m(Math.max(0, s.slotMs - needed))} must still go. ` +
+    `In SQS's default batches of ${d.batchSize} (the batch size before this round) the same worker reached ${pct(d.ratio)}, each row holding its slot ${m(d.slot.slotMs)} (Decrypt ${m(d.slot.decryptMs)}, database ${m(d.slot.dbMs)}, the rest ${m(d.slot.otherMs)}): every batch starts its ${w.concurrency} records together and ends waiting for its slowest slot. ` +
+    `A record alone (token latency 0, one at a time): token call ${m(a.tokenMs)}, Decrypt ${m(a.decryptMs)}, database ${m(a.dbMs)}, the rest ${m(a.otherMs)} (${m(w.serialMsPerRow)} in all, ${w.serialStatements.length} round trips: ${w.serialStatements.join(' → ')}); ` +
+    `under load each step waits longer than it takes: ${w.concurrency} records at once share the worker's one event loop (${m(w.cpuMsPerRow)} of CPU a row), and the worker shares ${r.machine.cpuCount} cores with PostgreSQL and the KMS and token fakes (load ${r.machine.loadAverageAtStart.join(' / ')} at the start)` +
     (w.batchSize % w.concurrency
       ? `; a batch of ${w.batchSize} over ${w.concurrency} slots runs in ${waves} waves, the last ${w.batchSize % w.concurrency} wide`
       : '')
@@ -80,8 +82,8 @@ function refreshFix(r: Measured): string {
   if (w.batchSize % w.concurrency)
     return 'a batch size that is a multiple of the records at once (or as many at once as the batch holds), then the row path';
   return (
-    `the path is already at its minimum of serial steps for one data key per message (lock and re-check, Decrypt, token call, write; the data key overlaps the token call): ` +
-    `what is left over the token latency is queueing, ${m(s.slotMs - w.tokenLatencyMs)} a row under load against ${m(a.decryptMs + a.dbMs + a.otherMs + Math.max(0, a.tokenMs))} alone. ` +
+    `the batch's fixed costs are now paid once per ${w.batchSize / w.concurrency} records a slot instead of once per two; the path itself is at its minimum of serial steps for one data key per message (lock and re-check, Decrypt, token call, write; the data key overlaps the token call), ` +
+    `and what is left over the token latency is ${m(s.slotMs - w.tokenLatencyMs)} a row under load against ${m(a.decryptMs + a.dbMs + a.otherMs + Math.max(0, a.tokenMs))} alone. ` +
     `It goes with a core per worker (a Lambda instance has its own vCPU share; here ${w.concurrency} records at once ÷ ${w.tokenLatencyMs} ms × ${m(w.cpuMsPerRow)} is ${((w.concurrency / (w.tokenLatencyMs / 1000)) * (w.cpuMsPerRow / 1000)).toFixed(2)} of a core, beside the fakes) and with less CPU per row; ` +
     'the one further step off the path would be to hold no transaction across the token call (a lease column in place of the row lock: two round trips instead of four, and no connection held while the provider answers), a change to the lock-and-re-check core that refresh on use shares, not made in this round'
   );

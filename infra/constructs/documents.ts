@@ -5,6 +5,7 @@ import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { WorkerDef } from '#functions/workers';
 import { DOCUMENT_QUEUE_MAX_RECEIVES } from '#shared/documents/limits';
 import { thresholdAlarm, workerErrorsAlarm } from './alarms.ts';
 import type { BackendFunction } from './backend-function.ts';
@@ -184,11 +185,11 @@ export class DocumentStore extends Construct {
   }
 
   /** The worker consumes the queue: partial batch failures, bounded batches, and its own grants. */
-  public addWorker(fn: BackendFunction): void {
+  public addWorker(fn: BackendFunction, def: WorkerDef): void {
     this.grant(fn, 'worker');
     fn.addEventSource(
       new lambdaEvents.SqsEventSource(this.queue, {
-        batchSize: 5,
+        batchSize: def.batchSize,
         maxBatchingWindow: Duration.seconds(1),
         reportBatchItemFailures: true,
         maxConcurrency: 10,

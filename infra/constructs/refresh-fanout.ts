@@ -10,9 +10,6 @@ import { reportedMetricAlarms, workerErrorsAlarm } from './alarms.ts';
 import type { BackendFunction } from './backend-function.ts';
 import { workerQueue } from './worker-queue.ts';
 
-/** SQS delivers at most this many records per batch; the scheduler sends them 10 per SendMessageBatch. */
-export const REFRESH_BATCH_SIZE = 10;
-
 export interface RefreshFanoutProps {
   /** The job table's functions: the one with the `refresh-queue` capability (the scheduler) may send. */
   readonly jobs: ReadonlyArray<readonly [string, JobDef, BackendFunction]>;
@@ -53,14 +50,15 @@ export class RefreshFanout extends Construct {
   }
 
   /**
-   * The refresh worker: consumes the queue in batches of 10 with partial batch failures, at most
+   * The refresh worker: consumes the queue in batches of its worker-table batch size (the scheduler sends 10 per
+   * SendMessageBatch; SQS gathers them for up to a second) with partial batch failures, at most
    * `reservedConcurrency` at once (reserved on the function, the same cap on the event source), alarmed on its
    * errors and on the metrics its worker-table entry names.
    */
   public addWorker(key: string, def: WorkerDef, fn: BackendFunction, reservedConcurrency: number): void {
     fn.addEventSource(
       new lambdaEvents.SqsEventSource(this.queue, {
-        batchSize: REFRESH_BATCH_SIZE,
+        batchSize: def.batchSize,
         maxBatchingWindow: Duration.seconds(1),
         reportBatchItemFailures: true,
         // The event source's minimum is 2.

@@ -149,9 +149,8 @@ async function refreshOne(message: RefreshMessage): Promise<RecordDone> {
 
 /**
  * Records a worker processes at once by default, each on its own database connection (a worker's pool needs one
- * more, for the pause writes between records). Five divides SQS's batch of 10 into two full waves: with
- * four, the third wave of a batch would run two records and leave half the slots idle (at most 83 % of the
- * concurrency bound; bench/REPORT.md section 4).
+ * more, for the pause writes between records). Five divides the worker's batch (functions/workers.ts) into full
+ * waves, so no wave of a batch leaves slots idle by construction.
  */
 export const WORKER_CONCURRENCY = 5;
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { jobs } from '#functions/jobs';
 import { REFRESH_METRICS } from '#functions/token-refresh/metrics';
 import { workers } from '#functions/workers';
-import { REFRESH_BATCH_SIZE } from '../../infra/constructs/refresh-fanout.ts';
+import { WORKER_CONCURRENCY } from '#shared/cloud-storage/refresh-fanout';
 import { stageConfig } from '../../infra/stage.ts';
 import { beforeAllStages, envOf, functionFor, functionStatements } from './support/stages.ts';
 import {
@@ -43,7 +43,7 @@ function workerQueue(json: Json): { mapping: Json; queueId: string; queue: Json 
 
 describe('refresh queue and worker', () => {
   it.each(['dev', 'prod'] as const)(
-    '%s: batches of 10 with partial batch failures, at most the stage reserved concurrency at once',
+    '%s: batches of the worker-table size (over 10: gathered for at most a second) with partial batch failures, at most the stage reserved concurrency at once',
     (stage) => {
       const s = stage === 'dev' ? dev : prod;
       const expected = stageConfig(
@@ -54,8 +54,15 @@ describe('refresh queue and worker', () => {
       const [, worker] = functionFor(s.json, 'token-refresh/worker');
       expect(worker.Properties.ReservedConcurrentExecutions).toBe(expected);
       const { mapping } = workerQueue(s.json);
-      expect(mapping.Properties.BatchSize).toBe(REFRESH_BATCH_SIZE);
-      expect(REFRESH_BATCH_SIZE).toBe(10);
+      const { batchSize, timeoutSeconds } = workers['token-refresh/worker'];
+      expect(mapping.Properties.BatchSize).toBe(batchSize);
+      expect(batchSize).toBe(100);
+      // Lambda takes more than 10 records from a standard queue only with a batching window; a short one, so a
+      // scheduler pass's messages reach the workers within a second.
+      expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBe(1);
+      // The whole batch fits the worker's time budget at a typical token latency (five at once, 500 ms each),
+      // with the 20 s reserve the worker keeps for records it hands back.
+      expect((batchSize / WORKER_CONCURRENCY) * 0.5 + 20).toBeLessThan(timeoutSeconds);
       expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       expect(mapping.Properties.ScalingConfig).toEqual({ MaximumConcurrency: expected });
     },

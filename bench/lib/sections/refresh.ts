@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import type { SQSRecord } from 'aws-lambda';
+import { workers } from '#functions/workers';
 import { InProcessQueue } from '#local/refresh-queue';
 import {
   handleRefreshBatch,
@@ -18,8 +19,10 @@ import { addSteps, noSteps, type StepTimes, timeWorkerSteps } from '../worker-st
 
 export const WORKER_RATIO_TARGET = 0.85;
 export const FANOUT_EFFICIENCY_TARGET = 0.8;
-/** SQS → Lambda batch size of the refresh queue (infra: REFRESH_BATCH_SIZE; SQS's default). */
-export const SQS_BATCH_SIZE = 10;
+/** The refresh worker's SQS batch size, as deployed (functions/workers.ts). */
+export const SQS_BATCH_SIZE = workers['token-refresh/worker'].batchSize;
+/** SQS's default batch size, measured beside it for reference. */
+const SQS_DEFAULT_BATCH_SIZE = 10;
 
 interface ChildAnswer {
   ready?: boolean;
@@ -99,6 +102,7 @@ async function drainRun(
   label: string,
   rows: number,
   tokenLatencyMs: number,
+  batchSize: number = SQS_BATCH_SIZE,
 ): Promise<Drained> {
   const sandbox = bench.stack.sandbox!;
   await seedDueConnections(bench.superuserUrl, sandbox, rows, label);
@@ -117,7 +121,7 @@ async function drainRun(
   await Promise.all(
     workers.map(async (worker) => {
       for (let round = 0; round < 10_000; round++) {
-        const records = queue.receive(SQS_BATCH_SIZE);
+        const records = queue.receive(batchSize);
         if (records.length === 0) return;
         invocations += 1;
         const answer = await worker.invoke(records);
@@ -173,6 +177,15 @@ export async function refreshWorkers(
 
     ctx.log(`refresh worker: ${refreshDue} due rows, 1 worker, token latency ${tokenLatencyMs} ms`);
     const main = await drainRun(bench, processes.slice(0, 1), 'worker', refreshDue, tokenLatencyMs);
+    ctx.log(`  the same at SQS's default batch of ${SQS_DEFAULT_BATCH_SIZE}, for reference`);
+    const atDefault = await drainRun(
+      bench,
+      processes.slice(0, 1),
+      'worker-default-batch',
+      refreshDue,
+      tokenLatencyMs,
+      SQS_DEFAULT_BATCH_SIZE,
+    );
     const serialRows = 20;
     const serial = await serialPath(bench, serialRows);
     const bound = WORKER_CONCURRENCY / (tokenLatencyMs / 1000);
@@ -192,6 +205,13 @@ export async function refreshWorkers(
       kmsPerRow: main.kmsCalls / Math.max(1, main.refreshed),
       cpuMsPerRow: main.cpuMsPerRow,
       slot: slotTime(main, WORKER_CONCURRENCY),
+      atDefaultBatch: {
+        batchSize: SQS_DEFAULT_BATCH_SIZE,
+        refreshed: atDefault.refreshed,
+        rowsPerSecond: atDefault.rowsPerSecond,
+        ratio: atDefault.rowsPerSecond / bound,
+        slot: slotTime(atDefault, WORKER_CONCURRENCY),
+      },
       serialRows,
       serialMsPerRow: serial.msPerRow,
       serialSteps: serial.steps,
