@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { PROVIDERS } from '#shared/providers/types';
 import { describe, meta } from '#shared/schema-meta';
+import { HEALTH_REASONS } from './health.ts';
 
 export const providerName = z.enum(PROVIDERS);
 export const providerParams = z.strictObject({ provider: providerName });
@@ -8,18 +9,7 @@ export const providerParams = z.strictObject({ provider: providerName });
 export const connectionHealth = meta(
   z.object({
     reason: describe(
-      z.nullable(
-        z.enum([
-          'invalid_grant',
-          'consent_revoked',
-          'admin_consent_required',
-          'conditional_access',
-          'scopes_missing',
-          'provider_unavailable',
-          'rate_limited',
-          'account_mismatch',
-        ]),
-      ),
+      z.nullable(z.enum(HEALTH_REASONS)),
       'Why the connection is failing (a code, never provider text); null while healthy.',
     ),
     since: describe(z.string(), 'When the connection entered its current health state.'),
