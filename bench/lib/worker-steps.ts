@@ -58,9 +58,11 @@ export function timeWorkerSteps(): { take: () => StepTimes } {
   const timed = (proto: Record<string, unknown>, name: string, step: (args: unknown[]) => Step) => {
     const original = proto[name] as AnyFn;
     proto[name] = function wrapped(this: unknown, ...args: unknown[]) {
+      // From the call itself: what the client does before its promise exists (the SDK resolves its middleware,
+      // pg writes the statement) is part of the step.
+      const t0 = performance.now();
       const result = original.apply(this, args);
       if (!(result instanceof Promise)) return result;
-      const t0 = performance.now();
       const which = step(args);
       current[`${which}Calls`] += 1;
       const done = () => {
