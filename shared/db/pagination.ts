@@ -87,10 +87,9 @@ export function encodeCursor(userId: string, position: Position): string {
  */
 export function decodeCursor(userId: string, cursor: string | undefined): Position | undefined {
   if (cursor === undefined) return undefined;
-  const tag = userTag(userId);
-  const { at, id } = readOpaqueCursor(cursor, positionSchema.check(z.refine((p) => p.u === tag)), (p) =>
-    encodeCursor(userId, p),
-  );
+  // Re-encoding writes this user's tag, so a cursor carrying anyone else's tag never encodes back to itself:
+  // the round trip in readOpaqueCursor is the ownership check (no per-request schema, one hash).
+  const { at, id } = readOpaqueCursor(cursor, positionSchema, (p) => encodeCursor(userId, p));
   return { at, id };
 }
 
