@@ -1,5 +1,5 @@
 import { kib, ms, pct, ratio, size, yes } from './format.ts';
-import type { Results } from './results.ts';
+import type { Results, WorkerRun } from './results.ts';
 import { describeBreakdown } from './sections/init-profile.ts';
 
 /** A Markdown table; `align` has one letter per column: l(eft) or r(ight). */
@@ -9,6 +9,17 @@ const table = (head: string[], rows: Array<Array<string | number>>, align = ''):
     `| ${head.map((_, i) => (align[i] === 'r' ? '---:' : '---')).join(' | ')} |`,
     ...rows.map((r) => `| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`),
   ].join('\n');
+
+/** A row of the refresh step table: where a record's slot time went, per refreshed row. */
+const stepRow = (label: string, s: WorkerRun['slot']): string[] => [
+  label,
+  ms(s.slotMs, 1),
+  ms(s.tokenMs, 1),
+  ms(s.decryptMs, 1),
+  `${ms(s.dbMs, 1)} (${s.dbCalls.toFixed(1)} round trips)`,
+  ms(s.otherMs, 1),
+  ms(s.dataKeyMs, 1),
+];
 
 export function renderReport(r: Results, options: { quick: boolean }): string {
   const m = r.machine;
@@ -221,7 +232,7 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
     ),
   );
   p(
-    `One record alone, token latency 0 (${w.serialRows} rows): ${ms(w.serialMsPerRow, 1)} per row; its statements: ${w.serialStatements.map((x) => `\`${x}\``).join(' → ')}.`,
+    `One record alone, token latency 0 (${w.serialRows} rows): ${ms(w.serial.slotMs, 1)} per row; its statements: ${w.serialStatements.map((x) => `\`${x}\``).join(' → ')}.`,
   );
   p(
     'Where a record spends its slot, per refreshed row (timed around each call in the worker process: `pg.Client#query`, `KMSClient#send`, the HTTPS token request; bench/lib/worker-steps.ts):',
@@ -238,33 +249,15 @@ export function renderReport(r: Results, options: { quick: boolean }): string {
         'Data key (during the token call)',
       ],
       [
-        [
+        stepRow(
           `${w.concurrency} at once, latency ${ms(w.tokenLatencyMs, 0)}, batches of ${w.batchSize}: ${w.rowsPerSecond.toFixed(1)} rows/s (${pct(w.ratio)})`,
-          ms(w.slot.slotMs, 1),
-          ms(w.slot.tokenMs, 1),
-          ms(w.slot.decryptMs, 1),
-          `${ms(w.slot.dbMs, 1)} (${w.slot.dbCalls.toFixed(1)} round trips)`,
-          ms(w.slot.otherMs, 1),
-          ms(w.slot.dataKeyMs, 1),
-        ],
-        [
+          w.slot,
+        ),
+        stepRow(
           `the same, SQS's default batch of ${w.atDefaultBatch.batchSize}: ${w.atDefaultBatch.rowsPerSecond.toFixed(1)} rows/s (${pct(w.atDefaultBatch.ratio)})`,
-          ms(w.atDefaultBatch.slot.slotMs, 1),
-          ms(w.atDefaultBatch.slot.tokenMs, 1),
-          ms(w.atDefaultBatch.slot.decryptMs, 1),
-          `${ms(w.atDefaultBatch.slot.dbMs, 1)} (${w.atDefaultBatch.slot.dbCalls.toFixed(1)} round trips)`,
-          ms(w.atDefaultBatch.slot.otherMs, 1),
-          ms(w.atDefaultBatch.slot.dataKeyMs, 1),
-        ],
-        [
-          'alone, latency 0',
-          ms(w.serialMsPerRow, 1),
-          ms(w.serialSteps.tokenMs, 1),
-          ms(w.serialSteps.decryptMs, 1),
-          ms(w.serialSteps.dbMs, 1),
-          ms(w.serialSteps.otherMs, 1),
-          ms(w.serialSteps.dataKeyMs, 1),
-        ],
+          w.atDefaultBatch.slot,
+        ),
+        stepRow('alone, latency 0', w.serial),
       ],
       'lrrrrrr',
     ),

@@ -94,9 +94,9 @@ export interface WorkerRun {
     slot: WorkerRun['slot'];
   };
   serialRows: number;
-  serialMsPerRow: number;
-  /** The same steps of a record alone (token latency 0, in the bench process with the fakes), per row. */
-  serialSteps: { tokenMs: number; decryptMs: number; dbMs: number; dataKeyMs: number; otherMs: number };
+  /** The same steps of a record alone (token latency 0, one at a time, in the bench process with the fakes), per
+   * row; `slotMs` is its whole time. */
+  serial: WorkerRun['slot'];
   /** The statements of one record through the worker (one row, concurrency 1). */
   serialStatements: string[];
 }

@@ -16,6 +16,9 @@ type Measured = Omit<Results, 'targets'>;
 
 export const CONFIRM_ROUND_TRIPS_TARGET = 6;
 
+/** Milliseconds with one decimal, the refresh and cold-init explanations' unit. */
+const m = (value: number): string => ms(value, 1);
+
 const top = (r: Measured, key: string, n = 5): string =>
   (r.bundles.composition[key] ?? [])
     .slice(0, n)
@@ -29,12 +32,10 @@ const top = (r: Measured, key: string, n = 5): string =>
 function initFix(r: Measured): string {
   const ref = r.init.reference;
   const typical = r.init.functions.find((f) => f.key === TYPICAL_DATA_ROUTE);
-  const b = r.init.profile.breakdown;
   const above = typical ? typical.ratioToBaseline - ref.ratioToBaseline : Number.NaN;
   const stack =
-    `the handler stack alone (${ref.label}, bundled with the functions' esbuild options, ${kib(ref.bytes ?? 0)}) starts in ${ms(ref.initMs.p50, 1)}: ${ratio(ref.ratioToBaseline)} the empty handler (CPU ${ratio(ref.cpuRatioToBaseline)}); ` +
-    `${TYPICAL_DATA_ROUTE} is ${Number.isFinite(above) ? `${above.toFixed(2)}×` : '?'} above it with its validation, tenancy, error mapping and route code ` +
-    `(its profile: zod ${ms(b.evaluation.find((e) => e.name === 'zod')?.ms ?? 0, 1)} to run, compiling ${(((b.compileMs - b.baselineCompileMs) * 1000) / (b.bundleBytes / 1024)).toFixed(0)} µs per KB of the whole bundle). `;
+    `the handler stack alone (${ref.label}, bundled with the functions' esbuild options, ${kib(ref.bytes ?? 0)}) starts in ${m(ref.initMs.p50)}: ${ratio(ref.ratioToBaseline)} the empty handler (CPU ${ratio(ref.cpuRatioToBaseline)}); ` +
+    `${TYPICAL_DATA_ROUTE} is ${Number.isFinite(above) ? `${above.toFixed(2)}×` : '?'} above it with its validation, tenancy, error mapping and route code (its profile is above). `;
   if (ref.ratioToBaseline >= INIT_TARGET_RATIO - 0.05)
     return (
       stack +
@@ -43,11 +44,11 @@ function initFix(r: Measured): string {
       'or loading pg at the first request instead, which would pass this figure without shortening a cold start (the same work would run in the first invoke), so it is not done'
     );
   const base = r.init.baseline.initMs.p50;
-  const zodMs = b.evaluation.find((e) => e.name === 'zod')?.ms ?? 0;
+  const zodMs = r.init.profile.breakdown.evaluation.find((e) => e.name === 'zod')?.ms ?? 0;
   return (
     stack +
-    `So a route's own code may add ${ms((INIT_TARGET_RATIO - ref.ratioToBaseline) * base, 1)} (${(INIT_TARGET_RATIO - ref.ratioToBaseline).toFixed(2)}×) and ${TYPICAL_DATA_ROUTE}'s adds ${Number.isFinite(above) ? ms(above * base, 1) : '?'}; ` +
-    `zod's module code alone runs ${ms(zodMs, 1)} of it under the profiler, the rest is the shared modules every route imports (the handler, tenancy, error mapping) and compiling them. ` +
+    `So a route's own code may add ${m((INIT_TARGET_RATIO - ref.ratioToBaseline) * base)} (${(INIT_TARGET_RATIO - ref.ratioToBaseline).toFixed(2)}×) and ${TYPICAL_DATA_ROUTE}'s adds ${Number.isFinite(above) ? m(above * base) : '?'}; ` +
+    `zod's module code alone runs ${m(zodMs)} of it under the profiler, the rest is the shared modules every route imports (the handler, tenancy, error mapping) and compiling them. ` +
     'Closing that would take validation that costs nothing at import (validators generated as plain code at build time instead of zod schemas) and fewer shared modules per route; not done in this round'
   );
 }
@@ -57,8 +58,7 @@ function refreshWhy(r: Measured): string {
   const w = r.refresh.worker;
   const s = w.slot;
   const d = w.atDefaultBatch;
-  const a = w.serialSteps;
-  const m = (value: number) => ms(value, 1);
+  const a = w.serial;
   const needed = w.tokenLatencyMs / WORKER_RATIO_TARGET;
   const waves = Math.ceil(w.batchSize / w.concurrency);
   return (
@@ -66,7 +66,7 @@ function refreshWhy(r: Measured): string {
     `KMS Decrypt ${m(s.decryptMs)}, ${s.dbCalls.toFixed(1)} database round trips ${m(s.dbMs)}, the rest ${m(s.otherMs)} (the vault's crypto and the worker's own code, and slots idle while a batch's last records finish); ` +
     `the new data key (${m(s.dataKeyMs)}) is made while the token endpoint answers. ${pct(WORKER_RATIO_TARGET)} needs ${m(needed)} a row, so ${m(Math.max(0, s.slotMs - needed))} must still go. ` +
     `In SQS's default batches of ${d.batchSize} (the batch size before this round) the same worker reached ${pct(d.ratio)}, each row holding its slot ${m(d.slot.slotMs)} (Decrypt ${m(d.slot.decryptMs)}, database ${m(d.slot.dbMs)}, the rest ${m(d.slot.otherMs)}): every batch starts its ${w.concurrency} records together and ends waiting for its slowest slot. ` +
-    `A record alone (token latency 0, one at a time): token call ${m(a.tokenMs)}, Decrypt ${m(a.decryptMs)}, database ${m(a.dbMs)}, the rest ${m(a.otherMs)} (${m(w.serialMsPerRow)} in all, ${w.serialStatements.length} round trips: ${w.serialStatements.join(' → ')}); ` +
+    `A record alone (token latency 0, one at a time): token call ${m(a.tokenMs)}, Decrypt ${m(a.decryptMs)}, database ${m(a.dbMs)}, the rest ${m(a.otherMs)} (${m(a.slotMs)} in all, ${w.serialStatements.length} round trips: ${w.serialStatements.join(' → ')}); ` +
     `under load each step waits longer than it takes: ${w.concurrency} records at once share the worker's one event loop (${m(w.cpuMsPerRow)} of CPU a row), and the worker shares ${r.machine.cpuCount} cores with PostgreSQL and the KMS and token fakes (load ${r.machine.loadAverageAtStart.join(' / ')} at the start)` +
     (w.batchSize % w.concurrency
       ? `; a batch of ${w.batchSize} over ${w.concurrency} slots runs in ${waves} waves, the last ${w.batchSize % w.concurrency} wide`
@@ -77,13 +77,12 @@ function refreshWhy(r: Measured): string {
 function refreshFix(r: Measured): string {
   const w = r.refresh.worker;
   const s = w.slot;
-  const a = w.serialSteps;
-  const m = (value: number) => ms(value, 1);
+  const a = w.serial;
   if (w.batchSize % w.concurrency)
     return 'a batch size that is a multiple of the records at once (or as many at once as the batch holds), then the row path';
   return (
     `the batch's fixed costs are now paid once per ${w.batchSize / w.concurrency} records a slot instead of once per two; the path itself is at its minimum of serial steps for one data key per message (lock and re-check, Decrypt, token call, write; the data key overlaps the token call), ` +
-    `and what is left over the token latency is ${m(s.slotMs - w.tokenLatencyMs)} a row under load against ${m(a.decryptMs + a.dbMs + a.otherMs + Math.max(0, a.tokenMs))} alone. ` +
+    `and what is left over the token latency is ${m(s.slotMs - w.tokenLatencyMs)} a row under load against ${m(a.slotMs)} alone. ` +
     `It goes with a core per worker (a Lambda instance has its own vCPU share; here ${w.concurrency} records at once ÷ ${w.tokenLatencyMs} ms × ${m(w.cpuMsPerRow)} is ${((w.concurrency / (w.tokenLatencyMs / 1000)) * (w.cpuMsPerRow / 1000)).toFixed(2)} of a core, beside the fakes) and with less CPU per row; ` +
     'the one further step off the path would be to hold no transaction across the token call (a lease column in place of the row lock: two round trips instead of four, and no connection held while the provider answers), a change to the lock-and-re-check core that refresh on use shares, not made in this round'
   );

@@ -204,21 +204,20 @@ export async function refreshWorkers(
       roundTripsPerRow: serial.statements.length,
       kmsPerRow: main.kmsCalls / Math.max(1, main.refreshed),
       cpuMsPerRow: main.cpuMsPerRow,
-      slot: slotTime(main, WORKER_CONCURRENCY),
+      slot: slotTime(main),
       atDefaultBatch: {
         batchSize: SQS_DEFAULT_BATCH_SIZE,
         refreshed: atDefault.refreshed,
         rowsPerSecond: atDefault.rowsPerSecond,
         ratio: atDefault.rowsPerSecond / bound,
-        slot: slotTime(atDefault, WORKER_CONCURRENCY),
+        slot: slotTime(atDefault),
       },
       serialRows,
-      serialMsPerRow: serial.msPerRow,
-      serialSteps: serial.steps,
+      serial: serial.steps,
       serialStatements: serial.statements,
     };
     ctx.log(
-      `  ${main.refreshed}/${main.rows} in ${main.durationMs.toFixed(0)} ms: ${main.rowsPerSecond.toFixed(1)} rows/s of ${bound.toFixed(0)} (${(worker.ratio * 100).toFixed(0)} %); alone ${serial.msPerRow.toFixed(1)} ms/row`,
+      `  ${main.refreshed}/${main.rows} in ${main.durationMs.toFixed(0)} ms: ${main.rowsPerSecond.toFixed(1)} rows/s of ${bound.toFixed(0)} (${(worker.ratio * 100).toFixed(0)} %); alone ${serial.steps.slotMs.toFixed(1)} ms/row`,
     );
 
     const fanout: FanoutRow[] = [];
@@ -256,14 +255,13 @@ export async function refreshWorkers(
 }
 
 /**
- * A record's time in its slot, per refreshed row: the handler's wall time × records at once ÷ rows (so a slot
- * left idle at a batch's end counts, as it costs throughput), and what the record waited for in it.
+ * Per refreshed row: a record's time in its slot (`slotTotalMs`, all slots' time together, over the rows: for a
+ * worker the handler's wall time × records at once, so a slot left idle at a batch's end counts; for records one
+ * at a time their wall time) and what it waited for in it; the rest is the worker's own code and idle slots.
  */
-function slotTime(run: Drained, concurrency: number): WorkerRun['slot'] {
-  const rows = Math.max(1, run.refreshed);
-  const per = (value: number) => value / rows;
-  const slotMs = per(run.handlerMs * concurrency);
-  const { steps } = run;
+function perRow(steps: StepTimes, slotTotalMs: number, rows: number): WorkerRun['slot'] {
+  const per = (value: number) => value / Math.max(1, rows);
+  const slotMs = per(slotTotalMs);
   return {
     slotMs,
     tokenMs: per(steps.tokenMs),
@@ -277,11 +275,15 @@ function slotTime(run: Drained, concurrency: number): WorkerRun['slot'] {
   };
 }
 
+/** A worker's drain, per refreshed row (perRow). */
+const slotTime = (run: Drained): WorkerRun['slot'] =>
+  perRow(run.steps, run.handlerMs * WORKER_CONCURRENCY, run.refreshed);
+
 /** Records one at a time in this process, token latency 0: a row's own cost and its statements. */
 async function serialPath(
   bench: BenchStack,
   rows: number,
-): Promise<{ msPerRow: number; statements: string[]; steps: WorkerRun['serialSteps'] }> {
+): Promise<{ statements: string[]; steps: WorkerRun['serial'] }> {
   const sandbox = bench.stack.sandbox!;
   await seedDueConnections(bench.superuserUrl, sandbox, rows, 'worker-serial');
   const queue = new InProcessQueue();
@@ -297,18 +299,6 @@ async function serialPath(
   steps.take();
   const t0 = performance.now();
   await queue.drain((event) => handleRefreshBatch(event, { concurrency: 1 }), { workers: 1, batchSize: 1 });
-  const msPerRow = (performance.now() - t0) / (rows - 1);
-  const taken = steps.take();
-  const per = (value: number) => value / (rows - 1);
-  return {
-    msPerRow,
-    statements: one.statements,
-    steps: {
-      tokenMs: per(taken.tokenMs),
-      decryptMs: per(taken.decryptMs),
-      dbMs: per(taken.dbMs),
-      dataKeyMs: per(taken.kmsOtherMs),
-      otherMs: msPerRow - per(taken.tokenMs + taken.decryptMs + taken.dbMs),
-    },
-  };
+  const wallMs = performance.now() - t0;
+  return { statements: one.statements, steps: perRow(steps.take(), wallMs, rows - 1) };
 }
