@@ -36,8 +36,9 @@ export function encodeFeedCursor(userId: string, position: FeedPosition): string
 /** The position a cursor names: exactly a cursor this API issued to this user, else 400 naming `cursor`. */
 export function decodeFeedCursor(userId: string, cursor: string | undefined): FeedPosition {
   if (cursor === undefined) return START;
+  // Re-encoding writes this user's tag: another user's cursor never encodes back to itself (as for list cursors).
   const envelope = readOpaqueCursor(cursor, envelopeSchema, (e) =>
-    e.u === userTag(userId) ? encodeFeedCursor(userId, { txid: e.x, seq: e.s }) : '',
+    encodeFeedCursor(userId, { txid: e.x, seq: e.s }),
   );
   return { txid: envelope.x, seq: envelope.s };
 }
